@@ -1,0 +1,44 @@
+"""authlab: one Flask API, four ways to log in, built to show what travels and what breaks across sites."""
+
+import logging
+
+from flask import Flask
+from flask_cors import CORS
+
+from . import basic, common, config as settings, errors, session, session_store, store
+
+cors = CORS()
+
+BLUEPRINTS = (common.bp, basic.bp, session.bp)
+
+
+def create_app(config=None):
+    """Build the API: environment settings, then `config` overrides (tests), then extensions and blueprints."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = Flask(__name__)
+    app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=64 * 1024)
+    app.config.update(config or {})
+    app.config.update(settings.derived(app.config))
+
+    errors.init_app(app)
+    store.init_app(app)
+    session_store.init_app(app)
+    session.login_manager.init_app(app)
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+        supports_credentials=True,
+        allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
+        vary_header=False,  # added below on every response, not only on matching ones
+        max_age=600,
+    )
+    app.after_request(_vary_origin)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
+    return app
+
+
+def _vary_origin(response):
+    """Every answer may differ by Origin (CORS headers), so caches must key on it."""
+    response.vary.add("Origin")
+    return response

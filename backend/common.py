@@ -1,0 +1,43 @@
+"""Endpoints every method shares: health, the unauthenticated baseline, and what reached the server."""
+
+from flask import Blueprint, jsonify, request
+
+from . import store
+from .errors import RETRY_AFTER_SECONDS
+
+bp = Blueprint("common", __name__, url_prefix="/api")
+
+
+@bp.get("/health")
+def health():
+    """200 while Redis answers, 503 (degraded) while it does not."""
+    if store.ping():
+        return jsonify(status="ok", redis=True)
+    body = {"status": "degraded", "redis": False, "error": "store_unavailable", "message": "redis is not answering"}
+    return jsonify(body), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+@bp.get("/public")
+def public():
+    """No authentication: the baseline every method is measured against."""
+    return jsonify(message="public: anyone can read this", authenticated=False)
+
+
+def _scheme(header):
+    """The Authorization scheme word only, never the credential after it."""
+    if header is None:
+        return None
+    scheme, space, _ = header.partition(" ")
+    return scheme if space and scheme.isalnum() and len(scheme) <= 20 else "malformed"
+
+
+@bp.get("/echo")
+def echo():
+    """What this request brought: origin, cookie names with value lengths, auth scheme, header bytes."""
+    header_bytes = sum(len(f"{k}: {v}\r\n".encode("latin-1", "replace")) for k, v in request.headers.items())
+    return jsonify(
+        origin=request.headers.get("Origin"),
+        cookies={name: len(value) for name, value in request.cookies.items()},
+        authorization=_scheme(request.headers.get("Authorization")),
+        request_header_bytes=header_bytes,
+    )

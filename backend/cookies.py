@@ -1,0 +1,37 @@
+"""Cookie attributes for every login that sets a cookie: server defaults, or the demo's per-login choice."""
+
+from flask import current_app
+
+from .errors import ApiError
+from .inputs import text_field
+
+SAMESITE = ("Lax", "Strict", "None")
+
+
+def options(body):
+    """SameSite / Secure / Partitioned for this login (contract: "Cookie options for the matrix")."""
+    config = current_app.config
+    samesite, partitioned = config["COOKIE_SAMESITE"], False
+    if config["DEMO_COOKIE_OPTIONS"]:
+        samesite = text_field(body, "samesite", default=samesite, choices=SAMESITE)
+        partitioned = body.get("partitioned", False)
+        if not isinstance(partitioned, bool):
+            raise ApiError(400, "invalid_request", "`partitioned` must be true or false")
+    # Browsers drop SameSite=None and Partitioned cookies that are not Secure (http://localhost counts as secure).
+    secure = config["COOKIE_SECURE"] or samesite == "None" or partitioned
+    return {"samesite": samesite, "secure": secure, "partitioned": partitioned}
+
+
+def default_options():
+    """The server's configured attributes, used where no per-login choice is known."""
+    return options({})
+
+
+def set_cookie(response, name, value, opts, expires):
+    """An HttpOnly, path-wide cookie with the chosen attributes."""
+    response.set_cookie(name, value, expires=expires, path="/", httponly=True, **opts)
+
+
+def delete_cookie(response, name, opts):
+    """Expire the cookie; a partitioned one is only deleted by a Set-Cookie that is partitioned too."""
+    response.delete_cookie(name, path="/", httponly=True, **opts)

@@ -1,0 +1,62 @@
+"""Method 2, server-side sessions: the session object lives in Redis, the browser holds only its ID.
+
+    curl -i -c jar -H 'Content-Type: application/json' \\
+         -d '{"username": "alice", "password": "wonderland"}' localhost:8000/api/session/login
+    curl -i -b jar localhost:8000/api/session/me
+"""
+
+import secrets
+import time
+
+from flask import Blueprint, current_app, jsonify, session
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+
+from . import cookies, csrf, users
+from .errors import error_response
+from .inputs import credentials, json_body
+
+bp = Blueprint("session", __name__, url_prefix="/api/session")
+login_manager = LoginManager()
+
+
+@login_manager.user_loader
+def load_user(username):
+    return users.get(username)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    return error_response(401, "unauthorized", "no valid session: log in first (or it expired or was logged out)")
+
+
+@bp.post("/login")
+def login():
+    """Verify once, then keep the user in a new server-side session whose ID goes in a cookie."""
+    csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
+    body = json_body()
+    user = users.check(*credentials(body))
+    if user is None:
+        return error_response(401, "invalid_credentials", "wrong username or password")
+    opts = cookies.options(body)
+    current_app.session_interface.regenerate(session)  # never adopt an ID the client brought
+    session.clear()
+    login_user(user)
+    session.update(_created=int(time.time()), _csrf=secrets.token_urlsafe(32), _cookie=opts)
+    return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts))
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """Who the session cookie belongs to, looked up in Redis on this request."""
+    return jsonify(current_user.me("session", csrf_token=session["_csrf"]))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Destroy the session on both sides: the Redis record is deleted and the cookie expired."""
+    csrf.check(session.get("_csrf"))
+    logout_user()
+    session.clear()
+    return "", 204

@@ -1,0 +1,54 @@
+"""The demo users, kept only as slow password hashes; unknown names cost the same as wrong passwords."""
+
+import functools
+import unicodedata
+from dataclasses import dataclass
+
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+# (username, password, role) — the contract's demo users. Hashed once per process, never stored as text.
+DEMO_USERS = (
+    ("alice", "wonderland", "user"),
+    ("bob", "builder", "user"),
+    ("zoë", "pässwörd", "user"),
+    ("admin", "admin-pass", "admin"),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class User(UserMixin):
+    username: str
+    role: str
+    password_hash: str
+
+    def get_id(self):
+        return self.username
+
+    def me(self, method, **extra):
+        """The body every method's `me` endpoint answers with."""
+        return {"user": self.username, "method": method, "role": self.role, **extra}
+
+
+def normalize(text):
+    """NFC, so `zoë` typed as e + combining diaeresis is the same name (RFC 8265 style)."""
+    return unicodedata.normalize("NFC", text)
+
+
+@functools.cache
+def _table():
+    users = {normalize(name): User(normalize(name), role, generate_password_hash(normalize(pw))) for name, pw, role in DEMO_USERS}
+    return users, generate_password_hash("dummy password for unknown users")
+
+
+def get(username):
+    """The user called `username`, or None."""
+    return _table()[0].get(normalize(username))
+
+
+def check(username, password):
+    """The user if the password matches; an unknown name still pays for one hash check."""
+    users, dummy_hash = _table()
+    user = users.get(normalize(username))
+    ok = check_password_hash(user.password_hash if user else dummy_hash, normalize(password))
+    return user if user and ok else None

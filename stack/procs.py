@@ -1,0 +1,107 @@
+"""Start and stop the demo's child processes, for `make run` and for the tests alike."""
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port(host="127.0.0.1"):
+    """A port nobody listens on right now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _detach_and_die_with_parent():
+    """Own process group (so a stop reaches every grandchild), and SIGTERM if our parent dies first."""
+    os.setsid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class Service:
+    """One child process listening on host:port."""
+
+    def __init__(self, name, argv, port, host="127.0.0.1", env=None, log=None, stop_signal=signal.SIGTERM):
+        self.name, self.argv, self.port, self.host = name, argv, port, host
+        self.stop_signal = stop_signal
+        self.env = {**os.environ, **(env or {})}
+        self.log = log
+        self.proc = None
+
+    def start(self, timeout=20):
+        """Launch and wait until the port accepts connections."""
+        out = open(self.log, "ab") if self.log else None
+        try:
+            self.proc = subprocess.Popen(
+                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                preexec_fn=_detach_and_die_with_parent,
+            )
+        finally:
+            if out:
+                out.close()  # the child has its own copy
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {' '.join(self.argv)}")
+            try:
+                socket.create_connection((self.host, self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not listen on {self.host}:{self.port} within {timeout}s")
+
+    def signal(self, sig):
+        """Send a signal to the whole process group (SIGSTOP/SIGCONT drills, stops)."""
+        os.killpg(self.proc.pid, sig)
+
+    def stop(self, timeout=5):
+        """The stop signal to the group, then SIGKILL whatever is left."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            self.signal(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
+            self.signal(self.stop_signal)
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.proc.wait()
+        except ProcessLookupError:
+            pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def python(*args):
+    """This interpreter, so children use the same virtualenv."""
+    return [sys.executable, *args]
+
+
+def api(port, env, workers=2, host="127.0.0.1", log=None):
+    """The Flask API under gunicorn (threaded workers: browsers keep connections open)."""
+    argv = python(
+        "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+        "--worker-class", "gthread", "--limit-request-field_size", "16384", "--graceful-timeout", "2",
+        "--log-level", "warning", "backend:create_app()",
+    )
+    return Service("api", argv, port, host, env, log, stop_signal=signal.SIGINT)  # gunicorn: quick shutdown
+
+
+def frontend(name, port, env, host="127.0.0.1", log=None):
+    """A static frontend (frontend_a or frontend_b) plus the shared client module and its config."""
+    argv = python("-m", "stack.static_server", name, "--host", host, "--port", str(port))
+    return Service(name, argv, port, host, env, log)

@@ -1,0 +1,26 @@
+"""Small actions the tests repeat (imported, unlike conftest)."""
+
+import base64
+
+
+def basic_header(username, password):
+    """An `Authorization: Basic` header the way RFC 7617 builds it (UTF-8)."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+
+
+class Actions:
+    """Logins and logouts the tests repeat."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def session_login(self, username="alice", password="wonderland", headers=None, **extra):
+        body = {"username": username, "password": password, **extra}
+        return self.client.post("/api/session/login", json=body, headers=headers or {})
+
+    def session_logout(self, csrf_token, **headers):
+        return self.client.post("/api/session/logout", headers={"X-CSRF-Token": csrf_token, **headers})
+
+    def session_id(self):
+        cookie = self.client.get_cookie("session_id")
+        return cookie.value if cookie else None

@@ -1,0 +1,77 @@
+"""A dead or hung Redis: a quick 503 in JSON, nothing lost, and recovery without a restart of the API."""
+
+import signal
+import time
+
+import pytest
+
+from tests.helpers import Actions, basic_header
+
+UNAVAILABLE = {"error": "store_unavailable", "message": "the redis store this request needs is not answering; try again shortly"}
+
+
+@pytest.fixture
+def logged_in(make_app, own_redis):
+    """An app on a Redis of this test's own, and a client logged in with a session."""
+    actions = Actions(make_app(REDIS_URL=own_redis.url).test_client())
+    assert actions.session_login().status_code == 200
+    return actions
+
+
+def timed_get(client, path, **kwargs):
+    start = time.monotonic()
+    response = client.get(path, **kwargs)
+    return response, time.monotonic() - start
+
+
+def test_hung_redis_is_a_503_within_2s_and_the_session_works_after_it_resumes(logged_in, own_redis):
+    own_redis.signal(signal.SIGSTOP)
+    try:
+        response, took = timed_get(logged_in.client, "/api/session/me")
+        assert response.status_code == 503
+        assert response.get_json() == UNAVAILABLE
+        assert response.headers["Retry-After"] == "2"
+        assert took < 2
+    finally:
+        own_redis.signal(signal.SIGCONT)
+    assert logged_in.client.get("/api/session/me").status_code == 200
+
+
+def test_hung_redis_makes_health_degraded_within_2s(logged_in, own_redis):
+    own_redis.signal(signal.SIGSTOP)
+    try:
+        response, took = timed_get(logged_in.client, "/api/health")
+    finally:
+        own_redis.signal(signal.SIGCONT)
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "degraded" and response.get_json()["redis"] is False
+    assert took < 2
+    assert logged_in.client.get("/api/health").status_code == 200
+
+
+def test_dead_redis_login_is_503_json_not_500(logged_in, own_redis):
+    own_redis.stop()
+    response = logged_in.session_login()
+    assert response.status_code == 503
+    assert response.get_json() == UNAVAILABLE
+
+
+def test_dead_redis_does_not_break_methods_that_do_not_use_it(logged_in, own_redis):
+    """The session cookie still rides along, but Basic never opens the session."""
+    own_redis.stop()
+    response = logged_in.client.get("/api/basic/me", headers=basic_header("alice", "wonderland"))
+    assert response.status_code == 200
+
+
+def test_sessions_survive_a_redis_restart_aof(logged_in, own_redis):
+    own_redis.stop()  # SIGTERM: redis flushes its append-only file
+    own_redis.start()
+    assert logged_in.client.get("/api/session/me").status_code == 200
+
+
+def test_sessions_survive_an_api_restart(make_app, redis_service):
+    first = Actions(make_app().test_client())
+    first.session_login()
+    restarted = make_app().test_client()  # a new app object: nothing in process memory carries over
+    restarted.set_cookie("session_id", first.session_id())
+    assert restarted.get("/api/session/me").status_code == 200
