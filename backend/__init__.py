@@ -5,11 +5,11 @@ import logging
 from flask import Flask
 from flask_cors import CORS
 
-from . import basic, common, config as settings, errors, session, session_store, store
+from . import audit, basic, common, config as settings, errors, limits, openapi, session, session_store, store, transport
 
 cors = CORS()
 
-BLUEPRINTS = (common.bp, basic.bp, session.bp)
+BLUEPRINTS = (common.bp, openapi.bp, basic.bp, session.bp)
 
 
 def create_app(config=None):
@@ -22,6 +22,7 @@ def create_app(config=None):
 
     errors.init_app(app)
     store.init_app(app)
+    transport.init_app(app)
     session_store.init_app(app)
     session.login_manager.init_app(app)
     cors.init_app(
@@ -35,6 +36,8 @@ def create_app(config=None):
     app.after_request(_vary_origin)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    limits.init_app(app)  # wraps registered views, so after the blueprints
+    audit.init_app(app)
     return app
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import os
+from urllib.parse import urlsplit
 
 log = logging.getLogger("authlab.config")
 
@@ -27,6 +28,10 @@ SETTINGS = {
     "SESSION_IDLE_TIMEOUT": ("1800", int),
     "SESSION_ABSOLUTE_TIMEOUT": ("28800", int),
     "REDIS_TIMEOUT": ("0.5", float),
+    "LOGIN_USER_LIMIT": ("10/minute;100/hour", str),
+    "LOGIN_CLIENT_LIMIT": ("30/minute;300/hour", str),
+    "TRUSTED_PROXIES": ("0", int),
+    "HSTS_MAX_AGE": ("300", int),
 }
 
 # Defaults that are fine for a laptop but must never reach a real deployment.
@@ -59,11 +64,16 @@ def from_env(environ=None):
 
 def derived(config):
     """Settings computed from others, so one variable never has to be set twice."""
+    from .cookies import name as cookie_name
+
+    https = urlsplit(config["API_ORIGIN"]).scheme == "https"  # HTTPS mode: every auth cookie Secure + __Host-
     return {
+        "HTTPS": https,
+        "COOKIE_SECURE": config["COOKIE_SECURE"] or https,
         "CORS_ORIGINS": [config["FRONTEND_A_ORIGIN"], config["FRONTEND_B_ORIGIN"]],
-        "SESSION_COOKIE_NAME": "session_id",
+        "SESSION_COOKIE_NAME": cookie_name("session_id", https=https),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": config["COOKIE_SAMESITE"],
-        "SESSION_COOKIE_SECURE": config["COOKIE_SECURE"],
+        "SESSION_COOKIE_SECURE": config["COOKIE_SECURE"] or https,
         "PERMANENT_SESSION_LIFETIME": config["SESSION_IDLE_TIMEOUT"],
     }

@@ -8,6 +8,13 @@ from .inputs import text_field
 SAMESITE = ("Lax", "Strict", "None")
 
 
+def name(base, path="/", https=None):
+    """An auth cookie's name: in HTTPS mode `__Host-` (`__Secure-` off Path=/), so browsers bind it to TLS and this host."""
+    if not (current_app.config["HTTPS"] if https is None else https):
+        return base
+    return ("__Host-" if path == "/" else "__Secure-") + base
+
+
 def options(body):
     """SameSite / Secure / Partitioned for this login (contract: "Cookie options for the matrix")."""
     config = current_app.config

@@ -31,6 +31,8 @@ def _snake(name):
 
 def _http_error(exc):
     """Keep the exception's own headers (Allow, WWW-Authenticate, ...), replace its HTML body."""
+    if exc.response is not None and exc.response.is_json:
+        return exc.response  # already built by error_response (e.g. the rate limiter's 429)
     original = exc.get_response()
     headers = {k: v for k, v in original.headers.items() if k.lower() not in ("content-type", "content-length")}
     return error_response(exc.code, _snake(exc.name), exc.description, headers)

@@ -64,6 +64,17 @@ def actions(client):
 
 
 @pytest.fixture
+def hash_checks(monkeypatch):
+    """The password hashes the server checks during the test, in order."""
+    import backend.users as users
+
+    checks = []
+    real = users.check_password_hash
+    monkeypatch.setattr(users, "check_password_hash", lambda h, pw: checks.append(h) or real(h, pw))
+    return checks
+
+
+@pytest.fixture
 def start_api(redis_service, redis_db, tmp_path):
     """Start real API processes (gunicorn) on free ports; every one is stopped after the test."""
     started = []

@@ -56,11 +56,23 @@ def test_dead_redis_login_is_503_json_not_500(logged_in, own_redis):
     assert response.get_json() == UNAVAILABLE
 
 
-def test_dead_redis_does_not_break_methods_that_do_not_use_it(logged_in, own_redis):
-    """The session cookie still rides along, but Basic never opens the session."""
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/api/public", {}, 200),
+        ("/api/echo", {}, 200),
+        ("/api/basic/me", {}, 401),  # no credentials: nothing to throttle, the challenge needs no store
+        ("/api/basic/me", basic_header("alice", "wonderland"), 503),  # fail closed: the throttle cannot be asked
+    ],
+    ids=["public", "echo", "basic-challenge", "basic-credentials"],
+)
+def test_dead_redis_only_stops_what_needs_it(logged_in, own_redis, path, headers, status):
+    """The session cookie rides along everywhere, but only session routes open it; Basic needs the limiter."""
     own_redis.stop()
-    response = logged_in.client.get("/api/basic/me", headers=basic_header("alice", "wonderland"))
-    assert response.status_code == 200
+    response = logged_in.client.get(path, headers=headers)
+    assert response.status_code == status
+    if status == 503:
+        assert response.get_json() == UNAVAILABLE
 
 
 def test_sessions_survive_a_redis_restart_aof(logged_in, own_redis):
@@ -75,3 +87,34 @@ def test_sessions_survive_an_api_restart(make_app, redis_service):
     restarted = make_app().test_client()  # a new app object: nothing in process memory carries over
     restarted.set_cookie("session_id", first.session_id())
     assert restarted.get("/api/session/me").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        lambda actions: actions.client.get("/api/basic/me", headers=basic_header("alice", "wonderland")),
+        lambda actions: actions.session_login(),
+    ],
+    ids=["basic", "session-login"],
+)
+@pytest.mark.parametrize("fault", ["stopped", "hung"])
+def test_limiter_store_down_fails_closed_quickly_without_checking_the_password(logged_in, own_redis, hash_checks, attempt, fault):
+    """No throttle, no password check: a dead limiter store must not open the door to unlimited guessing."""
+    logged_in.client.delete_cookie("session_id")  # a fresh client: the session store is not asked first
+    checked_before = len(hash_checks)
+    if fault == "hung":
+        own_redis.signal(signal.SIGSTOP)
+    else:
+        own_redis.stop()
+    try:
+        start = time.monotonic()
+        response = attempt(logged_in)
+        took = time.monotonic() - start
+    finally:
+        if fault == "hung":
+            own_redis.signal(signal.SIGCONT)
+    assert response.status_code == 503
+    assert response.get_json() == UNAVAILABLE
+    assert response.headers["Retry-After"] == "2"
+    assert took < 2
+    assert len(hash_checks) == checked_before

@@ -1,0 +1,71 @@
+"""The audit log: every login, logout and failure, with user, method, outcome and origin, and never a secret.
+
+One line per event on the `authlab.audit` logger, for example
+
+    login method=session outcome=ok status=200 user='alice' origin='http://localhost:8001' client='127.0.0.1'
+
+Only names of real users are written: an attempted name that is no user is logged as '<unknown>', because
+people type their password into the username field. Headers, bodies, cookies and tokens are never read here.
+"""
+
+import logging
+
+from flask import g, request
+from flask_login import current_user, user_logged_in, user_logged_out
+
+from . import users
+from .basic import auth
+from .limits import attempted_username
+
+log = logging.getLogger("authlab.audit")
+
+# Blueprints that are authentication methods, and the actions logged even when they succeed.
+METHODS = {"basic", "session", "token", "signed", "jwt"}
+ALWAYS = {"login", "logout", "logout_all", "refresh"}
+OUTCOMES = {401: "denied", 403: "forbidden", 429: "throttled", 503: "unavailable"}
+
+
+def identify(username):
+    """Name the user this request acted for (views whose user the hooks below cannot see call this)."""
+    g.audit_user = username
+
+
+def _username():
+    """Who the request acted for or tried to act as; None when nobody was named."""
+    if "audit_user" in g:
+        return g.audit_user
+    if auth.current_user() is not None:
+        return auth.current_user().username
+    if current_user.is_authenticated:
+        return current_user.username
+    return attempted_username()
+
+
+def _outcome(status):
+    if status < 400:
+        return "ok"
+    return OUTCOMES.get(status, "invalid" if status < 500 else "error")
+
+
+def record(response):
+    """Log this response if it is a login, a logout, a Basic check (every one is a login) or any failure."""
+    method, _, action = (request.endpoint or "").partition(".")
+    if method not in METHODS or (action not in ALWAYS and method != "basic" and response.status_code < 400):
+        return response
+    name = _username()
+    user = None if name is None else (name if users.get(name) else "<unknown>")
+    origin = request.headers.get("Origin")
+    log.log(
+        logging.INFO if response.status_code < 400 else logging.WARNING,
+        "%s method=%s outcome=%s status=%d user=%r origin=%r client=%r",
+        action, method, _outcome(response.status_code), response.status_code, user,
+        origin if origin is None else origin[:100], request.remote_addr,
+    )
+    return response
+
+
+def init_app(app):
+    """Log from one after_request hook; Flask-Login's signals name the user of a session login and logout."""
+    app.after_request(record)
+    user_logged_in.connect(lambda sender, user, **extra: identify(user.username), app, weak=False)
+    user_logged_out.connect(lambda sender, user, **extra: identify(user.username), app, weak=False)

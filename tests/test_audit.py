@@ -1,0 +1,114 @@
+"""The audit log (issue 6 §6): every login, logout and failure with user, method, outcome, origin; never a secret."""
+
+import json
+import logging
+
+import pytest
+import requests
+
+from tests.helpers import Actions, basic_header
+
+A = "http://localhost:8001"
+
+
+@pytest.fixture
+def audit(caplog):
+    """The audit lines written during the test."""
+    caplog.set_level(logging.INFO, logger="authlab.audit")
+    return lambda: [r.getMessage() for r in caplog.records if r.name == "authlab.audit"]
+
+
+def login(actions, password="wonderland", username="alice"):
+    return actions.session_login(username, password, headers={"Origin": A})
+
+
+def logout(actions, csrf=None):
+    if csrf is None:
+        csrf = login(actions).get_json()["csrf_token"]
+    return actions.session_logout(csrf, Origin=A)
+
+
+SCENARIOS = [
+    ("session-login", login, "login method=session outcome=ok status=200 user='alice'"),
+    ("session-wrong-password", lambda a: login(a, "guess"), "login method=session outcome=denied status=401 user='alice'"),
+    ("session-unknown-user", lambda a: login(a, "x", "mallory"), "login method=session outcome=denied status=401 user='<unknown>'"),
+    ("session-logout", logout, "logout method=session outcome=ok status=204 user='alice'"),
+    ("session-logout-no-csrf", lambda a: login(a) and logout(a, "forged"), "logout method=session outcome=forbidden status=403 user='alice'"),
+    ("session-me-no-cookie", lambda a: a.client.get("/api/session/me", headers={"Origin": A}), "me method=session outcome=denied status=401 user=None"),
+    ("basic-ok", lambda a: a.client.get("/api/basic/me", headers={"Origin": A, **basic_header("bob", "builder")}), "me method=basic outcome=ok status=200 user='bob'"),
+    ("basic-wrong", lambda a: a.client.get("/api/basic/me", headers={"Origin": A, **basic_header("bob", "x")}), "me method=basic outcome=denied status=401 user='bob'"),
+    ("basic-no-role", lambda a: a.client.get("/api/basic/admin", headers={"Origin": A, **basic_header("bob", "builder")}), "admin method=basic outcome=forbidden status=403 user='bob'"),
+]
+
+
+@pytest.mark.parametrize(("do", "line"), [s[1:] for s in SCENARIOS], ids=[s[0] for s in SCENARIOS])
+def test_each_event_is_one_line_with_user_method_outcome_and_origin(actions, audit, do, line):
+    do(actions)
+    assert audit()[-1] == f"{line} origin='{A}' client='127.0.0.1'"
+
+
+def test_a_throttled_attempt_is_logged(make_app, audit):
+    actions = Actions(make_app(LOGIN_USER_LIMIT="1/minute").test_client())
+    login(actions, "guess")
+    login(actions)
+    assert audit()[-1] == f"login method=session outcome=throttled status=429 user='alice' origin='{A}' client='127.0.0.1'"
+
+
+def test_session_me_success_is_not_an_event(actions, audit):
+    login(actions)
+    actions.client.get("/api/session/me")
+    assert len(audit()) == 1
+
+
+def test_a_hostile_origin_cannot_smuggle_control_characters_into_the_log(actions, audit):
+    actions.client.get("/api/session/me", headers={"Origin": "x\x1b[2J\x08"})
+    assert audit()[-1].endswith("origin='x\\x1b[2J\\x08' client='127.0.0.1'")
+
+
+def secrets_of_a_full_run(client):
+    """Log in, use and log out with every method, fail on purpose; return every secret value that travelled.
+
+    `client` is Flask's test client or a requests session on a real server: only their common ground is used.
+    """
+    login = client.post("/api/session/login", json={"username": "alice", "password": "wonderland"})
+    csrf = json.loads(login.text)["csrf_token"]
+    session_id = login.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    client.get("/api/session/me")
+    client.post("/api/session/logout", headers={"X-CSRF-Token": csrf})
+    client.post("/api/session/login", json={"username": "typed-my-password-as-username", "password": "wonderland"})
+    secrets = ["wonderland", "typed-my-password-as-username", csrf, session_id]
+    for user, password in [("bob", "builder"), ("zoë", "pässwörd"), ("bob", "wonderland")]:
+        header = basic_header(user, password)
+        client.get("/api/basic/me", headers=header)
+        secrets += [password, header["Authorization"].split()[1]]
+    return secrets
+
+
+def test_no_secret_reaches_any_log_record(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    secrets = secrets_of_a_full_run(client)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "logout method=session outcome=ok" in logged and "me method=basic outcome=ok" in logged
+    assert [secret for secret in secrets if secret in logged] == []
+
+
+class ApiSession(requests.Session):
+    """A requests session on one server, called with paths like Flask's test client."""
+
+    def __init__(self, base):
+        super().__init__()
+        self.base = base
+
+    def request(self, method, url, *args, **kwargs):
+        return super().request(method, self.base + url, *args, timeout=5, **kwargs)
+
+
+def test_no_secret_reaches_the_api_process_output(start_api):
+    """The real thing: all that gunicorn and the app wrote during a whole run, read back from the process's log file."""
+    api = start_api()
+    with ApiSession(f"http://{api.host}:{api.port}") as http:
+        secrets = secrets_of_a_full_run(http)
+    api.stop()
+    output = api.log.read_text(encoding="utf-8", errors="replace")
+    assert "logout method=session outcome=ok status=204 user='alice'" in output
+    assert [secret for secret in secrets if secret in output] == []

@@ -1,0 +1,132 @@
+"""Rate limits on password guessing (issue 6 §1): per username on failures, per client on attempts, 429 + Retry-After."""
+
+import pytest
+
+from backend import limits
+from tests.helpers import basic_header
+
+USER_LIMIT, CLIENT_LIMIT = 3, 5
+RIGHT = {"alice": "wonderland", "bob": "builder", "zoë": "pässwörd", "admin": "admin-pass"}
+
+
+def session_attempt(client, username, password, headers=None):
+    return client.post("/api/session/login", json={"username": username, "password": password}, headers=headers or {})
+
+
+def basic_attempt(client, username, password, headers=None):
+    return client.get("/api/basic/me", headers={**basic_header(username, password), **(headers or {})})
+
+
+# Every way to present a password; the tokens branch adds its logins here.
+ATTEMPTS = {"session": session_attempt, "basic": basic_attempt}
+
+
+@pytest.fixture
+def limited(make_app):
+    """An app with small limits, and a test client on it."""
+    return make_app(LOGIN_USER_LIMIT=f"{USER_LIMIT}/minute", LOGIN_CLIENT_LIMIT=f"{CLIENT_LIMIT}/minute").test_client()
+
+
+def fail(client, attempt, username, times, headers=None):
+    statuses = [attempt(client, username, "wrong password", headers).status_code for _ in range(times)]
+    assert statuses == [401] * times
+
+
+def assert_rate_limited(response, message):
+    retry_after = response.headers.get("Retry-After", "")
+    assert response.status_code == 429
+    assert response.get_json() == {"error": "rate_limited", "message": f"{message}; try again in {retry_after} s"}
+    assert 1 <= int(retry_after) <= 60
+
+
+@pytest.mark.parametrize("kind", ATTEMPTS)
+def test_failures_lock_the_username_and_then_even_the_right_password_is_not_checked(limited, kind, hash_checks):
+    attempt = ATTEMPTS[kind]
+    fail(limited, attempt, "alice", USER_LIMIT)
+    checked_before = len(hash_checks)
+    response = attempt(limited, "alice", "wonderland")
+    assert_rate_limited(response, "too many failed logins for this username")
+    assert len(hash_checks) == checked_before  # the guess was never evaluated: a 429 confirms nothing
+
+
+@pytest.mark.parametrize("kind", ATTEMPTS)
+def test_another_user_is_unaffected(limited, kind):
+    attempt = ATTEMPTS[kind]
+    fail(limited, attempt, "alice", USER_LIMIT)
+    assert attempt(limited, "bob", "builder").status_code == 200
+
+
+@pytest.mark.parametrize("username", ["alice", "nobody"])
+def test_unknown_names_are_locked_exactly_like_real_ones(limited, username):
+    """Otherwise a 429 would tell an attacker which names exist."""
+    fail(limited, session_attempt, username, USER_LIMIT)
+    assert_rate_limited(session_attempt(limited, username, "anything"), "too many failed logins for this username")
+
+
+def test_the_username_lock_is_shared_by_every_method(limited):
+    fail(limited, session_attempt, "alice", USER_LIMIT - 1)
+    fail(limited, basic_attempt, "alice", 1)
+    assert_rate_limited(session_attempt(limited, "alice", "wonderland"), "too many failed logins for this username")
+
+
+def test_zoe_written_decomposed_is_the_same_locked_name(limited):
+    """NFC: `zoe` + combining diaeresis is the user zoë, so it shares her counter."""
+    fail(limited, basic_attempt, "zoe\u0308", USER_LIMIT)
+    assert_rate_limited(basic_attempt(limited, "zoë", "pässwörd"), "too many failed logins for this username")
+
+
+@pytest.mark.parametrize("kind", ATTEMPTS)
+def test_successes_do_not_count_against_the_username(limited, kind):
+    statuses = [ATTEMPTS[kind](limited, "bob", "builder").status_code for _ in range(USER_LIMIT + 1)]
+    assert statuses == [200] * (USER_LIMIT + 1)
+
+
+def test_every_login_attempt_counts_per_client(limited):
+    statuses = [session_attempt(limited, name, RIGHT[name]).status_code for name in ["alice", "bob", "zoë", "admin", "alice"]]
+    assert statuses == [200] * CLIENT_LIMIT
+    assert_rate_limited(session_attempt(limited, "bob", "builder"), "too many login attempts from this address")
+
+
+def test_basic_counts_only_failures_per_client(limited):
+    for name in ["u1", "u2", "u3", "u4", "u5"]:  # different names: the per-username lock never trips
+        fail(limited, basic_attempt, name, 1)
+    assert_rate_limited(basic_attempt(limited, "bob", "builder"), "too many failed Basic attempts from this address")
+
+
+def test_basic_challenge_without_credentials_never_counts(limited, redis_db):
+    statuses = [limited.get("/api/basic/me").status_code for _ in range(CLIENT_LIMIT + 1)]
+    assert statuses == [401] * (CLIENT_LIMIT + 1)
+    assert redis_db.keys("*ratelimit*") == []
+
+
+def test_a_locked_user_keeps_the_session_already_open(limited):
+    """`me` never touches the limiter: a lockout stops guessing, not the sessions that exist."""
+    assert session_attempt(limited, "alice", "wonderland").status_code == 200
+    fail(limited, basic_attempt, "alice", USER_LIMIT)
+    assert session_attempt(limited, "alice", "wonderland").status_code == 429
+    assert limited.get("/api/session/me").status_code == 200
+
+
+def test_session_me_reads_nothing_but_its_session(limited, redis_db):
+    assert session_attempt(limited, "alice", "wonderland").status_code == 200
+    redis_db.config_resetstat()
+    assert limited.get("/api/session/me").status_code == 200
+    commands = {name for name in redis_db.info("commandstats") if name not in ("cmdstat_config", "cmdstat_info")}
+    assert commands == {"cmdstat_getex"}
+
+
+@pytest.mark.parametrize(("trusted_proxies", "second_client_status"), [(0, 429), (1, 200)])
+def test_x_forwarded_for_only_names_the_client_behind_a_trusted_proxy(make_app, trusted_proxies, second_client_status):
+    """Untrusted, the header would let every request claim a fresh address and escape the per-client limit."""
+    client = make_app(LOGIN_CLIENT_LIMIT="2/minute", TRUSTED_PROXIES=trusted_proxies).test_client()
+    first = {"X-Forwarded-For": "203.0.113.7"}
+    statuses = [session_attempt(client, "alice", "wonderland", first).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    second = session_attempt(client, "alice", "wonderland", {"X-Forwarded-For": "198.51.100.9"})
+    assert second.status_code == second_client_status
+
+
+def test_every_login_route_is_limited(app):
+    """A login endpoint added later without a limit fails here."""
+    logins = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.endswith("/login")}
+    assert logins == set(limits.LOGIN_ENDPOINTS)
