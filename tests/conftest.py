@@ -89,3 +89,15 @@ def start_api(redis_service, redis_db, tmp_path):
     yield start
     for service in started:
         service.stop()
+
+
+@pytest.fixture(scope="module")
+def lenient_api(redis_service, tmp_path_factory):
+    """One real API process per module, with login limits out of the way of fuzzing (the limits have their own tests)."""
+    port = procs.free_port()
+    env = {
+        "SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "API_ORIGIN": f"http://localhost:{port}",
+        "LOGIN_USER_LIMIT": "100000/minute", "LOGIN_CLIENT_LIMIT": "100000/minute",
+    }
+    with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as service:
+        yield service
