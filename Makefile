@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run test clean
+.PHONY: install run run-https test clean
 
 install: $(STAMP)
 
@@ -15,6 +15,9 @@ $(STAMP): requirements.txt
 
 run: install
 	$(PY) -m stack.run
+
+run-https: install
+	$(PY) -m stack.run --https
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -98,10 +98,17 @@ def api(port, env, workers=2, host="127.0.0.1", log=None):
         "--worker-class", "gthread", "--limit-request-field_size", "16384", "--graceful-timeout", "2",
         "--log-level", "warning", "backend:create_app()",
     )
+    argv += tls_flags(env)
     return Service("api", argv, port, host, env, log, stop_signal=signal.SIGINT)  # gunicorn: quick shutdown
 
 
 def frontend(name, port, env, host="127.0.0.1", log=None):
     """A static frontend (frontend_a or frontend_b) plus the shared client module and its config."""
     argv = python("-m", "stack.static_server", name, "--host", host, "--port", str(port))
+    argv += tls_flags(env)
     return Service(name, argv, port, host, env, log)
+
+
+def tls_flags(env):
+    """HTTPS mode: when env names TLS_CERT and TLS_KEY, the flags (gunicorn's names) that make a server speak TLS."""
+    return ["--certfile", env["TLS_CERT"], "--keyfile", env["TLS_KEY"]] if env.get("TLS_CERT") else []

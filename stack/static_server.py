@@ -63,8 +63,11 @@ def main():
     parser.add_argument("name", choices=sorted(FRONTENDS))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--certfile", help="serve HTTPS with this certificate chain (and --keyfile)")
+    parser.add_argument("--keyfile")
     args = parser.parse_args()
-    run_simple(args.host, args.port, make_app(args.name), threaded=True)
+    tls = (args.certfile, args.keyfile) if args.certfile else None
+    run_simple(args.host, args.port, make_app(args.name), threaded=True, ssl_context=tls)
 
 
 if __name__ == "__main__":
