@@ -11,7 +11,7 @@ people type their password into the username field. Headers, bodies, cookies and
 import logging
 
 from flask import g, request
-from flask_login import current_user, user_logged_in, user_logged_out
+from flask_login import user_logged_in, user_logged_out
 
 from . import users
 from .basic import auth
@@ -36,8 +36,9 @@ def _username():
         return g.audit_user
     if auth.current_user() is not None:
         return auth.current_user().username
-    if current_user.is_authenticated:
-        return current_user.username
+    session_user = g.get("_login_user")  # what Flask-Login loaded, if a view asked: never opens the session itself
+    if session_user is not None and session_user.is_authenticated:
+        return session_user.username
     return attempted_username()
 
 

@@ -118,3 +118,13 @@ def test_limiter_store_down_fails_closed_quickly_without_checking_the_password(l
     assert response.headers["Retry-After"] == "2"
     assert took < 2
     assert len(hash_checks) == checked_before
+
+
+def test_a_503_from_a_dead_session_store_still_carries_cors_headers(logged_in, own_redis, app):
+    """The page on frontend A must be able to read the 503; every after_request hook still runs."""
+    origin = app.config["FRONTEND_A_ORIGIN"]
+    own_redis.stop()
+    response = logged_in.client.get("/api/session/me", headers={"Origin": origin})
+    assert response.status_code == 503
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert "Origin" in response.headers["Vary"]
