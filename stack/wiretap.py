@@ -40,6 +40,7 @@ class Wiretap:
         self.on_data = on_data
         self.captured = bytearray()
         self._lock = threading.Lock()
+        self._open = []  # every relayed socket, closed on exit so no server waits on a half-open connection
         self._server = socket.create_server(("127.0.0.1", port))
         self.port = self._server.getsockname()[1]
 
@@ -49,6 +50,8 @@ class Wiretap:
 
     def __exit__(self, *exc):
         self._server.close()
+        for sock in self._open:
+            _close(sock)
 
     def _accept(self):
         while True:
@@ -57,6 +60,7 @@ class Wiretap:
             except OSError:  # closed by __exit__
                 return
             upstream = socket.create_connection(self.target, timeout=10)
+            self._open += [client, upstream]
             threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
@@ -73,11 +77,16 @@ class Wiretap:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            _close(source)
+            _close(sink)
+
+
+def _close(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
 
 
 def show(chunk):
