@@ -34,6 +34,12 @@ def test_other_origins_are_refused(client, origin):
     assert "Origin" in response.headers["Vary"]
 
 
+def test_no_origin_header_gets_no_cors_headers(client):
+    response = client.get("/api/public")
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
 def test_vary_origin_on_every_response_even_without_origin(client):
     assert "Origin" in client.get("/api/public").headers["Vary"]
     assert "Origin" in client.get("/api/nowhere").headers["Vary"]
