@@ -7,7 +7,8 @@ fails closed with Redis down; off, access tokens are fully stateless and logout 
     curl -s -H 'Content-Type: application/json' \\
          -d '{"username": "alice", "password": "wonderland"}' localhost:8000/api/jwt/login
     curl -i -H "Authorization: Bearer $ACCESS" localhost:8000/api/jwt/me
-    curl -s -H 'Content-Type: application/json' -d "{\\"refresh_token\\": \\"$REFRESH\\"}" localhost:8000/api/jwt/refresh
+    curl -s -H 'Content-Type: application/json' -d "{\\"refresh_token\\": \\"$REFRESH\\"}" \\
+         localhost:8000/api/jwt/refresh
 """
 
 import secrets

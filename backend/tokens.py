@@ -127,8 +127,8 @@ class TokenAuth:
             values = {name: value for name, (value, _) in tokens.items()}
             return jsonify(**values, token_type="Bearer", expires_in=access_seconds)
         opts = opts or cookies.default_options()
-        body = {"transport": "cookie", "expires_in": access_seconds, "csrf_token": csrf.token_for(csrf_key), "cookie": opts}
-        response = jsonify(body)
+        csrf_token = csrf.token_for(csrf_key)
+        response = jsonify(transport="cookie", expires_in=access_seconds, csrf_token=csrf_token, cookie=opts)
         for name, (value, seconds) in tokens.items():
             cookie, path = self.cookies[name]
             cookies.set_cookie(response, cookie, value, opts, int(time.time()) + seconds, path)
