@@ -38,8 +38,9 @@ class Principal:
 
 
 def rejected(message):
-    """401 for a token that was presented and refused (RFC 6750 `invalid_token`)."""
-    return ApiError(401, "invalid_token", message, {"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'})
+    """401 for a token that was presented and refused (RFC 6750 `invalid_token`); never echoes kilobytes back."""
+    challenge = {"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'}
+    return ApiError(401, "invalid_token", message if len(message) <= 300 else message[:297] + "...", challenge)
 
 
 def missing(message):
