@@ -60,10 +60,10 @@ def from_cookie(name):
     return (token, "cookie") if token is not None else None
 
 
-def login(body=None):
+def login():
     """Shared login steps: Origin check, JSON credentials, then (user, transport, cookie options or None)."""
     csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
-    body = json_body() if body is None else body
+    body = json_body()
     user = users.check(*credentials(body))
     if user is None:
         raise ApiError(401, "invalid_credentials", "wrong username or password")
