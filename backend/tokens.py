@@ -14,7 +14,7 @@ from flask import g, jsonify, request
 
 from . import cookies, csrf, users
 from .errors import ApiError
-from .inputs import credentials, json_body, text_field
+from .inputs import login_body, text_field
 
 CHALLENGE = 'Bearer realm="auth-demo"'
 TRANSPORTS = ("header", "cookie")
@@ -61,12 +61,8 @@ def from_cookie(name):
 
 
 def login():
-    """Shared login steps: Origin check, JSON credentials, then (user, transport, cookie options or None)."""
-    csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
-    body = json_body()
-    user = users.check(*credentials(body))
-    if user is None:
-        raise ApiError(401, "invalid_credentials", "wrong username or password")
+    """A token login's steps: (user, transport, cookie options or None)."""
+    body, user = login_body()
     transport = text_field(body, "transport", default="header", choices=TRANSPORTS)
     return user, transport, cookies.options(body) if transport == "cookie" else None
 
