@@ -49,6 +49,8 @@ def test_errors_carry_cors_headers_so_the_page_can_read_them(client):
     response = client.get("/api/basic/me", headers={"Origin": B})
     assert response.status_code == 401
     assert response.headers["Access-Control-Allow-Origin"] == B
+    exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert exposed == {"WWW-Authenticate", "Retry-After"}
 
 
 def test_preflight_allows_the_three_request_headers(client):
