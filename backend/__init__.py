@@ -5,11 +5,12 @@ import logging
 from flask import Flask
 from flask_cors import CORS
 
-from . import audit, basic, common, config as settings, errors, limits, openapi, session, session_store, store, transport
+from . import audit, basic, common, config as settings, errors, issuer_tokens, jwt, jwt_tokens, limits, logout_all
+from . import openapi, session, session_store, signed, store, token, transport
 
 cors = CORS()
 
-BLUEPRINTS = (common.bp, openapi.bp, basic.bp, session.bp)
+BLUEPRINTS = (common.bp, openapi.bp, basic.bp, session.bp, token.bp, signed.bp, jwt.bp, logout_all.bp)
 
 
 def create_app(config=None):
@@ -21,15 +22,19 @@ def create_app(config=None):
     app.config.update(settings.derived(app.config))
 
     errors.init_app(app)
+    jwt_tokens.init_app(app)
     store.init_app(app)
     transport.init_app(app)
+    issuer_tokens.init_app(app)
     session_store.init_app(app)
     session.login_manager.init_app(app)
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
         supports_credentials=True,
+        always_send=False,  # no Origin, no CORS headers (flask-cors would otherwise list every origin)
         allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
+        expose_headers=["WWW-Authenticate", "Retry-After"],  # so the pages can show why a request failed
         vary_header=False,  # added below on every response, not only on matching ones
         max_age=600,
     )

@@ -20,8 +20,8 @@ from .limits import attempted_username
 log = logging.getLogger("authlab.audit")
 
 # Blueprints that are authentication methods, and the actions logged even when they succeed.
-METHODS = {"basic", "session", "token", "signed", "jwt"}
-ALWAYS = {"login", "logout", "logout_all", "refresh"}
+METHODS = {"basic", "session", "token", "signed", "jwt", "logout_all", "issuer"}
+ALWAYS = {"login", "logout", "logout_all", "refresh", "token"}  # `issuer.token` is the issuer's login
 OUTCOMES = {401: "denied", 403: "forbidden", 429: "throttled", 503: "unavailable"}
 
 
@@ -34,6 +34,8 @@ def _username():
     """Who the request acted for or tried to act as; None when nobody was named."""
     if "audit_user" in g:
         return g.audit_user
+    if "principal" in g:  # set by every token method once its token checked out
+        return g.principal.user.username
     if auth.current_user() is not None:
         return auth.current_user().username
     session_user = g.get("_login_user")  # what Flask-Login loaded, if a view asked: never opens the session itself

@@ -1,6 +1,6 @@
 """Cookie attributes for every login that sets a cookie: server defaults, or the demo's per-login choice."""
 
-from flask import current_app
+from flask import current_app, request
 
 from .errors import ApiError
 from .inputs import text_field
@@ -8,9 +8,9 @@ from .inputs import text_field
 SAMESITE = ("Lax", "Strict", "None")
 
 
-def name(base, path="/", https=None):
+def name(base, path="/"):
     """An auth cookie's name: in HTTPS mode `__Host-` (`__Secure-` off Path=/), so browsers bind it to TLS and this host."""
-    if not (current_app.config["HTTPS"] if https is None else https):
+    if not current_app.config["HTTPS"]:
         return base
     return ("__Host-" if path == "/" else "__Secure-") + base
 
@@ -29,16 +29,30 @@ def options(body):
     return {"samesite": samesite, "secure": secure, "partitioned": partitioned}
 
 
+def carried(value):
+    """Cookie options read back from a token (untrusted shape, even when signed): themselves if well-formed, else None."""
+    well_formed = (
+        isinstance(value, dict) and value.keys() == {"samesite", "secure", "partitioned"} and value["samesite"] in SAMESITE
+        and isinstance(value["secure"], bool) and isinstance(value["partitioned"], bool)
+    )
+    return value if well_formed else None
+
+
 def default_options():
     """The server's configured attributes, used where no per-login choice is known."""
     return options({})
 
 
-def set_cookie(response, name, value, opts, expires):
-    """An HttpOnly, path-wide cookie with the chosen attributes."""
-    response.set_cookie(name, value, expires=expires, path="/", httponly=True, **opts)
+def set_cookie(response, base, value, opts, expires, path="/"):
+    """An HttpOnly cookie with the chosen attributes (path-wide unless a narrower path is given)."""
+    response.set_cookie(name(base, path), value, expires=expires, path=path, httponly=True, **opts)
 
 
-def delete_cookie(response, name, opts):
+def delete_cookie(response, base, opts, path="/"):
     """Expire the cookie; a partitioned one is only deleted by a Set-Cookie that is partitioned too."""
-    response.delete_cookie(name, path="/", httponly=True, **opts)
+    response.delete_cookie(name(base, path), path=path, httponly=True, **opts)
+
+
+def get(base, path="/"):
+    """The value of an auth cookie this request brought (set by set_cookie, so named by `name`), or None."""
+    return request.cookies.get(name(base, path))

@@ -4,8 +4,9 @@
   the password is verified, so while a name is locked even the right password gets 429: no guess is confirmed.
   Unknown names are limited exactly like real ones, so a 429 reveals nothing about who exists.
 - Per client address, shared by every login endpoint: every attempt counts (LOGIN_CLIENT_LIMIT).
-- Basic has no login: each request that carries Basic credentials is checked the same way, read-only
-  (one GET per window), and only failures count, per name and per client. That is Basic's cost here.
+- Basic has no login: each request that carries Basic credentials (Basic's own, and logout-all's) is checked
+  the same way, read-only (one GET per window), and only failures count, per name and per client.
+  That is Basic's cost here: three Redis GETs per request, and no answer while Redis is down.
 - `me` endpoints of the other methods never reach the limiter.
 
 The limiter shares the app's Redis pool (same short timeouts, one retry) and its errors are not swallowed:
@@ -26,9 +27,11 @@ from . import store, users
 from .basic import parse_basic
 from .errors import error_response
 
-# Every endpoint that takes a password: logins read it from a JSON body, Basic from the Authorization header.
-LOGIN_ENDPOINTS = ["session.login"]
-BASIC_ENDPOINTS = ["basic.me", "basic.admin"]
+# Every endpoint that takes a password: logins read it from a JSON body, the others from a Basic header.
+LOGIN_ENDPOINTS = ["session.login", "token.login", "signed.login", "jwt.login"]
+BASIC_ENDPOINTS = ["basic.me", "basic.admin", "logout_all.logout_all"]
+
+REDIS_KEY_PREFIX = "LIMITS:LIMITER/"  # every counter's key starts so (limits' prefix, then flask-limiter's)
 
 MESSAGES = {
     "login-user": "too many failed logins for this username",
@@ -73,13 +76,16 @@ def _too_many(request_limit):
     return error_response(429, "rate_limited", message, {"Retry-After": str(retry_after)})
 
 
-def init_app(app):
-    """Attach a limiter to this app and put the limits on every endpoint that checks a password."""
+def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS, storage_uri=None):
+    """Attach a limiter to this app and put the limits on every endpoint that checks a password.
+
+    Counters live in the app's Redis; the issuer (one process, keys in memory) passes "memory://".
+    """
     config = app.config
     limiter = Limiter(
         get_remote_address,  # request.remote_addr: X-Forwarded-For only counts behind TRUSTED_PROXIES
-        storage_uri=config["REDIS_URL"],
-        storage_options={"connection_pool": store.redis(app).connection_pool},
+        storage_uri=storage_uri or config["REDIS_URL"],
+        storage_options={} if storage_uri else {"connection_pool": store.redis(app).connection_pool},
         strategy="fixed-window",  # a check is one GET, a failure one INCR script
         key_prefix="ratelimit",
         on_breach=_too_many,
@@ -94,9 +100,9 @@ def init_app(app):
     basic_client = limiter.shared_limit(
         config["LOGIN_CLIENT_LIMIT"], "basic-client", exempt_when=_names_nobody, deduct_when=_failed
     )
-    for endpoint in LOGIN_ENDPOINTS:
+    for endpoint in logins:
         app.view_functions[endpoint] = per_client(per_user(app.view_functions[endpoint]))
-    for endpoint in BASIC_ENDPOINTS:
+    for endpoint in basics:
         app.view_functions[endpoint] = basic_client(per_user(app.view_functions[endpoint]))
     limiter.init_app(app)
     app.extensions["authlab.limiter"] = limiter

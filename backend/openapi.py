@@ -10,6 +10,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify
 
+from . import cookies
+
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 DOCUMENT = Path(__file__).with_name("openapi.json")
@@ -23,8 +25,10 @@ def document():
 
 @bp.get("/openapi.json")
 def openapi():
-    """The document, naming this API's origin and its session cookie (`__Host-session_id` in HTTPS mode)."""
+    """The document, naming this API's origin and its cookies as this mode names them (prefixed in HTTPS mode)."""
     doc = copy.deepcopy(document())
     doc["servers"] = [{"url": current_app.config["API_ORIGIN"]}]
-    doc["components"]["securitySchemes"]["sessionCookie"]["name"] = current_app.config["SESSION_COOKIE_NAME"]
+    for scheme in doc["components"]["securitySchemes"].values():
+        if scheme.get("in") == "cookie":  # `__Host-` / `__Secure-` in HTTPS mode
+            scheme["name"] = cookies.name(scheme["name"], scheme.get("x-cookie-path", "/"))
     return jsonify(doc)

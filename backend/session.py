@@ -11,9 +11,9 @@ import time
 from flask import Blueprint, current_app, jsonify, session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from . import cookies, csrf, users
+from . import cookies, csrf, revocation, users
 from .errors import error_response
-from .inputs import credentials, json_body
+from .inputs import login_body
 
 bp = Blueprint("session", __name__, url_prefix="/api/session")
 login_manager = LoginManager()
@@ -32,16 +32,15 @@ def unauthorized():
 @bp.post("/login")
 def login():
     """Verify once, then keep the user in a new server-side session whose ID goes in a cookie."""
-    csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
-    body = json_body()
-    user = users.check(*credentials(body))
-    if user is None:
-        return error_response(401, "invalid_credentials", "wrong username or password")
+    body, user = login_body()
     opts = cookies.options(body)
     current_app.session_interface.regenerate(session)  # never adopt an ID the client brought
     session.clear()
     login_user(user)
     session.update(_created=int(time.time()), _csrf=secrets.token_urlsafe(32), _cookie=opts)
+    record = current_app.session_interface.record_key(session)
+    if record:  # indexed per user, so /api/logout-all can end it
+        revocation.remember(user.username, record, current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
     return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts))
 
 

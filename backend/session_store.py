@@ -38,13 +38,17 @@ class _AuthlabRules:
         """Load the session named by the cookie, or start an empty one under a new random ID."""
         if not request.path.startswith(SESSION_PATHS):
             return None  # Flask substitutes a read-only null session: no store access at all
-        sid = request.cookies.get(self.get_cookie_name(app))
+        sid = cookies.get(self.get_cookie_name(app))
         if sid and len(sid) <= 128:
             data = self._retrieve_session_data(self._get_store_id(sid))
             if data is not None and data.get("_created", 0) + app.config["SESSION_ABSOLUTE_TIMEOUT"] > time.time():
                 return self.session_class(data, sid=sid)
         # An unknown, expired or absent ID is never adopted: the client gets a new one if it logs in.
         return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
+
+    def record_key(self, session):
+        """The Redis key of this session's record, for the user's logout-all index."""
+        return self._get_store_id(session.sid)
 
     def regenerate(self, session):
         """Give this session a new ID and drop the old record, whether or not it held anything."""
@@ -80,6 +84,10 @@ class RedisSessions(_AuthlabRules, RedisSessionInterface):
 
 class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
     """Sessions in this process's memory: the notes' multi-server problem, on purpose."""
+
+    def record_key(self, session):
+        """None: these records live in one process's memory, out of logout-all's reach."""
+        return None
 
     def _retrieve_session_data(self, store_id):
         data = self.cache.get(store_id)

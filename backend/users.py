@@ -42,8 +42,8 @@ def _table():
 
 
 def get(username):
-    """The user called `username`, or None."""
-    return _table()[0].get(normalize(username))
+    """The user called `username`, or None (also for a name that is no string: token payloads are untrusted)."""
+    return _table()[0].get(normalize(username)) if isinstance(username, str) else None
 
 
 def check(username, password):

@@ -40,16 +40,20 @@ def test_the_document_is_served_naming_this_origin_and_cookie(make_app):
     doc = response.get_json()
     assert doc["openapi"].startswith("3.1")
     assert doc["servers"] == [{"url": "https://localhost:9443"}]
-    assert doc["components"]["securitySchemes"]["sessionCookie"]["name"] == "__Host-session_id"
+    names = {name: scheme.get("name") for name, scheme in doc["components"]["securitySchemes"].items()}
+    assert names["sessionCookie"] == "__Host-session_id" and names["jwtRefreshCookie"] == "__Secure-jwt_refresh"
 
 
 schema = schemathesis.openapi.from_dict(openapi.document())
-LOG_IN_LATER = "log-in-when-the-case-runs"
+# Schemathesis asks auth providers for credentials already at collection, before any server runs: the providers
+# below leave this mark, and `log_in` swaps it for real credentials from the server when the case runs.
+LATER = "log-in-when-the-case-runs"
+REFRESH_EXAMPLE = "<the refresh_token from /api/jwt/login>"  # the document's example, swapped the same way
 
 
-@schema.auth(refresh_interval=None).apply_to(path_regex="^/api/basic/")
+@schema.auth(refresh_interval=None).apply_to(path_regex="^/api/(basic/|logout-all$)")
 class BasicAuth:
-    """The admin's Basic credentials (valid on /me and /admin)."""
+    """The admin's Basic credentials (valid on /me, /admin and /logout-all)."""
 
     def get(self, case, ctx):
         return basic_header("admin", "admin-pass")
@@ -60,31 +64,77 @@ class BasicAuth:
 
 @schema.auth(refresh_interval=None).apply_to(path_regex="^/api/session/(me|logout)$")
 class SessionAuth:
-    """Marks the case as session-authenticated; schemathesis asks already at collection, before any server runs,
-    so `log_in` puts a real session in when the case runs."""
+    """A session: its cookie, and the CSRF token for state changes."""
 
     def get(self, case, ctx):
-        return LOG_IN_LATER
+        return LATER
 
     def set(self, case, data, ctx):
         case.cookies = {**(case.cookies or {}), "session_id": data}
         case.headers = {**(case.headers or {}), "X-CSRF-Token": data}
 
 
+@schema.auth(refresh_interval=None).apply_to(path_regex="^/api/(token|signed|jwt)/(me|logout)$")
+class BearerAuth:
+    """An access token of the operation's own method, in the Authorization header."""
+
+    def get(self, case, ctx):
+        return LATER
+
+    def set(self, case, data, ctx):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+KILLS_ITS_CREDENTIALS = {"/api/session/logout", "/api/token/logout", "/api/jwt/logout"}
+_reusable = {}  # method -> credentials still valid after the case (reused: each login costs a scrypt check)
+
+
+def _login(base_url, method):
+    return requests.post(f"{base_url}/api/{method}/login", json={"username": "alice", "password": "wonderland"}, timeout=5)
+
+
+def _credentials(base_url, method, path):
+    """A session (cookie, CSRF token) or an access token of `method`: fresh if the case will end it."""
+    if path not in KILLS_ITS_CREDENTIALS and method in _reusable:
+        return _reusable[method]
+    response = _login(base_url, method)
+    found = (response.cookies["session_id"], response.json()["csrf_token"]) if method == "session" else response.json()["access_token"]
+    if path not in KILLS_ITS_CREDENTIALS:
+        _reusable[method] = found
+    return found
+
+
 def log_in(case, base_url):
-    """Replace SessionAuth's mark with a fresh session's cookie and CSRF token."""
-    if (case.cookies or {}).get("session_id") != LOG_IN_LATER:
-        return
-    login = {"username": "alice", "password": "wonderland"}
-    response = requests.post(f"{base_url}/api/session/login", json=login, timeout=5)
-    case.cookies["session_id"] = response.cookies["session_id"]
-    case.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    """Swap the providers' marks (and the refresh example) for real credentials from the server."""
+    method = case.path.split("/")[2]
+    if (case.cookies or {}).get("session_id") == LATER:
+        case.cookies["session_id"], case.headers["X-CSRF-Token"] = _credentials(base_url, "session", case.path)
+    if (case.headers or {}).get("Authorization") == f"Bearer {LATER}":
+        case.headers["Authorization"] = "Bearer " + _credentials(base_url, method, case.path)
+    if isinstance(case.body, dict) and case.body.get("refresh_token") == REFRESH_EXAMPLE:
+        case.body["refresh_token"] = _login(base_url, "jwt").json()["refresh_token"]
 
 
-@schema.parametrize()
-@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_api_keeps_to_its_document_under_fuzzing(case, lenient_api):
+def call_and_validate(case, api):
     """No 5xx, and every status, header, content type and body is the one the document promises."""
-    base_url = f"http://{lenient_api.host}:{lenient_api.port}"
+    base_url = f"http://{api.host}:{api.port}"
     log_in(case, base_url)
     case.call_and_validate(base_url=base_url, timeout=5)
+
+
+# Where every example costs the server a scrypt check (~60 ms), 25 examples; 50 everywhere else. Schemathesis's
+# coverage phase adds its boundary cases (wrong types, empty and overlong strings, other methods) to both.
+CHECKS_A_PASSWORD = r"/login$|^/api/basic/|^/api/logout-all$|^/api/(session|token|jwt)/logout$"
+FUZZ = settings(deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@schema.exclude(path_regex=CHECKS_A_PASSWORD).parametrize()
+@settings(FUZZ, max_examples=50)
+def test_the_api_keeps_to_its_document_under_fuzzing(case, lenient_api):
+    call_and_validate(case, lenient_api)
+
+
+@schema.include(path_regex=CHECKS_A_PASSWORD).parametrize()
+@settings(FUZZ, max_examples=25)
+def test_operations_that_check_a_password_keep_to_it_too(case, lenient_api):
+    call_and_validate(case, lenient_api)
