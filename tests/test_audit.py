@@ -6,7 +6,7 @@ import logging
 import pytest
 import requests
 
-from tests.helpers import Actions, basic_header
+from tests.helpers import Actions, basic_header, bearer
 
 A = "http://localhost:8001"
 
@@ -20,6 +20,15 @@ def audit(caplog):
 
 def login(actions, password="wonderland", username="alice"):
     return actions.session_login(username, password, headers={"Origin": A})
+
+
+def with_a(headers):
+    return {"Origin": A, **headers}
+
+
+def token(actions, method, field="access_token"):
+    """A token of `method` for alice, logged in from frontend A."""
+    return actions.client.post(f"/api/{method}/login", json={"username": "alice", "password": "wonderland"}, headers={"Origin": A}).get_json()[field]
 
 
 def logout(actions, csrf=None):
@@ -38,6 +47,12 @@ SCENARIOS = [
     ("basic-ok", lambda a: a.client.get("/api/basic/me", headers={"Origin": A, **basic_header("bob", "builder")}), "me method=basic outcome=ok status=200 user='bob'"),
     ("basic-wrong", lambda a: a.client.get("/api/basic/me", headers={"Origin": A, **basic_header("bob", "x")}), "me method=basic outcome=denied status=401 user='bob'"),
     ("basic-no-role", lambda a: a.client.get("/api/basic/admin", headers={"Origin": A, **basic_header("bob", "builder")}), "admin method=basic outcome=forbidden status=403 user='bob'"),
+    ("token-login", lambda a: token(a, "token"), "login method=token outcome=ok status=200 user='alice'"),
+    ("token-logout", lambda a: a.client.post("/api/token/logout", headers=with_a(bearer(token(a, "token")))), "logout method=token outcome=ok status=204 user='alice'"),
+    ("signed-logout", lambda a: a.client.post("/api/signed/logout", headers=with_a(bearer(token(a, "signed")))), "logout method=signed outcome=ok status=200 user='alice'"),
+    ("jwt-bad-token", lambda a: a.client.get("/api/jwt/me", headers=with_a(bearer("not.a.jwt"))), "me method=jwt outcome=denied status=401 user=None"),
+    ("jwt-refresh", lambda a: a.client.post("/api/jwt/refresh", json={"refresh_token": token(a, "jwt", "refresh_token")}, headers={"Origin": A}), "refresh method=jwt outcome=ok status=200 user='alice'"),
+    ("logout-all", lambda a: a.client.post("/api/logout-all", headers=with_a(basic_header("alice", "wonderland"))), "logout_all method=logout_all outcome=ok status=200 user='alice'"),
 ]
 
 
@@ -77,6 +92,15 @@ def secrets_of_a_full_run(client):
     client.post("/api/session/logout", headers={"X-CSRF-Token": csrf})
     client.post("/api/session/login", json={"username": "typed-my-password-as-username", "password": "wonderland"})
     secrets = ["wonderland", "typed-my-password-as-username", csrf, session_id]
+    for method in ("token", "signed", "jwt"):
+        issued = json.loads(client.post(f"/api/{method}/login", json={"username": "alice", "password": "wonderland"}).text)
+        client.get(f"/api/{method}/me", headers=bearer(issued["access_token"]))
+        client.get(f"/api/{method}/me", headers=bearer(issued["access_token"] + "x"))  # a rejected one, too
+        if method == "jwt":
+            refreshed = json.loads(client.post("/api/jwt/refresh", json={"refresh_token": issued["refresh_token"]}).text)
+            secrets += [issued["refresh_token"], refreshed["access_token"], refreshed["refresh_token"]]
+        client.post(f"/api/{method}/logout", headers=bearer(issued["access_token"]))
+        secrets.append(issued["access_token"])
     for user, password in [("bob", "builder"), ("zoë", "pässwörd"), ("bob", "wonderland")]:
         header = basic_header(user, password)
         client.get("/api/basic/me", headers=header)

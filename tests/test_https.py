@@ -14,7 +14,7 @@ import requests
 from stack import certs, procs
 from stack.wiretap import Wiretap, decode_basic
 from tests.conftest import SECRET
-from tests.helpers import basic_header
+from tests.helpers import basic_header, bearer
 
 CHALLENGE = 'Basic realm="auth-demo", charset="UTF-8"'
 
@@ -97,6 +97,25 @@ def test_session_cookie_is_secure_and_host_prefixed_and_the_whole_flow_works(htt
     assert replay.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("method", "names"),
+    [("token", ["__Host-opaque_token"]), ("signed", ["__Host-signed_token"]), ("jwt", ["__Host-jwt_access", "__Secure-jwt_refresh"])],
+)
+def test_token_cookies_are_secure_and_prefixed_and_work_over_tls(https, https_stack, method, names):
+    """`__Secure-` where the cookie's path is narrower than / (the refresh cookie lives on /api/jwt)."""
+    login = https.post(f"{https_stack.api}/api/{method}/login", json={"username": "bob", "password": "builder", "transport": "cookie"}, timeout=5)
+    assert login.status_code == 200
+    cookies = [attributes(header) for header in login.raw.headers.getlist("Set-Cookie")]
+    assert [name for name, _, _ in cookies] == names
+    assert all("secure" in attrs and "httponly" in attrs for _, _, attrs in cookies)
+    me = https.get(f"{https_stack.api}/api/{method}/me", timeout=5)
+    assert me.status_code == 200
+    assert (me.json()["user"], me.json()["transport"]) == ("bob", "cookie")
+    if method == "jwt":  # the refresh cookie reaches /api/jwt/refresh, with the CSRF token
+        refresh = https.post(f"{https_stack.api}/api/jwt/refresh", headers={"X-CSRF-Token": login.json()["csrf_token"]}, timeout=5)
+        assert refresh.status_code == 200
+
+
 def test_cors_grants_the_https_frontend(https, https_stack):
     response = https.get(f"{https_stack.api}/api/public", headers={"Origin": https_stack.a}, timeout=5)
     assert response.headers["Access-Control-Allow-Origin"] == https_stack.a
@@ -173,12 +192,13 @@ def test_chromium_logs_in_over_tls_and_keeps_a_host_prefixed_secure_cookie(https
 
 
 def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path):
-    ports = {name: procs.free_port() for name in ("api", "a", "b", "redis")}
+    ports = {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
     env = {
         **os.environ,
         "API_ORIGIN": f"http://localhost:{ports['api']}",  # the launcher switches every origin to https
         "FRONTEND_A_ORIGIN": f"http://localhost:{ports['a']}",
         "FRONTEND_B_ORIGIN": f"http://127.0.0.1:{ports['b']}",
+        "ISSUER_ORIGIN": f"http://127.0.0.1:{ports['issuer']}",
         "AUTHLAB_REDIS_PORT": str(ports["redis"]),
         "AUTHLAB_VAR": str(tmp_path / "var"),
     }
@@ -198,6 +218,9 @@ def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path)
         health = requests.get(f"https://localhost:{ports['api']}/api/health", verify=ca, timeout=5)
         assert health.json() == {"status": "ok", "redis": True}
         assert "frontend B" in requests.get(f"https://127.0.0.1:{ports['b']}/", verify=ca, timeout=5).text
+        issued = requests.post(f"https://127.0.0.1:{ports['issuer']}/token", json={"username": "alice", "password": "wonderland"}, verify=ca, timeout=5)
+        me = requests.get(f"https://localhost:{ports['api']}/api/jwt/me", headers=bearer(issued.json()["access_token"]), verify=ca, timeout=5)
+        assert me.status_code == 200  # the API fetched the issuer's JWKS over TLS, trusting the local CA
     finally:
         os.killpg(run.pid, signal.SIGTERM)
         run.wait(timeout=15)

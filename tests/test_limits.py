@@ -1,6 +1,8 @@
 """Rate limits on password guessing (issue 6 §1): per username on failures, per client on attempts, 429 + Retry-After."""
 
+import json
 import pytest
+import requests
 
 from backend import limits
 from tests.helpers import basic_header
@@ -17,8 +19,27 @@ def basic_attempt(client, username, password, headers=None):
     return client.get("/api/basic/me", headers={**basic_header(username, password), **(headers or {})})
 
 
-# Every way to present a password; the tokens branch adds its logins here.
-ATTEMPTS = {"session": session_attempt, "basic": basic_attempt}
+def token_attempt(method):
+    def attempt(client, username, password, headers=None):
+        return client.post(f"/api/{method}/login", json={"username": username, "password": password}, headers=headers or {})
+
+    return attempt
+
+
+def logout_all_attempt(client, username, password, headers=None):
+    """logout-all takes Basic credentials too: a guessing oracle unless it is limited like Basic."""
+    return client.post("/api/logout-all", headers={**basic_header(username, password), **(headers or {})})
+
+
+# Every way to present a password to the API.
+ATTEMPTS = {
+    "session": session_attempt,
+    "token": token_attempt("token"),
+    "signed": token_attempt("signed"),
+    "jwt": token_attempt("jwt"),
+    "basic": basic_attempt,
+    "logout-all": logout_all_attempt,
+}
 
 
 @pytest.fixture
@@ -35,7 +56,7 @@ def fail(client, attempt, username, times, headers=None):
 def assert_rate_limited(response, message):
     retry_after = response.headers.get("Retry-After", "")
     assert response.status_code == 429
-    assert response.get_json() == {"error": "rate_limited", "message": f"{message}; try again in {retry_after} s"}
+    assert json.loads(response.text) == {"error": "rate_limited", "message": f"{message}; try again in {retry_after} s"}
     assert 1 <= int(retry_after) <= 60
 
 
@@ -130,3 +151,27 @@ def test_every_login_route_is_limited(app):
     """A login endpoint added later without a limit fails here."""
     logins = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.endswith("/login")}
     assert logins == set(limits.LOGIN_ENDPOINTS)
+
+
+@pytest.fixture
+def limited_issuer(start_issuer):
+    """An issuer process of the test's own, with the small limits."""
+    return start_issuer(LOGIN_USER_LIMIT=f"{USER_LIMIT}/minute", LOGIN_CLIENT_LIMIT=f"{CLIENT_LIMIT}/minute")
+
+
+def issuer_token(issuer, username, password):
+    return requests.post(f"{issuer.origin}/token", json={"username": username, "password": password}, timeout=5)
+
+
+def test_the_issuer_locks_a_username_after_failures_too(limited_issuer):
+    """The third-party login, in its own process: same rules, counters in its own memory."""
+    statuses = [issuer_token(limited_issuer, "alice", "guess").status_code for _ in range(USER_LIMIT)]
+    assert statuses == [401] * USER_LIMIT
+    assert_rate_limited(issuer_token(limited_issuer, "alice", "wonderland"), "too many failed logins for this username")
+    assert issuer_token(limited_issuer, "bob", "builder").status_code == 200
+
+
+def test_the_issuer_limits_every_attempt_per_client(limited_issuer):
+    statuses = [issuer_token(limited_issuer, name, RIGHT[name]).status_code for name in ["alice", "bob", "zoë", "admin", "alice"]]
+    assert statuses == [200] * CLIENT_LIMIT
+    assert_rate_limited(issuer_token(limited_issuer, "bob", "builder"), "too many login attempts from this address")
