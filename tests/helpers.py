@@ -5,7 +5,12 @@ import contextlib
 import hashlib
 import hmac
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from jwt.algorithms import RSAAlgorithm
@@ -96,3 +101,37 @@ def forge(header, claims, key=None, rsa_key=None):
     else:
         signature = b""
     return (signing_input + b"." + base64url_encode(signature)).decode()
+
+
+@contextlib.contextmanager
+def launched(tmp_path, *flags, until):
+    """`python -m stack.run` (make run) on free loopback ports in a process group of its own; yields (ports, its
+    output up to the line containing `until`) and sends the group SIGTERM afterwards, as Ctrl-C would."""
+    from stack import procs
+
+    ports = {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
+    env = {
+        **os.environ,
+        "API_ORIGIN": f"http://localhost:{ports['api']}",
+        "FRONTEND_A_ORIGIN": f"http://localhost:{ports['a']}",
+        "FRONTEND_B_ORIGIN": f"http://127.0.0.1:{ports['b']}",
+        "ISSUER_ORIGIN": f"http://127.0.0.1:{ports['issuer']}",
+        "AUTHLAB_REDIS_PORT": str(ports["redis"]),
+        "AUTHLAB_VAR": str(tmp_path / "var"),
+    }
+    for name in ("REDIS_URL", "TLS_CERT", "TLS_KEY"):
+        env.pop(name, None)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "stack.run", *flags], cwd=procs.ROOT, env=env, stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    try:
+        banner = ""
+        deadline = time.monotonic() + 30
+        while until not in banner and time.monotonic() < deadline:
+            banner += run.stdout.readline()
+        yield ports, banner
+    finally:
+        os.killpg(run.pid, signal.SIGTERM)
+        run.wait(timeout=15)
+        run.stdout.close()

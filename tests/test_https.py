@@ -1,11 +1,6 @@
 """HTTPS mode (issue 6 §2): the core contract over TLS with a local CA, __Host- cookies, HSTS, and why it matters."""
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +9,7 @@ import requests
 from stack import certs, procs
 from stack.wiretap import Wiretap, decode_basic
 from tests.conftest import SECRET
-from tests.helpers import basic_header, bearer
+from tests.helpers import basic_header, bearer, launched
 
 CHALLENGE = 'Basic realm="auth-demo", charset="UTF-8"'
 
@@ -192,27 +187,8 @@ def test_chromium_logs_in_over_tls_and_keeps_a_host_prefixed_secure_cookie(https
 
 
 def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path):
-    ports = {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
-    env = {
-        **os.environ,
-        "API_ORIGIN": f"http://localhost:{ports['api']}",  # the launcher switches every origin to https
-        "FRONTEND_A_ORIGIN": f"http://localhost:{ports['a']}",
-        "FRONTEND_B_ORIGIN": f"http://127.0.0.1:{ports['b']}",
-        "ISSUER_ORIGIN": f"http://127.0.0.1:{ports['issuer']}",
-        "AUTHLAB_REDIS_PORT": str(ports["redis"]),
-        "AUTHLAB_VAR": str(tmp_path / "var"),
-    }
-    for name in ("REDIS_URL", "TLS_CERT", "TLS_KEY"):
-        env.pop(name, None)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "stack.run", "--https"], cwd=procs.ROOT, env=env, stdout=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )
-    try:
-        banner = ""
-        deadline = time.monotonic() + 30
-        while "--ignore-certificate-errors-spki-list" not in banner and time.monotonic() < deadline:
-            banner += run.stdout.readline()
+    """The launcher switches every origin to https (the helper hands it http ones) and makes the local CA."""
+    with launched(tmp_path, "--https", until="--ignore-certificate-errors-spki-list") as (ports, banner):
         ca = tmp_path / "var" / "tls" / "ca.pem"
         assert f"https://localhost:{ports['api']}" in banner and f"trust {ca}" in banner
         health = requests.get(f"https://localhost:{ports['api']}/api/health", verify=ca, timeout=5)
@@ -221,7 +197,3 @@ def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path)
         issued = requests.post(f"https://127.0.0.1:{ports['issuer']}/token", json={"username": "alice", "password": "wonderland"}, verify=ca, timeout=5)
         me = requests.get(f"https://localhost:{ports['api']}/api/jwt/me", headers=bearer(issued.json()["access_token"]), verify=ca, timeout=5)
         assert me.status_code == 200  # the API fetched the issuer's JWKS over TLS, trusting the local CA
-    finally:
-        os.killpg(run.pid, signal.SIGTERM)
-        run.wait(timeout=15)
-        run.stdout.close()
