@@ -6,7 +6,7 @@
 - Per client address, shared by every login endpoint: every attempt counts (LOGIN_CLIENT_LIMIT).
 - Basic has no login: each request that carries Basic credentials (Basic's own, and logout-all's) is checked
   the same way, read-only (one GET per window), and only failures count, per name and per client.
-  That is Basic's cost here: three Redis GETs per request, and no answer while Redis is down.
+  That is Basic's cost here: one Redis GET per window (four by default), and no answer while Redis is down.
 - `me` endpoints of the other methods never reach the limiter.
 
 The limiter shares the app's Redis pool (same short timeouts, one retry) and its errors are not swallowed:

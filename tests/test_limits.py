@@ -175,3 +175,12 @@ def test_the_issuer_limits_every_attempt_per_client(limited_issuer):
     statuses = [issuer_token(limited_issuer, name, RIGHT[name]).status_code for name in ["alice", "bob", "zoë", "admin", "alice"]]
     assert statuses == [200] * CLIENT_LIMIT
     assert_rate_limited(issuer_token(limited_issuer, "bob", "builder"), "too many login attempts from this address")
+
+
+def test_basic_pays_one_read_only_get_per_window_and_nothing_more(client, redis_db):
+    """The documented price of throttling Basic: 2 windows per name + 2 per client (defaults), read-only."""
+    basic_attempt(client, "alice", "wonderland")  # opens the pool's connection (HELLO, CLIENT SETINFO)
+    redis_db.config_resetstat()
+    assert basic_attempt(client, "alice", "wonderland").status_code == 200
+    stats = {name: value["calls"] for name, value in redis_db.info("commandstats").items() if name not in ("cmdstat_config", "cmdstat_info")}
+    assert stats == {"cmdstat_get": 4}
