@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run test clean
+.PHONY: install run test bench clean
 
 install: $(STAMP)
 
@@ -19,5 +19,8 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: install  ## ARGS=--quick for the one-minute run; see `python -m bench --help`
+	$(PY) -m bench $(ARGS)
+
 clean:
-	rm -rf $(VENV) var reports .pytest_cache
+	rm -rf $(VENV) var .pytest_cache

@@ -91,11 +91,11 @@ def python(*args):
     return [sys.executable, *args]
 
 
-def api(port, env, workers=2, host="127.0.0.1", log=None):
-    """The Flask API under gunicorn (threaded workers: browsers keep connections open)."""
+def api(port, env, workers=2, host="127.0.0.1", log=None, worker_class="gthread", threads=4):
+    """The Flask API under gunicorn (threaded workers by default: browsers keep connections open)."""
     argv = python(
-        "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-        "--worker-class", "gthread", "--limit-request-field_size", "16384", "--graceful-timeout", "2",
+        "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
+        "--worker-class", worker_class, "--limit-request-field_size", "16384", "--graceful-timeout", "2",
         "--log-level", "warning", "backend:create_app()",
     )
     return Service("api", argv, port, host, env, log, stop_signal=signal.SIGINT)  # gunicorn: quick shutdown

@@ -1,0 +1,84 @@
+"""`python -m bench [--quick]`: run every measurement, print the table, write the JSON, the chart and the README block."""
+
+import argparse
+import datetime
+import json
+import time
+from pathlib import Path
+
+from . import chart, readme, report
+from .run import Progress, Settings, measure
+from .servers import default_workers
+
+ROOT = Path(__file__).resolve().parent.parent
+# --quick: the same measurements with shorter loads and fewer requests (about a minute on 2 cores).
+QUICK = {"seconds": 2, "warmup_s": 1, "rounds": 1, "counted": 50, "inproc_budget_s": 0.4,
+         "scale_per_method": 1_000, "scale_memory": 400, "scale_users": 4}
+
+
+def parse(argv=None):
+    workers = default_workers()
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="short run (~1 min); writes reports/bench-quick.*, not README")
+    p.add_argument("--tool", choices=("auto", "wrk", "locust"), default="auto", help="load generator (auto: wrk if installed)")
+    p.add_argument("--workers", type=int, default=workers, help=f"gunicorn sync workers per API instance (default {workers})")
+    p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
+                   help="gunicorn worker class (sync: the issue's model; gthread: `make run`'s, 4 threads)")
+    p.add_argument("--connections", type=int, help="concurrent connections (default 2 x workers)")
+    p.add_argument("--seconds", type=int, help="seconds of load per endpoint per round (whole seconds: wrk)")
+    p.add_argument("--rounds", type=int, help="interleaved rounds (medians are reported)")
+    p.add_argument("--out", type=Path, default=ROOT / "reports", help="where bench(.json|.png) go")
+    p.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    return p.parse_args(argv)
+
+
+def settings_from(args):
+    """Settings for this run: defaults, --quick's column, then explicit flags."""
+    s = Settings(workdir=ROOT / "var" / "bench", tool=args.tool, workers=args.workers,
+                 worker_class=args.worker_class)
+    for name, value in (QUICK if args.quick else {}).items():
+        setattr(s, name, value)
+    s.connections = args.connections or 2 * args.workers
+    for name in ("seconds", "rounds"):
+        if getattr(args, name):
+            setattr(s, name, getattr(args, name))
+    return s
+
+
+def main(argv=None):
+    args = parse(argv)
+    settings = settings_from(args)
+    progress, started = Progress(), time.time()
+    result = measure(settings, progress)
+    result.update(
+        mode="quick" if args.quick else "full",
+        started=_iso(started), finished=_iso(time.time()), elapsed_s=round(time.time() - started, 1),
+    )
+    name = "bench-quick" if args.quick else "bench"
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path, png_path = args.out / f"{name}.json", args.out / f"{name}.png"
+    result["json"] = _shown(json_path)
+    report.finish(result)
+    json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    chart.draw(result, png_path)
+    print("\n" + report.table(result) + "\n")
+    print(f"wrote {_shown(json_path)} and {_shown(png_path)} in {result['elapsed_s']:.0f} s")
+    if not args.quick and not args.no_readme:
+        readme.write(result)
+        print("README.md's bench section re-rendered from it")
+
+
+def _iso(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _shown(path):
+    """A path relative to the repo when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The README's figures, rendered from a run's JSON so that re-running `make bench` re-writes them.
+
+    python -m bench.readme [reports/bench.json]   # re-render README.md's block from a saved run
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+VERDICT = {True: "met", False: "**missed**", None: "-"}
+
+
+def _x(value):
+    """A ratio with two decimals, or two significant digits when it is tiny (Basic's throughput)."""
+    if value is None:
+        return "-"
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
+
+
+def _foreign_max(result):
+    shares = [r["load"].get("foreign_cpu_max") for r in result["methods"]]
+    return max((s for s in shares if s is not None), default=None)
+
+
+def _pct(value):
+    return "an unknown share" if value is None else f"{value:.0%}"
+
+
+def _n(value, spec=",.0f"):
+    return "-" if value is None else format(value, spec)
+
+
+def render(result, chart="reports/bench.png"):
+    """The generated block: context line, method table, scale table, what was not measured."""
+    m, s = result["machine"], result["settings"]
+    libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items() if v)
+    out = [
+        START,
+        f"_Generated from `{result['json']}` ({result['mode']} run, {result['finished'][:16].replace('T', ' ')} UTC, "
+        f"{result['elapsed_s']:.0f} s) by `python -m bench.readme`; do not edit by hand._",
+        "",
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['os']}, Python {m['python']}, Redis {m['redis_server']}, "
+        f"load tool {m['load_tool']}; {libs}. Load average at start {m['load_average_at_start']}, "
+        f"after the load {m.get('load_average_after_throughput')}; other programs took up to "
+        f"{_pct(_foreign_max(result))} of the CPU during a load.",
+        f"API: gunicorn, {s['workers']} {s['worker_class']} workers; load: {s['connections']} connections, "
+        f"{s['seconds']:g} s per endpoint x {s['rounds']} interleaved rounds (medians).",
+        "",
+        "| method | req/s | x public | p50 ms | p99 ms | server µs/request | auth µs | Redis cmds / round trips per request "
+        "| request bytes | credential at issue | target |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for r in result["methods"]:
+        cred = r["credential"]
+        issued = "-" if cred["issued_bytes"] is None else f"{cred['issued_bytes']} B {cred['issued_as']}"
+        out.append(
+            f"| {r['label']} | {_n(r['load']['rps'])} | {_x(r['ratios']['rps'])} "
+            f"| {r['load']['p50_ms']:.2f} ({_x(r['ratios']['p50'])}) | {r['load']['p99_ms']:.2f} ({_x(r['ratios']['p99'])}) "
+            f"| {_n(r['inproc_us'])} ({_x(r['ratios']['inproc'])}) | {_n(r['auth_us'])} "
+            f"| {r['redis']['commands']:.2f} / {r['redis']['round_trips']:.2f} "
+            f"| {r['request_bytes']} ({_x(r['ratios']['request_bytes'])}) | {issued} | {VERDICT[r['verdict']['met']]} |"
+        )
+    out += ["", f"![bench chart]({chart})", ""]
+    out += _scale(result["scale"])
+    if result["missing"]:
+        out += ["", "Not measured in this run (the API did not offer them): "
+                + "; ".join(f"`{k}` ({why})" for k, why in result["missing"].items()) + "."]
+    out.append(END)
+    return "\n".join(out)
+
+
+def _scale(scale):
+    if not scale:
+        return ["Scale: not run (no Redis-backed method)."]
+    out = [
+        f"Scale: two API instances x {scale['workers_per_instance']} workers, every client's requests alternating "
+        "between them.",
+        "",
+        "| store | method | requests | auth failures | failure rate | 503 | other |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    for name, run in (("one shared Redis", scale["shared_redis"]), ("in-process memory", scale["memory_store"])):
+        for key, v in (run or {}).get("methods", {}).items():
+            out.append(f"| {name} | {key} | {v['requests']:,} | {v['auth_failures']:,} | {v['auth_failure_rate']:.1%} "
+                       f"| {v['unavailable']} | {v['other']} |")
+    restart = scale["shared_redis"]["redis_restart"]
+    if restart:
+        out += ["", f"Redis was restarted halfway through the shared-Redis run ({restart['seconds']} s): keys before "
+                f"{restart['keys_before']}, after {restart['keys_after']} (AOF)."]
+    return out
+
+
+def update(readme, block):
+    """README text with the block between the markers replaced (the markers must be there)."""
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(readme):
+        raise ValueError(f"README has no {START} ... {END} block")
+    return pattern.sub(lambda _: block, readme)
+
+
+def write(result, readme=ROOT / "README.md"):
+    """Re-render the README's block from this run."""
+    path = Path(readme)
+    path.write_text(update(path.read_text(), render(result)))
+
+
+if __name__ == "__main__":
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "reports" / "bench.json")
+    write(json.loads(source.read_text()))
+    print(f"README.md updated from {source}")

@@ -1,0 +1,97 @@
+"""Ratios to /api/public, target verdicts, and the terminal table, all from one run's figures."""
+
+import statistics
+
+BASELINE = "public"
+
+
+def _ratio(value, base):
+    return round(value / base, 4) if value is not None and base else None
+
+
+LOAD_RATIOS = {"rps": "rps", "p50": "p50_ms", "p99": "p99_ms"}
+
+
+def _paired(row, base, field):
+    """Median over rounds of this round's figure / public's figure in the same round (drift cancels out)."""
+    pairs = zip(row["load"]["rounds"], base["load"]["rounds"])
+    return round(statistics.median(r[field] / b[field] for r, b in pairs), 4)
+
+
+def finish(result):
+    """Add to every row its ratios to the baseline row of the same run and its target verdict."""
+    rows = {row["key"]: row for row in result["methods"]}
+    base = rows[BASELINE]
+    for row in result["methods"]:
+        row["ratios"] = {
+            **{name: _paired(row, base, field) for name, field in LOAD_RATIOS.items()},
+            "inproc": _ratio(row["inproc_us"], base["inproc_us"]),
+            "request_bytes": _ratio(row["request_bytes"], base["request_bytes"]),
+            "response_bytes": _ratio(row["response_bytes"], base["response_bytes"]),
+        }
+        row["auth_us"] = round(row["inproc_us"] - base["inproc_us"], 1)
+        row["extra_redis_commands"] = row["redis"]["commands"] - base["redis"]["commands"]
+        row["verdict"] = _verdict(row)
+    result["targets_met"] = all(row["verdict"]["met"] is not False for row in result["methods"])
+    return result
+
+
+def _verdict(row):
+    """Met / not met / no target, with the reason in words."""
+    target, ratio = row["target"], row["ratios"]["rps"]
+    trips = row["redis"]["round_trips"]
+    if row["kind"] in ("baseline", "password"):
+        why = "baseline" if row["kind"] == "baseline" else "no target: one slow password hash per request"
+        return {"met": None, "why": why}
+    fast = ratio >= target["min_ratio"]
+    trips_ok = abs(trips - target["round_trips"]) < 0.05
+    why = f"{ratio:.2f}x public (needs >= {target['min_ratio']}), {trips:.2f} Redis round trips (needs {target['round_trips']})"
+    return {"met": fast and trips_ok, "why": why}
+
+
+def _fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+COLUMNS = (
+    ("method", 24, lambda r: r["label"]),
+    ("req/s", 9, lambda r: _fmt(r["load"]["rps"], ",.0f")),
+    ("x pub", 6, lambda r: _fmt(r["ratios"]["rps"], ".2f" if r["ratios"]["rps"] >= 0.1 else ".1e")),
+    ("p50 ms", 8, lambda r: _fmt(r["load"]["p50_ms"], ".2f")),
+    ("p99 ms", 8, lambda r: _fmt(r["load"]["p99_ms"], ".2f")),
+    ("in-proc us", 10, lambda r: _fmt(r["inproc_us"], ",.0f")),
+    ("auth us", 8, lambda r: _fmt(r["auth_us"], ",.0f")),
+    ("redis cmd", 9, lambda r: _fmt(r["redis"]["commands"], ".2f")),
+    ("trips", 5, lambda r: _fmt(r["redis"]["round_trips"], ".2f")),
+    ("req B", 5, lambda r: str(r["request_bytes"])),
+    ("cred B", 6, lambda r: _fmt(r["credential"]["issued_bytes"], "d")),
+    ("target", 6, lambda r: {True: "met", False: "MISSED", None: "-"}[r["verdict"]["met"]]),
+)
+
+
+def table(result):
+    """The run as fixed-width text for the terminal."""
+    lines = ["  ".join(name.rjust(width) if i else name.ljust(width) for i, (name, width, _) in enumerate(COLUMNS))]
+    for row in result["methods"]:
+        cells = [cell(row) for _, _, cell in COLUMNS]
+        lines.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, (_, w, _)) in enumerate(zip(cells, COLUMNS))))
+    for key, why in result["missing"].items():
+        lines.append(f"{key:<24}  not measured: {why}")
+    lines += _scale_lines(result["scale"])
+    return "\n".join(lines)
+
+
+def _scale_lines(scale):
+    if not scale:
+        return ["scale: no Redis-backed method to run"]
+    lines = ["", f"scale: 2 API instances x {scale['workers_per_instance']} workers, requests alternating"]
+    for name, run in (("shared Redis", scale["shared_redis"]), ("memory store", scale["memory_store"])):
+        if not run:
+            continue
+        for key, m in run["methods"].items():
+            lines.append(f"  {name:<13} {key:<8} {m['requests']:>7,} requests  {m['auth_failures']:>6,} auth failures"
+                         f" ({m['auth_failure_rate']:.1%})  {m['unavailable']} unavailable  {m['other']} other")
+    restart = scale["shared_redis"]["redis_restart"]
+    if restart:
+        lines.append(f"  Redis restarted halfway in {restart['seconds']}s: keys {restart['keys_before']} -> {restart['keys_after']}")
+    return lines
