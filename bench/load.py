@@ -1,12 +1,10 @@
 """The load generators: wrk when it is installed, else Locust from PyPI; both report the same LoadResult."""
 
-import csv
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,21 +62,30 @@ class Locust:
 
     def run(self, url, headers, seconds, connections):
         base, path = _split(url)
-        with tempfile.TemporaryDirectory() as tmp:
-            prefix = os.path.join(tmp, "run")
-            argv = [
-                sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
-                "--users", str(connections), "--spawn-rate", str(connections), "--run-time", f"{seconds}s",
-                "--host", base, "--csv", prefix, "--loglevel", "ERROR", "--exit-code-on-error", "0", "--stop-timeout", "5",
-            ]
-            env = {**os.environ, "BENCH_PATH": path, "BENCH_HEADERS": json.dumps(headers)}
-            out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, env=env)
-            rows = _csv_rows(prefix + "_stats.csv")
-        total = rows.get("Aggregated")
-        if out.returncode or not total or not int(total["Request Count"]):
-            raise RuntimeError(f"locust failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
-        count, rps = int(total["Request Count"]), float(total["Requests/s"])
-        return LoadResult(count, count / rps, rps, float(total["50%"]), float(total["99%"]), int(total["Failure Count"]))
+        argv = [
+            sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--skip-log", "--json",
+            "--users", str(connections), "--spawn-rate", str(connections), "--run-time", f"{seconds}s",
+            "--host", base, "--loglevel", "ERROR", "--exit-code-on-error", "0", "--stop-timeout", "5",
+        ]
+        env = {**os.environ, "BENCH_PATH": path, "BENCH_HEADERS": json.dumps(headers)}
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, env=env)
+        try:
+            (stats,) = json.loads(out.stdout)
+        except ValueError:
+            raise RuntimeError(f"locust failed ({out.returncode}): {out.stderr.strip()[-2000:]}") from None
+        count, took = stats["num_requests"], stats["last_request_timestamp"] - stats["start_time"]
+        times = {float(ms): n for ms, n in stats["response_times"].items()}  # Locust's rounded-ms histogram
+        return LoadResult(count, took, count / took, _percentile(times, 50), _percentile(times, 99), stats["num_failures"])
+
+
+def _percentile(histogram, pct):
+    """The value below which pct % of the counted samples fall."""
+    rank, seen = sum(histogram.values()) * pct / 100, 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return None
 
 
 def _split(url):
@@ -86,12 +93,6 @@ def _split(url):
     scheme, _, rest = url.partition("://")
     host, slash, path = rest.partition("/")
     return f"{scheme}://{host}", slash + path
-
-
-def _csv_rows(path):
-    """Locust's stats CSV as {name: row}."""
-    with open(path, newline="") as f:
-        return {row["Name"]: row for row in csv.DictReader(f)}
 
 
 def pick(name="auto"):

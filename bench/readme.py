@@ -95,7 +95,7 @@ def _scale(scale):
 
 def update(readme, block):
     """README text with the block between the markers replaced (the markers must be there)."""
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(readme):
         raise ValueError(f"README has no {START} ... {END} block")
     return pattern.sub(lambda _: block, readme)

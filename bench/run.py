@@ -10,7 +10,6 @@ from . import inproc, load, machine, noise, redis_count, scale, wire
 from .methods import METHODS, SERVERS, Unavailable
 from .servers import HOST, Stack
 
-
 NOISY = 0.05  # a load during which other programs used more than this share of the CPU is flagged
 
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 from pathlib import Path
 
 from stack import procs, redis_server
@@ -40,7 +41,8 @@ class Stack(contextlib.ExitStack):
 
     def __enter__(self):
         super().__enter__()
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)  # a run starts from an empty Redis and fresh logs
+        self.workdir.mkdir(parents=True)
         try:
             self.redis = self.start(redis_server.server(procs.free_port(), self.workdir / "redis", log=self.workdir / "redis.log"))
             for name, extra in self.configs.items():
