@@ -95,7 +95,7 @@ def login_token(prefix):
 def issuer_token(api, issuer):
     """A JWT from the separate issuer (the "third-party" IdP); the API verifies it with the issuer's JWKS."""
     if not issuer:
-        raise Unavailable("no issuer process in this checkout")
+        raise Unavailable("no issuer process in this run")
     return _bearer(_post(issuer, "/token", {"username": USER, "password": PASSWORD}).json()["access_token"])
 
 
@@ -107,7 +107,8 @@ METHODS = (
     Method("signed", "signed token", "/api/signed/me", "stateless", login_token("/api/signed")),
     Method("jwt", "JWT, revocation on", "/api/jwt/me", "redis", login_token("/api/jwt")),
     Method("jwt_norevoke", "JWT, revocation off", "/api/jwt/me", "stateless", login_token("/api/jwt"), "norevoke"),
-    Method("issuer", "issuer JWT (JWKS)", "/api/jwt/me", "stateless", issuer_token),
+    # The issuer's tokens pass the same revocation check as ours (logout-all): one MGET with it on.
+    Method("issuer", "issuer JWT (JWKS, rev. on)", "/api/jwt/me", "redis", issuer_token),
 )
 
 # API configurations the methods need: name -> environment on top of the bench's own.

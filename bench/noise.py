@@ -28,16 +28,35 @@ def _own_seconds():
     return total
 
 
+def _tree_seconds(pids):
+    """CPU seconds of the given processes and their children (an API's gunicorn workers, Redis)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for proc in (root, *root.children(recursive=True)):
+                total += sum(proc.cpu_times()[:2])
+        except psutil.Error:  # gone: it contributes nothing more
+            pass
+    return total
+
+
 class Meter:
-    """`with Meter() as m: ...` then m.share: the fraction of all cores other programs used meanwhile."""
+    """`with Meter(pids) as m: ...` then m.share: the fraction of all cores other programs used meanwhile,
+    and m.watched: CPU seconds the `pids` (with their children) used meanwhile."""
 
     share = None
 
+    def __init__(self, pids=()):
+        self.pids = pids
+
     def __enter__(self):
         self.start, self.busy, self.own = time.monotonic(), _busy_seconds(), _own_seconds()
+        self.watched = -_tree_seconds(self.pids)
         return self
 
     def __exit__(self, *exc):
+        self.watched += _tree_seconds(self.pids)
         busy = _busy_seconds()
         if busy is None or self.busy is None:
             return

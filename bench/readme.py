@@ -49,9 +49,9 @@ def render(result, chart="reports/bench.png"):
         f"API: gunicorn, {s['workers']} {s['worker_class']} workers; load: {s['connections']} connections, "
         f"{s['seconds']:g} s per endpoint x {s['rounds']} interleaved rounds (medians).",
         "",
-        "| method | req/s | x public | p50 ms | p99 ms | server µs/request | auth µs | Redis cmds / round trips per request "
-        "| request bytes | credential at issue | target |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| method | req/s | x public | p50 ms | p99 ms | server CPU µs/request under load | in-process µs/request "
+        "| auth µs | Redis cmds / round trips per request | request bytes | credential at issue | target |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for r in result["methods"]:
         cred = r["credential"]
@@ -59,6 +59,7 @@ def render(result, chart="reports/bench.png"):
         out.append(
             f"| {r['label']} | {_n(r['load']['rps'])} | {_x(r['ratios']['rps'])} "
             f"| {r['load']['p50_ms']:.2f} ({_x(r['ratios']['p50'])}) | {r['load']['p99_ms']:.2f} ({_x(r['ratios']['p99'])}) "
+            f"| {_n(r['load']['server_cpu_us'])} ({_x(r['ratios']['server_cpu'])}) "
             f"| {_n(r['inproc_us'])} ({_x(r['ratios']['inproc'])}) | {_n(r['auth_us'])} "
             f"| {r['redis']['commands']:.2f} / {r['redis']['round_trips']:.2f} "
             f"| {r['request_bytes']} ({_x(r['ratios']['request_bytes'])}) | {issued} | {VERDICT[r['verdict']['met']]} |"

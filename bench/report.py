@@ -9,7 +9,7 @@ def _ratio(value, base):
     return round(value / base, 4) if value is not None and base else None
 
 
-LOAD_RATIOS = {"rps": "rps", "p50": "p50_ms", "p99": "p99_ms"}
+LOAD_RATIOS = {"rps": "rps", "p50": "p50_ms", "p99": "p99_ms", "server_cpu": "server_cpu_us"}
 
 
 def _paired(row, base, field):
@@ -59,6 +59,7 @@ COLUMNS = (
     ("x pub", 6, lambda r: _fmt(r["ratios"]["rps"], ".2f" if r["ratios"]["rps"] >= 0.1 else ".1e")),
     ("p50 ms", 8, lambda r: _fmt(r["load"]["p50_ms"], ".2f")),
     ("p99 ms", 8, lambda r: _fmt(r["load"]["p99_ms"], ".2f")),
+    ("cpu us", 7, lambda r: _fmt(r["load"]["server_cpu_us"], ",.0f")),
     ("in-proc us", 10, lambda r: _fmt(r["inproc_us"], ",.0f")),
     ("auth us", 8, lambda r: _fmt(r["auth_us"], ",.0f")),
     ("redis cmd", 9, lambda r: _fmt(r["redis"]["commands"], ".2f")),

@@ -16,12 +16,18 @@ def default_workers():
     return 2 * (os.cpu_count() or 1) + 1
 
 
-def api_env(redis_url, port, extra=None):
-    """The environment every API instance of a run gets (one secret, one Redis, quiet defaults)."""
+def api_env(redis_url, port, issuer_url, extra=None):
+    """The environment every API instance of a run gets: one secret, one Redis, one issuer.
+
+    Access tokens live an hour here (default 5 minutes) so that one login outlasts the whole run.
+    """
     return {
         "SECRET_KEY": SECRET,
+        "JWT_SECRET": SECRET + "-jwt",
         "REDIS_URL": redis_url,
         "API_ORIGIN": f"http://localhost:{port}",
+        "ISSUER_ORIGIN": issuer_url,
+        "JWT_ACCESS_TTL": "3600",
         **(extra or {}),
     }
 
@@ -29,8 +35,9 @@ def api_env(redis_url, port, extra=None):
 class Stack(contextlib.ExitStack):
     """Redis plus one API instance per configuration; leaving the `with` stops all of them, error or not."""
 
-    def __init__(self, workdir, workers, worker_class="sync", configs=None):
+    def __init__(self, workdir, workers, worker_class="sync", configs=None, issuer=True):
         super().__init__()
+        self.with_issuer = issuer
         self.workdir = Path(workdir)
         self.workers, self.worker_class = workers, worker_class
         self.configs = configs or {"main": {}}
@@ -45,9 +52,15 @@ class Stack(contextlib.ExitStack):
         self.workdir.mkdir(parents=True)
         try:
             self.redis = self.start(redis_server.server(procs.free_port(), self.workdir / "redis", log=self.workdir / "redis.log"))
+            issuer_port = procs.free_port()
+            origin = f"http://{HOST}:{issuer_port}"  # the APIs trust this issuer whether or not it runs
+            if self.with_issuer:
+                env = {"ISSUER_ORIGIN": origin, "JWT_ACCESS_TTL": "3600"}
+                self.start(procs.issuer(issuer_port, env, HOST, self.workdir / "issuer.log"))
+                self.issuer_url = origin
             for name, extra in self.configs.items():
                 port = procs.free_port()
-                self.envs[name] = api_env(self.redis.url, port, extra)
+                self.envs[name] = api_env(self.redis.url, port, origin, extra)
                 self.apis[name] = self.start(self.api(name, port))
         except BaseException:
             self.close()

@@ -7,10 +7,11 @@ from bench.readme import END, START
 
 
 def row(key, kind, rps_rounds, inproc_us, trips, request_bytes=60, min_ratio=None):
-    rounds = [{"rps": r, "p50_ms": 1000 / r, "p99_ms": 3000 / r} for r in rps_rounds]
+    rounds = [{"rps": r, "p50_ms": 1000 / r, "p99_ms": 3000 / r, "server_cpu_us": inproc_us * 2} for r in rps_rounds]
     return {
         "key": key, "label": key, "path": f"/api/{key}", "kind": kind, "server": "main",
-        "load": {"rps": sorted(rps_rounds)[1], "p50_ms": 1.0, "p99_ms": 3.0, "rounds": rounds},
+        "load": {"rps": sorted(rps_rounds)[1], "p50_ms": 1.0, "p99_ms": 3.0, "server_cpu_us": inproc_us * 2,
+                 "rounds": rounds},
         "inproc_us": inproc_us, "redis": {"commands": trips, "round_trips": trips},
         "request_bytes": request_bytes, "response_bytes": 200, "credential_header_bytes": 0,
         "credential": {"issued_as": "cookie", "issued_bytes": 43, "set_cookie_bytes": 90},
@@ -49,6 +50,7 @@ def test_the_readme_block_is_replaced_and_nothing_else(run):
     assert updated.startswith(f"intro\n{START}\n") and updated.endswith(f"{END}\noutro\n")
     assert "old figures" not in updated
     assert "| session | 640 | 0.80x |" in updated
+    assert "| 340 (2.43x) | 170 (2.43x) | 100 |" in updated  # server CPU under load, in-process, auth
     assert "`issuer` (no issuer)" in updated
 
 
