@@ -12,7 +12,7 @@ from .servers import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 # --quick: the same measurements with shorter loads and fewer requests (about a minute on 2 cores).
-QUICK = {"seconds": 2, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted": 50, "inproc_budget_s": 0.4,
+QUICK = {"seconds": 1, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted": 50, "inproc_budget_s": 0.4,
          "scale_per_method": 1_000, "scale_memory": 400, "scale_users": 4}
 
 

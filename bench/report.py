@@ -12,10 +12,12 @@ def _ratio(value, base):
 LOAD_RATIOS = {"rps": "rps", "p50": "p50_ms", "p99": "p99_ms", "server_cpu": "server_cpu_us"}
 
 
-def _paired(row, base, field):
-    """Median over rounds of this round's figure / public's figure in the same round (drift cancels out)."""
-    pairs = zip(row["load"]["rounds"], base["load"]["rounds"])
-    return round(statistics.median(r[field] / b[field] for r, b in pairs), 4)
+def _paired(row, field):
+    """Median over rounds of this load's figure / the figure of the public load just before it."""
+    if row["key"] == BASELINE:
+        return 1.0
+    rounds = row["load"]["rounds"]
+    return round(statistics.median(r[field] / r["baseline"][field] for r in rounds), 4)
 
 
 def finish(result):
@@ -24,7 +26,7 @@ def finish(result):
     base = rows[BASELINE]
     for row in result["methods"]:
         row["ratios"] = {
-            **{name: _paired(row, base, field) for name, field in LOAD_RATIOS.items()},
+            **{name: _paired(row, field) for name, field in LOAD_RATIOS.items()},
             "inproc": _ratio(row["inproc_us"], base["inproc_us"]),
             "request_bytes": _ratio(row["request_bytes"], base["request_bytes"]),
             "response_bytes": _ratio(row["response_bytes"], base["response_bytes"]),

@@ -22,11 +22,11 @@ class Settings:
     workers: int = 5
     worker_class: str = "sync"
     connections: int = 10
-    seconds: int = 5  # whole seconds: wrk takes no fractions
-    warmup_s: int = 2
+    seconds: int = 3  # per load, whole seconds (wrk takes no fractions); public runs before each method
+    warmup_s: int = 1
     warm_all: bool = True  # warm every endpoint (else one per API configuration)
     rounds: int = 3
-    counted: int = 200  # exact requests per method for Redis counts and bytes (Basic: a tenth)
+    counted: int = 100  # exact requests per method for Redis counts and bytes (Basic: a tenth)
     inproc_budget_s: float = 1.5
     scale_per_method: int = 10_000
     scale_memory: int = 2_000
@@ -85,10 +85,15 @@ def _log_in(stack, progress):
 
 
 def _throughput(stack, tool, methods, credentials, settings, progress):
-    """Warm every endpoint, then load each in turn for `rounds` rounds (order rotated); medians over rounds."""
-    def hit(m, seconds):
-        with noise.Meter([stack.apis[m.server].proc.pid, stack.redis.proc.pid]) as meter:
-            result = tool.run(stack.url(m.server) + m.path, credentials[m.key].headers, seconds, settings.connections)
+    """Warm up, then in each round load public and right after it each method (order rotated).
+
+    Every method's ratio is to the public load just before it, on the same API instance, so the
+    noise of a shared machine (other programs come and go) mostly cancels out.
+    """
+    def hit(m, seconds, server=None):
+        server = server or m.server
+        with noise.Meter([stack.apis[server].proc.pid, stack.redis.proc.pid]) as meter:
+            result = tool.run(stack.url(server) + m.path, credentials[m.key].headers, seconds, settings.connections)
         result.foreign_cpu = meter.share
         # Requests the load tool did not count (cut off at the end) are still served: a small overestimate.
         result.server_cpu_us = round(meter.watched / result.requests * 1e6, 1) if result.requests else None
@@ -103,25 +108,30 @@ def _throughput(stack, tool, methods, credentials, settings, progress):
     for m in warm:
         hit(m, settings.warmup_s)
     progress(f"warmed up {len(warm)} endpoints with {tool.name} ({settings.warmup_s:g}s each)")
+    base, others = methods[0], methods[1:]
     runs = {m.key: [] for m in methods}
     for r in range(settings.rounds):
-        for m in methods[r % len(methods):] + methods[: r % len(methods)]:
+        for m in others[r % len(others):] + others[: r % len(others)]:
+            before = hit(base, settings.seconds, m.server)
             result = hit(m, settings.seconds)
-            runs[m.key].append(result)
-            flag = f"  ({result.errors} ERRORS)" if result.errors else ""
-            if result.foreign_cpu and result.foreign_cpu > NOISY:
-                flag += f"  (other programs used {result.foreign_cpu:.0%} of the CPU)"
-            progress(f"round {r + 1}/{settings.rounds}  {m.label:<24} {result.rps:9,.0f} req/s  p50 {result.p50_ms:8.2f} ms"
-                     f"  p99 {result.p99_ms:8.2f} ms{flag}")
+            runs[base.key].append(before.as_dict())
+            runs[m.key].append({**result.as_dict(), "baseline": before.as_dict()})
+            flag = f"  ({result.errors} ERRORS)" if result.errors or before.errors else ""
+            foreign = max(result.foreign_cpu or 0, before.foreign_cpu or 0)
+            if foreign > NOISY:
+                flag += f"  (other programs used up to {foreign:.0%} of the CPU)"
+            progress(f"round {r + 1}/{settings.rounds}  {m.label:<26} {result.rps:7,.0f} req/s = "
+                     f"{result.rps / before.rps:4.2f} x public  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{flag}")
     return {key: _median_run(results) for key, results in runs.items()}
 
 
-def _median_run(results):
+def _median_run(rounds):
     """Per-figure medians over rounds, with every round kept."""
-    med = {f: statistics.median(getattr(r, f) for r in results) for f in ("rps", "p50_ms", "p99_ms", "server_cpu_us")}
-    foreign = [r.foreign_cpu for r in results if r.foreign_cpu is not None]
-    return {**med, "requests": sum(r.requests for r in results), "errors": sum(r.errors for r in results),
-            "foreign_cpu_max": max(foreign, default=None), "rounds": [r.as_dict() for r in results]}
+    med = {f: statistics.median(r[f] for r in rounds) for f in ("rps", "p50_ms", "p99_ms", "server_cpu_us")}
+    foreign = [r["foreign_cpu"] for r in rounds if r["foreign_cpu"] is not None]
+    foreign += [r["baseline"]["foreign_cpu"] for r in rounds if r.get("baseline", {}).get("foreign_cpu") is not None]
+    return {**med, "requests": sum(r["requests"] for r in rounds), "errors": sum(r["errors"] for r in rounds),
+            "foreign_cpu_max": max(foreign, default=None), "rounds": rounds}
 
 
 def _counted(stack, m, credential, n):
