@@ -46,6 +46,7 @@ def settings_from(args):
 
 
 def main(argv=None):
+    """Run, report, and exit non-zero if a load had failed requests or the shared store lost a login."""
     args = parse(argv)
     settings = settings_from(args)
     progress, started = Progress(), time.time()
@@ -66,6 +67,10 @@ def main(argv=None):
     if not args.quick and not args.no_readme:
         readme.write(result)
         print("README.md's bench section re-rendered from it")
+    trouble = report.problems(result)
+    for line in trouble:
+        print(f"bench: PROBLEM: {line}")
+    return 1 if trouble else 0
 
 
 def _iso(ts):
@@ -81,4 +86,4 @@ def _shown(path):
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -22,9 +22,11 @@ def draw(result, path):
     speed.set_ylabel("throughput / public")
     speed.set_title(f"Throughput under {result['settings']['tool']} (higher is better; public = 1)")
 
-    width = 0.27
-    for i, (key, name) in enumerate((("p50", "p50 latency"), ("p99", "p99 latency"), ("inproc", "in-process time"))):
-        cost.bar([p + (i - 1) * width for p in x], [row["ratios"][key] for row in rows], width, label=name)
+    series = (("p50", "p50 latency"), ("p99", "p99 latency"), ("server_cpu", "server CPU under load"),
+              ("inproc", "in-process time"))
+    width = 0.8 / len(series)
+    for i, (key, name) in enumerate(series):
+        cost.bar([p + (i - 1.5) * width for p in x], [row["ratios"][key] for row in rows], width, label=name)
     cost.set_yscale("log")
     cost.axhline(1, linewidth=1, color="black")
     cost.set_ylabel("x public (log)")

@@ -23,6 +23,7 @@ class LoadResult:
     errors: int  # non-2xx/3xx answers plus socket errors and timeouts: a correct run has none
     foreign_cpu: float | None = None  # share of all cores other programs used meanwhile (noise.Meter)
     server_cpu_us: float | None = None  # CPU the API's workers and Redis spent per request meanwhile
+    redis_cpu_us: float | None = None  # the part of it Redis spent
 
     def as_dict(self):
         return asdict(self)

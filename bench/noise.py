@@ -42,21 +42,21 @@ def _tree_seconds(pids):
 
 
 class Meter:
-    """`with Meter(pids) as m: ...` then m.share: the fraction of all cores other programs used meanwhile,
-    and m.watched: CPU seconds the `pids` (with their children) used meanwhile."""
+    """`with Meter({"api": pid, ...}) as m: ...` then m.share: the fraction of all cores other programs used
+    meanwhile, and m.watched: CPU seconds each named process (with its children) used meanwhile."""
 
     share = None
 
-    def __init__(self, pids=()):
-        self.pids = pids
+    def __init__(self, pids=None):
+        self.pids = pids or {}
 
     def __enter__(self):
         self.start, self.busy, self.own = time.monotonic(), _busy_seconds(), _own_seconds()
-        self.watched = -_tree_seconds(self.pids)
+        self.watched = {name: -_tree_seconds([pid]) for name, pid in self.pids.items()}
         return self
 
     def __exit__(self, *exc):
-        self.watched += _tree_seconds(self.pids)
+        self.watched = {name: spent + _tree_seconds([self.pids[name]]) for name, spent in self.watched.items()}
         busy = _busy_seconds()
         if busy is None or self.busy is None:
             return

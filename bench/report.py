@@ -38,6 +38,18 @@ def finish(result):
     return result
 
 
+def problems(result):
+    """What makes this run's figures untrustworthy: failed requests under load, or a shared store that lost logins."""
+    found = [f"{row['label']}: {row['load']['errors']} failed requests under load" for row in result["methods"]
+             if row["load"]["errors"]]
+    scale = result["scale"] or {}
+    for key, counts in ((scale.get("shared_redis") or {}).get("methods") or {}).items():
+        if counts["auth_failures"] or counts["other"] or counts["unavailable"]:
+            found.append(f"scale with one shared Redis: {key} had {counts['auth_failures']} auth failures, "
+                         f"{counts['unavailable']} unavailable, {counts['other']} other")
+    return found
+
+
 def _verdict(row):
     """Met / not met / no target, with the reason in words."""
     target, ratio = row["target"], row["ratios"]["rps"]

@@ -92,11 +92,13 @@ def _throughput(stack, tool, methods, credentials, settings, progress):
     """
     def hit(m, seconds, server=None):
         server = server or m.server
-        with noise.Meter([stack.apis[server].proc.pid, stack.redis.proc.pid]) as meter:
+        with noise.Meter({"api": stack.apis[server].proc.pid, "redis": stack.redis.proc.pid}) as meter:
             result = tool.run(stack.url(server) + m.path, credentials[m.key].headers, seconds, settings.connections)
         result.foreign_cpu = meter.share
         # Requests the load tool did not count (cut off at the end) are still served: a small overestimate.
-        result.server_cpu_us = round(meter.watched / result.requests * 1e6, 1) if result.requests else None
+        per_request = 1e6 / max(result.requests, 1)
+        result.server_cpu_us = round(sum(meter.watched.values()) * per_request, 1)
+        result.redis_cpu_us = round(meter.watched["redis"] * per_request, 1)
         # Requests still queued when the load stopped (Basic: up to `connections` password hashes) would
         # slow the next endpoint down: they finish within about one p99, so wait that long first.
         time.sleep(min(5.0, 0.25 + result.p99_ms / 1000))
@@ -127,7 +129,8 @@ def _throughput(stack, tool, methods, credentials, settings, progress):
 
 def _median_run(rounds):
     """Per-figure medians over rounds, with every round kept."""
-    med = {f: statistics.median(r[f] for r in rounds) for f in ("rps", "p50_ms", "p99_ms", "server_cpu_us")}
+    figures = ("rps", "p50_ms", "p99_ms", "server_cpu_us", "redis_cpu_us")
+    med = {f: statistics.median(r[f] for r in rounds) for f in figures}
     foreign = [r["foreign_cpu"] for r in rounds if r["foreign_cpu"] is not None]
     foreign += [r["baseline"]["foreign_cpu"] for r in rounds if r.get("baseline", {}).get("foreign_cpu") is not None]
     return {**med, "requests": sum(r["requests"] for r in rounds), "errors": sum(r["errors"] for r in rounds),

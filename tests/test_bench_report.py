@@ -10,7 +10,8 @@ PUBLIC_ROUNDS = [1000, 500, 800]
 
 
 def load(rps, cpu_us):
-    return {"rps": rps, "p50_ms": 1000 / rps, "p99_ms": 3000 / rps, "server_cpu_us": cpu_us, "foreign_cpu": 0.0}
+    return {"rps": rps, "p50_ms": 1000 / rps, "p99_ms": 3000 / rps, "server_cpu_us": cpu_us, "redis_cpu_us": 0.0,
+            "foreign_cpu": 0.0}
 
 
 def row(key, kind, rps_rounds, inproc_us, trips, request_bytes=60, min_ratio=None):
@@ -20,7 +21,7 @@ def row(key, kind, rps_rounds, inproc_us, trips, request_bytes=60, min_ratio=Non
     return {
         "key": key, "label": key, "path": f"/api/{key}", "kind": kind, "server": "main",
         "load": {"rps": sorted(rps_rounds)[1], "p50_ms": 1.0, "p99_ms": 3.0, "server_cpu_us": inproc_us * 2,
-                 "rounds": rounds},
+                 "errors": 0, "rounds": rounds},
         "inproc_us": inproc_us, "redis": {"commands": trips, "round_trips": trips},
         "request_bytes": request_bytes, "response_bytes": 200, "credential_header_bytes": 0,
         "credential": {"issued_as": "cookie", "issued_bytes": 43, "set_cookie_bytes": 90},
@@ -66,3 +67,9 @@ def test_the_readme_block_is_replaced_and_nothing_else(run):
 def test_the_real_readme_has_exactly_one_block():
     text = (readme.ROOT / "README.md").read_text()
     assert (text.count(START), text.count(END)) == (1, 1)
+
+
+def test_failed_requests_under_load_make_the_run_fail(run):
+    assert report.problems(run) == []
+    run["methods"][1]["load"]["errors"] = 3
+    assert report.problems(run) == ["session: 3 failed requests under load"]
