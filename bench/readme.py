@@ -23,7 +23,7 @@ def _x(value):
 def _redis_part(row):
     """How much of the server CPU Redis spent, where it spent any to speak of."""
     spent = row["load"].get("redis_cpu_us")
-    return f"; Redis {spent:.0f}" if spent and spent >= 1 else ""
+    return f"; Redis {spent:.0f}" if spent and row["redis"]["round_trips"] > 0 else ""
 
 
 def _foreign_max(result):
