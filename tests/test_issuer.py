@@ -1,5 +1,6 @@
 """The separate issuer and the API's JWKS verification: a real issuer process, reached over HTTP (contract §4)."""
 
+import signal
 import time
 
 import jwt as pyjwt
@@ -7,7 +8,7 @@ import pytest
 import requests
 
 from issuer import create_app as create_issuer
-from tests.helpers import bearer
+from tests.helpers import bearer, tiny_server
 
 LOGIN = {"username": "alice", "password": "wonderland"}
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
@@ -135,11 +136,11 @@ def test_rotation_signs_with_the_pre_published_key_and_keeps_the_old_one_for_the
 
 
 @pytest.mark.parametrize(
-    ("cooldown", "issuer_up", "status"),
-    [(0, True, 200), (30, True, 401), (0, False, 503), (30, False, 401)],
-    ids=["refetched", "refetch-rate-limited", "jwks-down-503", "jwks-down-rate-limited"],
+    ("cooldown", "issuer_state", "status"),
+    [(0, "up", 200), (30, "up", 401), (0, "stopped", 503), (0, "hung", 503), (30, "stopped", 401)],
+    ids=["refetched", "refetch-rate-limited", "jwks-down-503", "jwks-hung-503", "jwks-down-rate-limited"],
 )
-def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_cooldown(make_app, start_issuer, cooldown, issuer_up, status):
+def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_cooldown(make_app, start_issuer, cooldown, issuer_state, status):
     own = start_issuer()
     app = make_app(ISSUER_ORIGIN=own.origin, JWKS_REFETCH_COOLDOWN=cooldown)
     cached_token = issue(own)
@@ -147,11 +148,26 @@ def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_cooldown(make_app, s
     rotate(own)
     rotate(own)  # now signing with a key the cached JWKS has never seen
     unknown_kid_token = issue(own)
-    if not issuer_up:
+    if issuer_state == "stopped":
         own.stop()
-        assert me(app, cached_token).status_code == 200  # cached keys keep working while the JWKS is down
+    elif issuer_state == "hung":
+        own.signal(signal.SIGSTOP)  # the fixture's stop sends SIGCONT first
+    if issuer_state != "up":
+        assert me(app, cached_token).status_code == 200  # cached keys keep working while the JWKS is unreachable
     response = me(app, unknown_kid_token)
     assert response.status_code == status
     if status == 503:
         assert response.get_json()["error"] == "issuer_unavailable"
         assert response.headers["Retry-After"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(200, b"<html>not json"), (500, b""), (200, b'{"keys": []}')], ids=["not-json", "500", "no-keys"]
+)
+def test_a_broken_jwks_is_the_issuers_outage_503_not_the_clients_401(make_app, status, body):
+    with tiny_server(status, body) as (origin, requested):
+        token = pyjwt.encode({"iss": origin, "sub": "alice"}, "x" * 32, headers={"kid": "k"})  # iss picks the issuer path
+        response = me(make_app(ISSUER_ORIGIN=origin), token)
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "issuer_unavailable"
+    assert requested == ["/.well-known/jwks.json"]

@@ -117,18 +117,19 @@ def test_refresh_accepts_only_refresh_tokens(client, token):
 
 @pytest.mark.parametrize(
     ("kwargs", "status"),
-    [({}, 401), ({"json": {}}, 400), ({"json": {"refresh_token": 7}}, 400), ({"data": "x", "content_type": "text/plain"}, 415)],
+    [({}, 401), ({"json": {}}, 401), ({"json": {"refresh_token": 7}}, 400), ({"data": "x", "content_type": "text/plain"}, 415)],
     ids=["nothing", "no-field", "not-a-string", "not-json"],
 )
 def test_refresh_without_a_usable_refresh_token(client, kwargs, status):
     assert client.post("/api/jwt/refresh", **kwargs).status_code == status
 
 
-def test_cookie_transport_refreshes_from_the_refresh_cookie_with_the_csrf_token(client):
+@pytest.mark.parametrize("body", [{}, {"json": {}}], ids=["no-body", "empty-json-object"])
+def test_cookie_transport_refreshes_from_the_refresh_cookie_with_the_csrf_token(client, body):
     csrf_token = login(client, transport="cookie")["csrf_token"]
     old_access = client.get_cookie("jwt_access").value
-    assert client.post("/api/jwt/refresh").status_code == 403  # cookies alone never change state
-    response = client.post("/api/jwt/refresh", headers={"X-CSRF-Token": csrf_token})
+    assert client.post("/api/jwt/refresh", **body).status_code == 403  # cookies alone never change state
+    response = client.post("/api/jwt/refresh", headers={"X-CSRF-Token": csrf_token}, **body)
     assert response.status_code == 200
     assert response.get_json()["csrf_token"] == csrf_token  # bound to the family, stable across refreshes
     assert client.get_cookie("jwt_access").value != old_access

@@ -7,9 +7,7 @@ would, so no library guard on the signing side hides a gap on the verifying side
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -18,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_encode
 
-from tests.helpers import bearer
+from tests.helpers import bearer, tiny_server
 
 NOW = int(time.time())
 
@@ -107,40 +105,24 @@ def test_a_hostile_kid_is_never_used_to_find_a_key(api, issuer, kid, claimed_iss
     assert_rejected(api, forge({**ACCESS, "kid": kid}, claims(api, iss=iss), b""))  # /dev/null "key": empty
 
 
-class Recorder(BaseHTTPRequestHandler):
-    hits = []
-
-    def do_GET(self):
-        Recorder.hits.append(self.path)
-        self.send_response(404)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def attacker_server():
     """An attacker's web server on loopback that records every request the API might make to it."""
-    Recorder.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with tiny_server() as server:
+        yield server
 
 
 @pytest.mark.parametrize("header_name", ["jku", "x5u", "jwk"])
 @pytest.mark.parametrize("kid", ["attacker", "issuer"])
 def test_key_headers_jku_x5u_jwk_are_never_followed(api, issuer, issuer_public, attacker_server, header_name, kid):
+    attacker_origin, requested = attacker_server
     attacker_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_jwk = RSAAlgorithm.to_jwk(attacker_key.public_key(), as_dict=True)
     kid = issuer_public[0] if kid == "issuer" else "attacker"
-    value = public_jwk if header_name == "jwk" else f"{attacker_server}/jwks.json"
+    value = public_jwk if header_name == "jwk" else f"{attacker_origin}/jwks.json"
     header = {"alg": "RS256", "typ": "at+jwt", "kid": kid, header_name: value}
     assert_rejected(api, forge(header, claims(api, iss=issuer.origin), rsa_key=attacker_key))
-    assert Recorder.hits == []
+    assert requested == []
 
 
 @pytest.mark.parametrize("missing", ["iss", "aud", "sub", "iat", "exp", "jti"])
