@@ -5,11 +5,12 @@ import logging
 from flask import Flask
 from flask_cors import CORS
 
-from . import basic, common, config as settings, errors, session, session_store, store
+from . import basic, common, config as settings, errors, issuer_tokens, jwt, jwt_tokens, logout_all
+from . import session, session_store, signed, store, token
 
 cors = CORS()
 
-BLUEPRINTS = (common.bp, basic.bp, session.bp)
+BLUEPRINTS = (common.bp, basic.bp, session.bp, token.bp, signed.bp, jwt.bp, logout_all.bp)
 
 
 def create_app(config=None):
@@ -21,7 +22,9 @@ def create_app(config=None):
     app.config.update(settings.derived(app.config))
 
     errors.init_app(app)
+    jwt_tokens.init_app(app)
     store.init_app(app)
+    issuer_tokens.init_app(app)
     session_store.init_app(app)
     session.login_manager.init_app(app)
     cors.init_app(

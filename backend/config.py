@@ -6,6 +6,7 @@ import os
 log = logging.getLogger("authlab.config")
 
 _DEV_SECRET = "dev-only-secret-key-change-me-0123456789abcdef"
+_DEV_JWT_SECRET = "dev-only-jwt-hmac-key-change-me-0123456789abcdef"
 
 
 def _flag(value):
@@ -27,10 +28,22 @@ SETTINGS = {
     "SESSION_IDLE_TIMEOUT": ("1800", int),
     "SESSION_ABSOLUTE_TIMEOUT": ("28800", int),
     "REDIS_TIMEOUT": ("0.5", float),
+    "TOKEN_TTL": ("3600", int),
+    "SIGNED_TOKEN_SECRETS": ("", str),
+    "JWT_SECRET": (_DEV_JWT_SECRET, str),
+    "JWT_AUDIENCE": ("authlab-api", str),
+    "JWT_ACCESS_TTL": ("300", int),
+    "JWT_REFRESH_TTL": ("86400", int),
+    "JWT_LEEWAY": ("10", int),
+    "JWT_REVOCATION_CHECK": ("on", _flag),
+    "JWKS_CACHE_SECONDS": ("300", float),
+    "JWKS_REFETCH_COOLDOWN": ("30", float),
+    "ISSUER_ALGORITHM": ("RS256", str),
+    "ISSUER_KEY_OVERLAP": ("900", int),
 }
 
 # Defaults that are fine for a laptop but must never reach a real deployment.
-_MUST_OVERRIDE = {"SECRET_KEY"}
+_MUST_OVERRIDE = {"SECRET_KEY", "JWT_SECRET"}
 
 
 def raw(name):
@@ -48,9 +61,8 @@ def from_env(environ=None):
             defaulted.append(name)
             raw = default
         config[name] = parse(raw)
-    loud = sorted(_MUST_OVERRIDE.intersection(defaulted))
-    if loud:
-        log.warning("using the public DEV default for %s: set it in the environment for anything real", ", ".join(loud))
+    for name in sorted(_MUST_OVERRIDE.intersection(defaulted)):
+        log.warning("using the public DEV default for %s: set it in the environment for anything real", name)
     quiet = [name for name in defaulted if name not in _MUST_OVERRIDE]
     if quiet:
         log.warning("dev defaults in use for: %s", ", ".join(quiet))
@@ -66,4 +78,6 @@ def derived(config):
         "SESSION_COOKIE_SAMESITE": config["COOKIE_SAMESITE"],
         "SESSION_COOKIE_SECURE": config["COOKIE_SECURE"],
         "PERMANENT_SESSION_LIFETIME": config["SESSION_IDLE_TIMEOUT"],
+        "JWT_ISSUER": config["API_ORIGIN"],
+        "SIGNED_TOKEN_KEYS": [k for k in config["SIGNED_TOKEN_SECRETS"].split(",") if k] or [config["SECRET_KEY"]],
     }

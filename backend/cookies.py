@@ -27,11 +27,11 @@ def default_options():
     return options({})
 
 
-def set_cookie(response, name, value, opts, expires):
-    """An HttpOnly, path-wide cookie with the chosen attributes."""
-    response.set_cookie(name, value, expires=expires, path="/", httponly=True, **opts)
+def set_cookie(response, name, value, opts, expires, path="/"):
+    """An HttpOnly cookie with the chosen attributes (path-wide unless a narrower path is given)."""
+    response.set_cookie(name, value, expires=expires, path=path, httponly=True, **opts)
 
 
-def delete_cookie(response, name, opts):
+def delete_cookie(response, name, opts, path="/"):
     """Expire the cookie; a partitioned one is only deleted by a Set-Cookie that is partitioned too."""
-    response.delete_cookie(name, path="/", httponly=True, **opts)
+    response.delete_cookie(name, path=path, httponly=True, **opts)

@@ -11,7 +11,7 @@ import time
 from flask import Blueprint, current_app, jsonify, session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from . import cookies, csrf, users
+from . import cookies, csrf, revocation, users
 from .errors import error_response
 from .inputs import credentials, json_body
 
@@ -42,6 +42,9 @@ def login():
     session.clear()
     login_user(user)
     session.update(_created=int(time.time()), _csrf=secrets.token_urlsafe(32), _cookie=opts)
+    record = current_app.session_interface.record_key(session)
+    if record:  # indexed per user, so /api/logout-all can end it
+        revocation.remember(user.username, record, current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
     return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts))
 
 

@@ -91,14 +91,24 @@ def python(*args):
     return [sys.executable, *args]
 
 
-def api(port, env, workers=2, host="127.0.0.1", log=None):
-    """The Flask API under gunicorn (threaded workers: browsers keep connections open)."""
+def gunicorn(name, app, port, env, workers, host, log):
+    """A Flask app under gunicorn (threaded workers: browsers keep connections open)."""
     argv = python(
         "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
         "--worker-class", "gthread", "--limit-request-field_size", "16384", "--graceful-timeout", "2",
-        "--log-level", "warning", "backend:create_app()",
+        "--log-level", "warning", app,
     )
-    return Service("api", argv, port, host, env, log, stop_signal=signal.SIGINT)  # gunicorn: quick shutdown
+    return Service(name, argv, port, host, env, log, stop_signal=signal.SIGINT)  # gunicorn: quick shutdown
+
+
+def api(port, env, workers=2, host="127.0.0.1", log=None):
+    """The Flask API."""
+    return gunicorn("api", "backend:create_app()", port, env, workers, host, log)
+
+
+def issuer(port, env, host="127.0.0.1", log=None):
+    """The token issuer: one worker, because its keys live in that process's memory."""
+    return gunicorn("issuer", "issuer:create_app()", port, env, 1, host, log)
 
 
 def frontend(name, port, env, host="127.0.0.1", log=None):

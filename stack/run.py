@@ -1,4 +1,4 @@
-"""`make run`: Redis (unless REDIS_URL is set), the API and both frontends on the contract's origins.
+"""`make run`: Redis (unless REDIS_URL is set), the API, both frontends and the issuer on the contract's origins.
 
 Ctrl-C or SIGTERM stops every child; nothing is left running.
 """
@@ -31,6 +31,7 @@ def main():
         procs.api(port_of(raw("API_ORIGIN")), env),
         procs.frontend("frontend_a", port_of(raw("FRONTEND_A_ORIGIN")), env),
         procs.frontend("frontend_b", port_of(raw("FRONTEND_B_ORIGIN")), env),
+        procs.issuer(port_of(raw("ISSUER_ORIGIN")), env),
     ]
 
     def stop(signum=None, frame=None):
@@ -51,6 +52,7 @@ def main():
         f"  API         {raw('API_ORIGIN')}/api/health\n"
         f"  frontend A  {raw('FRONTEND_A_ORIGIN')}   (same-site as the API)\n"
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
+        f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
         f"  Redis       {env.get('REDIS_URL') or os.environ['REDIS_URL']}\n",
         flush=True,
     )

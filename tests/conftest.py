@@ -78,3 +78,32 @@ def start_api(redis_service, redis_db, tmp_path):
     yield start
     for service in started:
         service.stop()
+
+
+def issuer_service(tmp_path, **env):
+    """The issuer (gunicorn) on a free loopback port; `.origin` is what its tokens' `iss` says."""
+    port = procs.free_port()
+    service = procs.issuer(port, {"ISSUER_ORIGIN": f"http://127.0.0.1:{port}", **env}, log=tmp_path / f"issuer-{port}.log")
+    service.origin = f"http://127.0.0.1:{port}"
+    return service
+
+
+@pytest.fixture(scope="session")
+def issuer(tmp_path_factory):
+    """One real issuer process for the whole run, reached over HTTP like a third-party provider."""
+    with issuer_service(tmp_path_factory.mktemp("issuer")) as service:
+        yield service
+
+
+@pytest.fixture
+def start_issuer(tmp_path):
+    """An issuer of this test's own (to rotate, stop, or configure); stopped after the test."""
+    started = []
+
+    def start(**env):
+        started.append(issuer_service(tmp_path, **env))
+        return started[-1].start()
+
+    yield start
+    for service in started:
+        service.stop()

@@ -24,3 +24,25 @@ class Actions:
     def session_id(self):
         cookie = self.client.get_cookie("session_id")
         return cookie.value if cookie else None
+
+
+def bearer(token):
+    """An `Authorization: Bearer` header (RFC 6750)."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_login(client, method, username="alice", password="wonderland", **extra):
+    """POST /api/<method>/login for token, signed or jwt; extra fields (transport, samesite, ...) pass through."""
+    return client.post(f"/api/{method}/login", json={"username": username, "password": password, **extra})
+
+
+def access_token(client, method, **extra):
+    """A fresh access token of `method` for alice (header transport)."""
+    response = token_login(client, method, **extra)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["access_token"]
+
+
+def redis_commands(redis_db):
+    """Commands the Redis server has processed so far (INFO itself counts as one)."""
+    return redis_db.info("stats")["total_commands_processed"]

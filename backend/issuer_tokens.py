@@ -1,0 +1,51 @@
+"""Tokens from the separate issuer, verified the way any external identity provider's would be.
+
+The keys come only from ISSUER_ORIGIN's `/.well-known/jwks.json` (PyJWKClient): cached for
+JWKS_CACHE_SECONDS, refetched for an unknown `kid` at most once per JWKS_REFETCH_COOLDOWN.
+`jku`, `x5u` and embedded `jwk` headers are never read, the algorithm is the one bound to the
+JWKS key (asymmetric only), and only the configured issuer and audience pass. An unreachable
+JWKS is the issuer's outage, not the client's fault: 503, never 401.
+"""
+
+import jwt
+from flask import current_app
+
+from .errors import RETRY_AFTER_SECONDS, ApiError
+
+ASYMMETRIC = ("RS256", "ES256", "EdDSA")
+REQUIRED = ["iss", "aud", "sub", "iat", "exp", "jti"]
+FETCH_TIMEOUT = 1.0
+
+
+def init_app(app):
+    """One cached JWKS client per app (each gunicorn worker keeps its own cache)."""
+    app.extensions["authlab.jwks"] = jwt.PyJWKClient(
+        app.config["ISSUER_ORIGIN"] + "/.well-known/jwks.json",
+        lifespan=app.config["JWKS_CACHE_SECONDS"],
+        cooldown_duration=app.config["JWKS_REFETCH_COOLDOWN"],
+        timeout=FETCH_TIMEOUT,
+    )
+
+
+def signing_key(token):
+    """The issuer's published key named by the token's `kid`; 503 if the JWKS cannot be fetched."""
+    try:
+        return current_app.extensions["authlab.jwks"].get_signing_key_from_jwt(token)
+    except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, ValueError):  # unreachable, or not a JWKS
+        raise ApiError(
+            503, "issuer_unavailable", "the token issuer's keys (JWKS) cannot be fetched; try again shortly",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
+
+
+def decode(token):
+    """(header, claims) of an issuer token; a jwt.PyJWTError for anything unacceptable."""
+    key = signing_key(token)
+    if key.algorithm_name not in ASYMMETRIC:
+        raise jwt.InvalidAlgorithmError(f"the issuer's key {key.key_id!r} is not an asymmetric signing key")
+    config = current_app.config
+    complete = jwt.decode_complete(
+        token, key, algorithms=[key.algorithm_name], audience=config["JWT_AUDIENCE"],
+        issuer=config["ISSUER_ORIGIN"], leeway=config["JWT_LEEWAY"], options={"require": REQUIRED},
+    )
+    return complete["header"], complete["payload"]

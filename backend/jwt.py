@@ -1,0 +1,89 @@
+"""Method 4, JWT: short-lived signed access tokens, rotating refresh tokens, and the price of revoking them.
+
+`me` also accepts the separate issuer's RS256/EdDSA tokens (told apart by `iss`), verified
+with its JWKS. With JWT_REVOCATION_CHECK on (the default) every `me` costs one Redis MGET and
+fails closed with Redis down; off, access tokens are fully stateless and logout cannot end them.
+
+    curl -s -H 'Content-Type: application/json' \\
+         -d '{"username": "alice", "password": "wonderland"}' localhost:8000/api/jwt/login
+    curl -i -H "Authorization: Bearer $ACCESS" localhost:8000/api/jwt/me
+    curl -s -H 'Content-Type: application/json' -d "{\\"refresh_token\\": \\"$REFRESH\\"}" localhost:8000/api/jwt/refresh
+"""
+
+import secrets
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from backend import csrf, jwt_tokens, revocation, tokens, users
+from backend.inputs import json_body, text_field
+from backend.jwt_tokens import ACCESS, REFRESH
+
+bp = Blueprint("jwt", __name__, url_prefix="/api/jwt")
+auth = tokens.TokenAuth("jwt", jwt_tokens.verify_access, cookie="jwt_access", refresh_token=("jwt_refresh", "/api/jwt"))
+
+
+def _pair(user, sid):
+    """A new access token and a new refresh token in family `sid`, and the refresh token's `jti`."""
+    config = current_app.config
+    access, _ = jwt_tokens.mint(user, ACCESS, config["JWT_ACCESS_TTL"], sid)
+    refresh, claims = jwt_tokens.mint(user, REFRESH, config["JWT_REFRESH_TTL"], sid)
+    pair = {"access_token": (access, config["JWT_ACCESS_TTL"]), "refresh_token": (refresh, config["JWT_REFRESH_TTL"])}
+    return pair, claims["jti"]
+
+
+@bp.post("/login")
+def login():
+    """Verify once, start a refresh family in Redis, and hand out an access + refresh pair."""
+    user, transport, opts = tokens.login()
+    sid = secrets.token_urlsafe(16)
+    pair, refresh_jti = _pair(user, sid)
+    revocation.start_family(user.username, sid, refresh_jti, opts)
+    return auth.deliver(transport, opts, sid, **pair)
+
+
+@bp.get("/me")
+@auth.required
+def me():
+    """The verified claims: signature, every required claim, type, and (unless off) revocation."""
+    return jsonify(auth.me(g.principal))
+
+
+def _presented_refresh_token():
+    """(token, transport): the JSON body's `refresh_token`, else the refresh cookie (then CSRF applies)."""
+    if request.content_length or request.mimetype == "application/json":
+        return text_field(json_body(), "refresh_token", limit=tokens.MAX_TOKEN_LENGTH), "header"
+    found = tokens.from_cookie(auth.cookies["refresh_token"][0])
+    if found is None:
+        raise tokens.missing("no refresh token: send {\"refresh_token\": ...} or the jwt_refresh cookie")
+    return found
+
+
+@bp.post("/refresh")
+def refresh():
+    """Spend the refresh token for a new pair; a spent one presented again ends the whole family."""
+    token, transport = _presented_refresh_token()
+    try:
+        claims = jwt_tokens.decode(token, REFRESH)
+    except tokens.InvalidToken as exc:
+        raise tokens.rejected(str(exc)) from None
+    if transport == "cookie":
+        csrf.check(csrf.token_for(claims["sid"]))
+    user = users.get(claims["sub"])
+    if user is None:
+        raise tokens.rejected("the token's subject is not a user here")
+    pair, next_jti = _pair(user, claims["sid"])
+    outcome, opts = revocation.rotate(claims["sid"], claims["jti"], next_jti)
+    if outcome == "reused":
+        raise tokens.rejected("this refresh token was already spent: the whole token family is now revoked")
+    if outcome == "unknown":
+        raise tokens.rejected("this refresh token's family was revoked (logout, logout-all or reuse)")
+    return auth.deliver(transport, opts, claims["sid"], **pair)
+
+
+@bp.post("/logout")
+@auth.required
+def logout():
+    """Deny this access token's `jti` until its `exp` and end its refresh family."""
+    auth.check_csrf(g.principal)
+    opts = revocation.end_jwt(g.principal.details["claims"])
+    return auth.forget(current_app.response_class(status=204), g.principal, opts)

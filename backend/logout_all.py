@@ -1,0 +1,69 @@
+"""`POST /api/logout-all`: one request, authenticated by any method, ends every login of that user.
+
+Sessions, opaque tokens and refresh families are deleted through the user's index in Redis;
+JWTs (ours and the issuer's) issued before this moment are refused from now on. Signed tokens
+have no record to delete: they stay valid until they expire — the price of "stateless".
+"""
+
+from flask import Blueprint, jsonify, request, session
+from flask_login import current_user
+
+from backend import basic, cookies, csrf, jwt, revocation, signed, token, tokens, users
+
+bp = Blueprint("logout_all", __name__, url_prefix="/api")
+
+TOKEN_AUTHS = (jwt.auth, signed.auth, token.auth)  # stateless checks first: a Bearer token is tried by each
+
+
+def _from_authorization(header):
+    """The user proven by a Basic or Bearer header, a 401 if it proves nothing, None for other schemes."""
+    scheme = header.partition(" ")[0].lower()
+    if scheme == "basic":
+        parsed = basic.parse_basic(header)
+        user = users.check(*parsed) if parsed else None
+        if user is None:
+            raise tokens.missing("wrong or malformed Basic credentials")
+        return user
+    if scheme == "bearer":
+        bearer, transport = tokens.from_header()
+        for auth in TOKEN_AUTHS:
+            try:
+                return auth.principal(bearer, transport).user
+            except tokens.InvalidToken:
+                continue
+        raise tokens.rejected("no token method accepts this token")
+    return None
+
+
+def _from_cookies():
+    """The user proven by a session or token cookie, after the CSRF check cookies always need."""
+    if current_user.is_authenticated:
+        csrf.check(session.get("_csrf"))
+        return current_user
+    for auth in TOKEN_AUTHS:
+        found = tokens.from_cookie(auth.cookie)
+        if found is not None:
+            principal = auth.check(*found)
+            auth.check_csrf(principal)
+            return principal.user
+    raise tokens.missing("log in first: any method's credentials will do (Basic, Bearer, or a login cookie)")
+
+
+@bp.post("/logout-all")
+def logout_all():
+    """End every session, opaque token and refresh family of the caller; refuse their older JWTs."""
+    header = request.headers.get("Authorization")
+    user = (_from_authorization(header) if header else None) or _from_cookies()
+    ended, since = revocation.end_everything(user.username)
+    response = jsonify(
+        user=user.username, ended=ended, jwts_issued_before=since,
+        message="every session, opaque token and refresh family of this user is ended and older JWTs are refused; "
+        "signed tokens have no server record and stay valid until they expire",
+    )
+    if current_user.is_authenticated and current_user.username == user.username:
+        session.clear()  # the record is already gone; this expires the cookie with its own attributes
+    for auth in TOKEN_AUTHS:
+        for name, path in auth.cookies.values():
+            if name in request.cookies:
+                cookies.delete_cookie(response, name, cookies.default_options(), path)
+    return response
