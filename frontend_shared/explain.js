@@ -28,7 +28,8 @@ function failed(result) {
   return body.message ? `${body.error || result.status}: ${body.message}` : `status ${result.status}`;
 }
 
-export function why({ method, verb, storage, cookieOption, result, sent, sameSite }) {
+// loggedIn: false when this page has not logged in with the method (or has logged out) since it loaded.
+export function why({ method, verb, storage, cookieOption, result, sent, sameSite, loggedIn = true }) {
   const cookie = METHODS[method].cookie;
   const travelled = carried(method, storage, sent);
   if (result.status === 0) return `No answer from ${endpoint(method, verb)}: ${result.error}.`;
@@ -52,6 +53,7 @@ export function why({ method, verb, storage, cookieOption, result, sent, sameSit
   }
 
   if (result.status === 403) return `Authenticated but refused (${failed(result)}).`;
+  if (storage === "cookie" && !travelled && !loggedIn) return `No ${cookie} cookie to send: not logged in on this page (or logged out).`;
   if (storage === "cookie" && !travelled) return `Cookie not sent: ${cookieBlocked(cookieOption, sameSite)}.`;
   if (!travelled) return method === "basic" ? "No credentials to send: log in first (Basic keeps no state on the server)." : "Nothing to send: no token in localStorage (log in first).";
   return `The credential arrived but the API rejected it (${failed(result)}).`;

@@ -177,7 +177,30 @@ async function headerLimit() {
   };
 }
 
-export const MEASUREMENTS = [cookieLimit, localStorageQuota, thirdPartyCookies, injectedScript, cookieBytes, headerLimit];
+// A JWT fattened past the cookie limit: in a header it still works; as a cookie the browser drops it.
+async function fatJwt() {
+  const { jwt } = METHODS;
+  const padding = 5000;
+  const inHeader = await jwt.login({ ...RUNNER_USER, storage: "header", padding });
+  const chars = inHeader.ok ? saved.get("jwt").length : null;
+  const headerMe = inHeader.ok ? await jwt.me({ storage: "header" }) : inHeader;
+  if (inHeader.ok) await jwt.logout({ storage: "header" });
+  const cookieOption = sameSiteAsApi() ? "Lax" : "None+Partitioned";
+  const inCookie = await jwt.login({ ...RUNNER_USER, storage: "cookie", cookieOption, padding });
+  const kept = Object.hasOwn((await echo({ credentials: "include" })).cookies, jwt.cookie);
+  const cookieMe = await jwt.me({ storage: "cookie" });
+  if (cookieMe.ok) await jwt.logout({ storage: "cookie" });
+  const value = { token_chars: chars, header_status: headerMe.status, cookie_login_status: inCookie.status, cookie_kept: kept, cookie_status: cookieMe.status };
+  return {
+    id: "fat_jwt",
+    label: `A JWT fattened with a ${padding}-character claim`,
+    value,
+    shown: `${chars} characters. In the Authorization header: me → ${headerMe.status}. As a cookie (${cookieOption}): login ${inCookie.status}, the cookie was ${kept ? "kept" : "silently dropped"}, me → ${cookieMe.status}.`,
+    meaning: "Tokens that carry user data grow; past 4 KB only a header (or a server-side record) can carry them.",
+  };
+}
+
+export const MEASUREMENTS = [cookieLimit, localStorageQuota, thirdPartyCookies, injectedScript, cookieBytes, fatJwt, headerLimit];
 
 // Run every measurement in turn; one that throws is reported, not fatal.
 export async function measureAll(onResult = () => {}) {

@@ -88,8 +88,9 @@ function tokenMethod({ id, label, base, cookie, summary }) {
     storages: ["header", "cookie"],
     cookie,
     summary,
-    async login({ username, password, storage, cookieOption }) {
+    async login({ username, password, storage, cookieOption, padding }) {
       const body = { username, password, transport: storage };
+      if (padding) body.padding = padding; // JWT only: a claim of that many characters (a fat token)
       if (storage === "cookie") Object.assign(body, COOKIE_OPTIONS[cookieOption]);
       const result = await api(`${base}/login`, { method: "POST", credentials: storage === "cookie" ? "include" : "omit", body });
       if (result.ok && storage === "header") {
@@ -99,7 +100,11 @@ function tokenMethod({ id, label, base, cookie, summary }) {
       if (result.ok && result.body.csrf_token) memory.csrf[id] = result.body.csrf_token;
       return result;
     },
-    me: ({ storage }) => api(`${base}/me`, transport(id, storage)),
+    async me({ storage }) {
+      const result = await api(`${base}/me`, transport(id, storage));
+      if (result.ok && result.body.csrf_token) memory.csrf[id] = result.body.csrf_token; // cookie transport
+      return result;
+    },
     async logout({ storage }) {
       const result = await api(`${base}/logout`, { method: "POST", ...withCsrf(id, storage) });
       if (storage === "header") {
@@ -115,14 +120,17 @@ const jwt = tokenMethod({
   id: "jwt",
   label: "JWT",
   base: "/api/jwt",
-  cookie: "jwt_access",
+  cookie: "jwt_access", // and jwt_refresh, sent only to /api/jwt
   summary: "A signed (not encrypted) JSON Web Token the API verifies by signature; logout denies its jti until it expires.",
 });
 
-// A JWT rotates: the refresh token buys a new pair once, and then is spent.
-jwt.refresh = async () => {
-  const refreshToken = saved.get("jwt.refresh");
-  const result = await api("/api/jwt/refresh", { method: "POST", body: { refresh_token: refreshToken || "" } });
+// A JWT rotates: the refresh token buys a new pair once, and then is spent. It travels in the body
+// (header storage) or as the jwt_refresh cookie, which then needs the CSRF token like any cookie request.
+jwt.refresh = async ({ storage }) => {
+  if (storage === "cookie") {
+    return api("/api/jwt/refresh", { method: "POST", ...withCsrf("jwt", "cookie") });
+  }
+  const result = await api("/api/jwt/refresh", { method: "POST", body: { refresh_token: saved.get("jwt.refresh") || "" } });
   if (result.ok) {
     saved.set("jwt", result.body.access_token);
     saved.set("jwt.refresh", result.body.refresh_token);
@@ -153,7 +161,7 @@ export const METHODS = {
     id: "token",
     label: "Opaque token",
     base: "/api/token",
-    cookie: "access_token",
+    cookie: "opaque_token",
     summary: "A random token whose record (with an expiry) the API keeps in Redis; logout deletes it at once.",
   }),
   signed: tokenMethod({

@@ -9,6 +9,8 @@ import { build, renderMatrix, renderMeasurements, renderState, renderStep, showE
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
 window.authlab = { steps: [], matrix: null, measurements: null };
+// Methods this page has logged in with (and not out of) since it loaded, for the "why" of a 401.
+const loggedIn = {};
 
 build(document.querySelector("#app"));
 const form = document.querySelector("#try");
@@ -81,7 +83,9 @@ async function runStep(verb) {
   try {
     const result = await METHODS[current.method][verb](current);
     const sent = await echo(transport(current.method, current.storage));
-    const reason = why({ ...current, verb, result, sent, sameSite: sameSiteAsApi() });
+    if (verb === "login") loggedIn[current.method] = result.ok;
+    if (verb === "logout" && result.ok) loggedIn[current.method] = false;
+    const reason = why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
     window.authlab.steps.push({ verb, ...current, password: undefined, status: result.status, ok: result.ok, reason });
     renderStep({ ...current, verb, result, reason });
     renderState(sent, current.storage === "header" ? saved.get(current.method) : null);
@@ -103,8 +107,14 @@ function onVerbClick(event) {
   if (verb && verb !== "login") runStep(verb);
 }
 
+// The matrix and the measurements log in and out as alice: afterwards this page is logged in nowhere.
+function forgetLogins() {
+  for (const method of Object.keys(loggedIn)) delete loggedIn[method];
+}
+
 async function onRunMatrix() {
   setBusy(true);
+  forgetLogins();
   showError("");
   window.authlab.matrix = null;
   try {
@@ -119,6 +129,7 @@ async function onRunMatrix() {
 
 async function onMeasure() {
   setBusy(true);
+  forgetLogins();
   showError("");
   window.authlab.measurements = null;
   try {

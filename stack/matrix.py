@@ -35,13 +35,14 @@ class Origins:
 
 @contextmanager
 def servers(workdir, redis_url):
-    """The API and both frontends on free ports with the contract's host relations; all stopped on exit."""
+    """The API, both frontends and the issuer on free ports with the contract's host relations; all stopped on exit."""
     workdir = Path(workdir)
     api, a, b, issuer = (procs.free_port() for _ in range(4))
     origins = Origins(f"http://localhost:{api}", f"http://localhost:{a}", f"http://127.0.0.1:{b}", f"http://127.0.0.1:{issuer}")
     env = {
         "REDIS_URL": redis_url,
         "SECRET_KEY": secrets.token_hex(32),
+        "JWT_SECRET": secrets.token_hex(32),
         "API_ORIGIN": origins.api,
         "FRONTEND_A_ORIGIN": origins.a,
         "FRONTEND_B_ORIGIN": origins.b,
@@ -51,6 +52,7 @@ def servers(workdir, redis_url):
         procs.api(api, env, workers=2, log=workdir / "api.log"),
         procs.frontend("frontend_a", a, env, log=workdir / "frontend_a.log"),
         procs.frontend("frontend_b", b, env, log=workdir / "frontend_b.log"),
+        procs.issuer(issuer, env, log=workdir / "issuer.log"),
     ]
     try:
         for service in services:

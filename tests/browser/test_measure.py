@@ -37,10 +37,11 @@ def test_third_party_cookie_blocking_as_the_page_finds_it(measurements, engine_p
 
 
 @FRONTENDS
-def test_an_injected_script_reads_non_httponly_cookies_and_uses_but_cannot_read_httponly_ones(measurements, engine_profile, frontend):
-    """XSS: document.cookie shows the page's own cookie, never HttpOnly session_id, yet the script's
-    credentialed fetch still rides on that session cookie."""
+def test_an_injected_script_steals_local_storage_and_uses_but_cannot_read_httponly_cookies(measurements, engine_profile, frontend):
+    """XSS: the script reads the whole token in localStorage and the page's own cookie, never the HttpOnly
+    session_id, yet its credentialed fetch still rides on that session cookie."""
     value = measurements(*engine_profile, frontend)["injected_script"]["value"]
+    assert value["read_local_storage_token"] is True
     assert value["read_non_httponly_cookie"] is True
     assert value["read_httponly_cookie"] is False
     assert value["used_httponly_cookie_status"] == 200
@@ -58,6 +59,16 @@ def test_frontend_b_server_gets_none_of_the_apis_cookies(measurements, engine_pr
     value = measurements(*engine_profile, "B")["cookie_bytes"]["value"]
     assert value["api_cookie_bytes"] > 0
     assert value["page_server_cookies"] == {}
+
+
+@FRONTENDS
+def test_a_fat_jwt_vanishes_as_a_cookie_but_works_in_a_header(measurements, engine_profile, frontend):
+    """The notes' "tokens can grow large": past 4 KB the browser silently drops the JWT's cookie (login
+    still says 200), while the same JWT in the Authorization header is accepted."""
+    value = measurements(*engine_profile, frontend)["fat_jwt"]["value"]
+    assert value["token_chars"] > 4096
+    assert value["header_status"] == 200
+    assert (value["cookie_login_status"], value["cookie_kept"], value["cookie_status"]) == (200, False, 401)
 
 
 @FRONTENDS
