@@ -5,7 +5,7 @@ import { measureAll } from "./measure.js";
 import { METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
 import { saved } from "./storage.js";
-import { build, renderMatrix, renderMeasurements, renderState, renderStep, showError, USERS } from "./view.js";
+import { build, renderMatrix, renderMeasurements, renderState, renderStep, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
 window.authlab = { steps: [], matrix: null, measurements: null };
@@ -108,36 +108,33 @@ function onVerbClick(event) {
 }
 
 // The matrix and the measurements log in and out as alice: afterwards this page is logged in nowhere.
-function forgetLogins() {
+function forgetLogins(what) {
   for (const method of Object.keys(loggedIn)) delete loggedIn[method];
+  resetStep(`${what} logged in and out as alice: this page is logged in nowhere now.`);
 }
 
-async function onRunMatrix() {
+// Run the matrix or the measurements: one at a time, results kept in window.authlab[key] for the tests.
+async function runAll(what, key, run, render) {
   setBusy(true);
-  forgetLogins();
+  forgetLogins(what);
   showError("");
-  window.authlab.matrix = null;
+  window.authlab[key] = null;
   try {
-    window.authlab.matrix = await runMatrix(renderMatrix);
+    window.authlab[key] = await run(render);
   } catch (error) {
-    showError(`the matrix stopped: ${error.message}`);
+    showError(`${what} stopped: ${error.message}`);
   } finally {
     setBusy(false);
     refreshState().catch((error) => showError(error.message));
   }
 }
 
-async function onMeasure() {
-  setBusy(true);
-  forgetLogins();
-  showError("");
-  window.authlab.measurements = null;
-  try {
-    window.authlab.measurements = await measureAll(renderMeasurements);
-  } finally {
-    setBusy(false);
-    refreshState().catch((error) => showError(error.message));
-  }
+function onRunMatrix() {
+  return runAll("The matrix", "matrix", runMatrix, renderMatrix);
+}
+
+function onMeasure() {
+  return runAll("Measuring", "measurements", measureAll, renderMeasurements);
 }
 
 // Arriving from the other frontend with #handoff=<method>&token=<token>: keep the token, clean the URL, use it.

@@ -68,28 +68,41 @@ function resultPanel() {
   );
 }
 
-function matrixPanel() {
+// A wide panel whose button runs something over every scenario and fills a table.
+function runPanel({ id, title, intro, button, buttonId, name }, ...extra) {
   return el(
     "section",
-    { class: "card wide", id: "matrix" },
-    el("h2", {}, "The matrix, in this browser"),
-    el("p", {}, "Every method × storage × cookie option, run from this page as alice: log in, look at what travels, call me, log out. It ends your own logins here."),
-    el("p", {}, el("button", { type: "button", id: "run-matrix" }, "Run the matrix here"), " ", el("output", { id: "matrix-progress" })),
-    el("div", { id: "matrix-table" }),
-    el("details", {}, el("summary", {}, "As JSON (what the automated tests read)"), el("pre", { id: "matrix-json" })),
+    { class: "card wide", id },
+    el("h2", {}, title),
+    el("p", {}, intro),
+    el("p", {}, el("button", { type: "button", id: buttonId }, button), " ", el("output", { id: `${name}-progress` })),
+    el("div", { id: `${name}-table` }),
+    ...extra,
   );
 }
 
-function measurePanel() {
-  return el(
-    "section",
-    { class: "card wide", id: "measure-panel" },
-    el("h2", {}, "Cookie vs localStorage, measured here"),
-    el("p", {}, "Found by trying in this browser, not quoted: limits, third-party blocking, what an injected script gets, what rides along."),
-    el("p", {}, el("button", { type: "button", id: "measure" }, "Measure"), " ", el("output", { id: "measure-progress" })),
-    el("div", { id: "measure-table" }),
+const matrixPanel = () =>
+  runPanel(
+    {
+      id: "matrix",
+      title: "The matrix, in this browser",
+      intro: "Every method × storage × cookie option, run from this page as alice: log in, look at what travels, call me, log out. It ends your own logins here.",
+      button: "Run the matrix here",
+      buttonId: "run-matrix",
+      name: "matrix",
+    },
+    el("details", {}, el("summary", {}, "As JSON (what the automated tests read)"), el("pre", { id: "matrix-json" })),
   );
-}
+
+const measurePanel = () =>
+  runPanel({
+    id: "measure-panel",
+    title: "Cookie vs localStorage, measured here",
+    intro: "Found by trying in this browser, not quoted: limits, third-party blocking, what an injected script gets, what rides along.",
+    button: "Measure",
+    buttonId: "measure",
+    name: "measure",
+  });
 
 export function build(root) {
   fill(root, el("p", { id: "error", role: "alert", hidden: true }), el("div", { class: "columns" }, tryPanel(), resultPanel()), matrixPanel(), measurePanel());
@@ -142,6 +155,15 @@ export function renderStep({ verb, method, storage, cookieOption, result, reason
   $("#status").className = `status ${result.ok ? "ok" : "fail"}`;
   $("#why").textContent = reason;
   $("#body").textContent = result.body ? JSON.stringify(result.body, null, 2) : "(no body)";
+}
+
+// After the matrix or the measurements: the last step shown would no longer be true.
+export function resetStep(message) {
+  $("#step").textContent = message;
+  $("#status").textContent = "-";
+  $("#status").className = "status";
+  $("#why").textContent = "";
+  $("#body").textContent = "";
 }
 
 const MATRIX_HEADINGS = ["Method", "Storage", "Cookie option", "Result", "Status", "Why"];

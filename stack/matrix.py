@@ -63,16 +63,21 @@ def servers(workdir, redis_url):
             service.stop()
 
 
-def run_in_page(context, origin):
-    """Open the frontend, click "Run the matrix here" as a person would, and read the cells it shows."""
+def click_and_read(context, origin, button, key):
+    """Open the frontend, click `button` as a person would, wait, and read window.authlab[key] (what it shows)."""
     page = context.new_page()
     try:
         page.goto(origin + "/")
-        page.click("#run-matrix")
-        page.wait_for_function("() => window.authlab.matrix !== null", timeout=RUN_TIMEOUT_MS)
-        return page.evaluate("() => window.authlab.matrix")
+        page.click(button)
+        page.wait_for_function(f"() => window.authlab.{key} !== null", timeout=RUN_TIMEOUT_MS)
+        return page.evaluate(f"() => window.authlab.{key}")
     finally:
         page.close()
+
+
+def run_in_page(context, origin):
+    """The cells "Run the matrix here" shows on that frontend."""
+    return click_and_read(context, origin, "#run-matrix", "matrix")
 
 
 def run_all(playwright, origins, workdir):
@@ -113,7 +118,7 @@ def _grid(report):
                 cell = run["cells"][index]
                 if cell["reason"] not in reasons:
                     reasons.append(cell["reason"])
-                mark = "✅" if cell["works"] else "❌"
+                mark = "✓" if cell["works"] else "✗"
                 row.append(f"{mark} {cell['status']} [{reasons.index(cell['reason']) + 1}]")
             rows.append(row)
         yield f"{engine} {version}", ["method", "storage", "cookie option", *columns], rows, reasons
@@ -122,7 +127,7 @@ def _grid(report):
 def markdown(report):
     lines = []
     for title, headings, rows, reasons in _grid(report):
-        lines += [f"**{title}** (headless; ✅ = `me` answered 200 from that page; [n] = why, below)", ""]
+        lines += [f"**{title}** (headless; ✓ = `me` answered 200 from that page, ✗ = it did not; [n] = why, below)", ""]
         lines += ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines += [""] + [f"{n}. {reason}" for n, reason in enumerate(reasons, 1)] + [""]
@@ -140,7 +145,7 @@ def html_page(report):
         parts.append(f"<h2>{html.escape(title)}</h2><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headings) + "</tr>")
         for row in rows:
             cells = "".join(f"<td>{html.escape(c)}</td>" for c in row[:3])
-            cells += "".join(f"<td class={'ok' if c.startswith('✅') else 'no'}>{html.escape(c)}</td>" for c in row[3:])
+            cells += "".join(f"<td class={'ok' if c.startswith('✓') else 'no'}>{html.escape(c)}</td>" for c in row[3:])
             parts.append(f"<tr>{cells}</tr>")
         parts.append("</table><ol>" + "".join(f"<li>{html.escape(r)}</li>" for r in reasons) + "</ol>")
     parts += [f"<p>not run: {html.escape(m['engine'])} {html.escape(m.get('profile', ''))}: {html.escape(m['why'])}</p>" for m in report["absent"]]

@@ -72,43 +72,33 @@ def contexts(playwright, tmp_path_factory):
         context.close()
 
 
-@pytest.fixture(scope="session")
-def matrix_cells(contexts, servers):
-    """matrix_cells(engine, profile, frontend): the in-page runner's cells, keyed by (method, storage, option)."""
-    runs = {}
-
-    def get(engine_name, profile, frontend):
-        if (engine_name, profile, frontend) not in runs:
-            context = contexts(engine_name, profile)
-            context.clear_cookies()  # start from an empty jar; the runner also logs out what it logs in
-            cells = matrix.run_in_page(context, servers.frontend(frontend))
-            runs[engine_name, profile, frontend] = {(c["method"], c["storage"], c["cookie_option"]): c for c in cells}
-        return runs[engine_name, profile, frontend]
-
-    get.runs = runs
-    return get
-
-
-@pytest.fixture(scope="session")
-def measurements(contexts, servers):
-    """measurements(engine, profile, frontend): the page's "Measure" results, keyed by id (clicked once each)."""
+def once_per_page(contexts, servers, button, key):
+    """get(engine, profile, frontend): click `button` on that frontend once (from an empty cookie jar; the
+    page logs out what it logs in) and keep what it shows in window.authlab[key] for every test that asks."""
     done = {}
 
     def get(engine_name, profile, frontend):
         if (engine_name, profile, frontend) not in done:
             context = contexts(engine_name, profile)
             context.clear_cookies()
-            page = context.new_page()
-            try:
-                page.goto(servers.frontend(frontend) + "/")
-                page.click("#measure")
-                page.wait_for_function("() => window.authlab.measurements !== null", timeout=60_000)
-                done[engine_name, profile, frontend] = {m["id"]: m for m in page.evaluate("() => window.authlab.measurements")}
-            finally:
-                page.close()
+            done[engine_name, profile, frontend] = matrix.click_and_read(context, servers.frontend(frontend), button, key)
         return done[engine_name, profile, frontend]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def matrix_cells(contexts, servers):
+    """matrix_cells(engine, profile, frontend): "Run the matrix here"'s cells, keyed by (method, storage, option)."""
+    run = once_per_page(contexts, servers, "#run-matrix", "matrix")
+    return lambda *where: {(c["method"], c["storage"], c["cookie_option"]): c for c in run(*where)}
+
+
+@pytest.fixture(scope="session")
+def measurements(contexts, servers):
+    """measurements(engine, profile, frontend): the "Measure" button's results, keyed by id."""
+    run = once_per_page(contexts, servers, "#measure", "measurements")
+    return lambda *where: {m["id"]: m for m in run(*where)}
 
 
 @pytest.fixture

@@ -161,13 +161,16 @@ def test_a_partitioned_cookie_stays_with_the_site_that_set_it(contexts, servers)
     context.clear_cookies()
     b, a = context.new_page(), context.new_page()
     try:
+        b.bring_to_front()  # background tabs are throttled
         b.goto(servers.b + "/")
         choose(b, "session", "cookie", "None+Partitioned")
         assert step(b, "login")[0] == "200"
+        a.bring_to_front()
         a.goto(servers.a + "/")
         choose(a, "session", "cookie")
         assert step(a, "me")[0] == "401"
         assert received(a)["Cookies"] == "none"
+        b.bring_to_front()
         assert step(b, "me")[0] == "200"
         step(b, "logout")
     finally:
