@@ -2,6 +2,7 @@
 
 from flask import request
 
+from . import csrf, users
 from .errors import ApiError
 
 MAX_CREDENTIAL_LENGTH = 1024
@@ -28,3 +29,13 @@ def text_field(body, name, default=None, choices=None, limit=MAX_CREDENTIAL_LENG
 def credentials(body):
     """(username, password) from a login body."""
     return text_field(body, "username"), text_field(body, "password")
+
+
+def login_body():
+    """Every login's first steps: (body, user) after the Origin check, or 401 `invalid_credentials`."""
+    csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
+    body = json_body()
+    user = users.check(*credentials(body))
+    if user is None:
+        raise ApiError(401, "invalid_credentials", "wrong username or password")
+    return body, user

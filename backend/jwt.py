@@ -7,7 +7,8 @@ fails closed with Redis down; off, access tokens are fully stateless and logout 
     curl -s -H 'Content-Type: application/json' \\
          -d '{"username": "alice", "password": "wonderland"}' localhost:8000/api/jwt/login
     curl -i -H "Authorization: Bearer $ACCESS" localhost:8000/api/jwt/me
-    curl -s -H 'Content-Type: application/json' -d "{\\"refresh_token\\": \\"$REFRESH\\"}" localhost:8000/api/jwt/refresh
+    curl -s -H 'Content-Type: application/json' -d "{\\"refresh_token\\": \\"$REFRESH\\"}" \\
+         localhost:8000/api/jwt/refresh
 """
 
 import secrets
@@ -59,9 +60,10 @@ def me():
 
 
 def _presented_refresh_token():
-    """(token, transport): the JSON body's `refresh_token`, else the refresh cookie (then CSRF applies)."""
-    if request.content_length or request.mimetype == "application/json":
-        return text_field(json_body(), "refresh_token", limit=tokens.MAX_TOKEN_LENGTH), "header"
+    """(token, transport): the JSON body's `refresh_token` if it has one, else the refresh cookie (CSRF applies)."""
+    body = json_body() if request.content_length else {}
+    if "refresh_token" in body:
+        return text_field(body, "refresh_token", limit=tokens.MAX_TOKEN_LENGTH), "header"
     found = tokens.from_cookie(auth.cookies["refresh_token"][0])
     if found is None:
         raise tokens.missing("no refresh token: send {\"refresh_token\": ...} or the jwt_refresh cookie")

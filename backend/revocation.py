@@ -103,7 +103,8 @@ def end_everything(username):
     if keys:
         pipe.delete(*keys)
     pipe.delete(index_key(username))
-    seconds = max(current_app.config["JWT_REFRESH_TTL"], current_app.config["JWT_ACCESS_TTL"]) + current_app.config["JWT_LEEWAY"]
+    config = current_app.config  # the marker must outlive every token issued before it
+    seconds = max(config["JWT_REFRESH_TTL"], config["JWT_ACCESS_TTL"]) + config["JWT_LEEWAY"]
     pipe.set(marker_key(username), repr(now), ex=seconds)
     results = pipe.execute()
     return (results[0] if keys else 0), now

@@ -13,7 +13,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 
 from . import cookies, csrf, revocation, users
 from .errors import error_response
-from .inputs import credentials, json_body
+from .inputs import login_body
 
 bp = Blueprint("session", __name__, url_prefix="/api/session")
 login_manager = LoginManager()
@@ -32,11 +32,7 @@ def unauthorized():
 @bp.post("/login")
 def login():
     """Verify once, then keep the user in a new server-side session whose ID goes in a cookie."""
-    csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
-    body = json_body()
-    user = users.check(*credentials(body))
-    if user is None:
-        return error_response(401, "invalid_credentials", "wrong username or password")
+    body, user = login_body()
     opts = cookies.options(body)
     current_app.session_interface.regenerate(session)  # never adopt an ID the client brought
     session.clear()

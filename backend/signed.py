@@ -37,7 +37,8 @@ def verify(token):
     if user is None:
         raise tokens.InvalidToken("the token names no known user")
     expires_in = max(0, int(signed_at.timestamp()) + max_age - int(time.time()))
-    return tokens.Principal(user, token, csrf_key=token, cookie=payload.get("cookie"), details={"expires_in": expires_in})
+    details = {"expires_in": expires_in}
+    return tokens.Principal(user, token, csrf_key=token, cookie=payload.get("cookie"), details=details)
 
 
 auth = tokens.TokenAuth("signed", verify, cookie="signed_token")

@@ -14,7 +14,7 @@ from flask import g, jsonify, request
 
 from . import cookies, csrf, users
 from .errors import ApiError
-from .inputs import credentials, json_body, text_field
+from .inputs import login_body, text_field
 
 CHALLENGE = 'Bearer realm="auth-demo"'
 TRANSPORTS = ("header", "cookie")
@@ -38,8 +38,9 @@ class Principal:
 
 
 def rejected(message):
-    """401 for a token that was presented and refused (RFC 6750 `invalid_token`)."""
-    return ApiError(401, "invalid_token", message, {"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'})
+    """401 for a token that was presented and refused (RFC 6750 `invalid_token`); never echoes kilobytes back."""
+    challenge = {"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'}
+    return ApiError(401, "invalid_token", message if len(message) <= 300 else message[:297] + "...", challenge)
 
 
 def missing(message):
@@ -59,13 +60,9 @@ def from_cookie(name):
     return (token, "cookie") if token is not None else None
 
 
-def login(body=None):
-    """Shared login steps: Origin check, JSON credentials, then (user, transport, cookie options or None)."""
-    csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
-    body = json_body() if body is None else body
-    user = users.check(*credentials(body))
-    if user is None:
-        raise ApiError(401, "invalid_credentials", "wrong username or password")
+def login():
+    """A token login's steps: (user, transport, cookie options or None)."""
+    body, user = login_body()
     transport = text_field(body, "transport", default="header", choices=TRANSPORTS)
     return user, transport, cookies.options(body) if transport == "cookie" else None
 
@@ -127,8 +124,8 @@ class TokenAuth:
             values = {name: value for name, (value, _) in tokens.items()}
             return jsonify(**values, token_type="Bearer", expires_in=access_seconds)
         opts = opts or cookies.default_options()
-        body = {"transport": "cookie", "expires_in": access_seconds, "csrf_token": csrf.token_for(csrf_key), "cookie": opts}
-        response = jsonify(body)
+        csrf_token = csrf.token_for(csrf_key)
+        response = jsonify(transport="cookie", expires_in=access_seconds, csrf_token=csrf_token, cookie=opts)
         for name, (value, seconds) in tokens.items():
             cookie, path = self.cookies[name]
             cookies.set_cookie(response, cookie, value, opts, int(time.time()) + seconds, path)

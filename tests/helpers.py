@@ -1,6 +1,9 @@
 """Small actions the tests repeat (imported, unlike conftest)."""
 
 import base64
+import contextlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def basic_header(username, password):
@@ -46,3 +49,28 @@ def access_token(client, method, **extra):
 def redis_commands(redis_db):
     """Commands the Redis server has processed so far (INFO itself counts as one)."""
     return redis_db.info("stats")["total_commands_processed"]
+
+
+@contextlib.contextmanager
+def tiny_server(status=404, body=b""):
+    """A loopback HTTP server answering every GET with `status` and `body`; yields (origin, paths requested)."""
+    requested = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            requested.append(self.path)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requested
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -205,3 +205,15 @@ def test_cookie_logout_expires_a_partitioned_cookie_with_partitioned(client, app
     assert response.status_code == LOGOUT_STATUS[method]
     [expired] = set_cookies(response, COOKIES[method])
     assert "Expires=Thu, 01 Jan 1970" in expired and {"Partitioned", "SameSite=None"} <= set(expired.split("; "))
+
+
+def test_notes_tokens_grow_with_what_they_carry(client):
+    """The notes: tokens "can grow large since it contains ... user info" — true of self-contained tokens only."""
+    opaque = {access_token(client, "token"), access_token(client, "token", username="zoë", password="pässwörd")}
+    signed = access_token(client, "signed")
+    cookie_login(client, "signed")
+    signed_with_cookie_options = client.get_cookie("signed_token").value
+    jwt = access_token(client, "jwt")
+    assert {len(token) for token in opaque} == {43}  # a random reference: the same size whatever it stands for
+    assert len(signed_with_cookie_options) > len(signed) > 43  # each field carried makes it longer
+    assert len(jwt) > len(signed)  # JSON header + claims + signature, all base64url
