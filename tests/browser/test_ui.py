@@ -206,10 +206,10 @@ def test_a_credentialed_fetch_meeting_a_basic_challenge_never_settles(open_front
     """Why the frontends send Basic with credentials: "omit": with "include" the same-site 401 + challenge
     leaves the fetch waiting on an invisible prompt (aborted here after 3 s); with "omit" it is a plain 401."""
     page = open_frontend("A")
-    fetch = """async ([url, credentials]) => {
-      try { return (await fetch(url, {credentials, signal: AbortSignal.timeout(3000)})).status; }
+    fetch = """async ([url, credentials, ms]) => {
+      try { return (await fetch(url, {credentials, signal: AbortSignal.timeout(ms)})).status; }
       catch (error) { return error.name; }
     }"""
     url = servers.api + "/api/basic/me"
-    assert page.evaluate(fetch, [url, "omit"]) == 401
-    assert page.evaluate(fetch, [url, "include"]) == "TimeoutError"
+    assert page.evaluate(fetch, [url, "omit", 10_000]) == 401
+    assert page.evaluate(fetch, [url, "include", 3_000]) == "TimeoutError"
