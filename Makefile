@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run test clean
+.PHONY: install run test matrix clean
 
 install: $(STAMP)
 
@@ -18,6 +18,9 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+matrix: install
+	$(PY) -m stack.matrix
 
 clean:
 	rm -rf $(VENV) var reports .pytest_cache
