@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run test matrix clean
+.PHONY: install run test matrix screenshots clean
 
 install: $(STAMP)
 
@@ -21,6 +21,9 @@ test: install
 
 matrix: install
 	$(PY) -m stack.matrix
+
+screenshots: install
+	AUTHLAB_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) var reports .pytest_cache

@@ -1,5 +1,6 @@
-"""Screenshots of both frontends for the README, taken by the test run (AUTHLAB_SCREENSHOTS=dir to move them),
-after a measurement, a matrix run and a login, at 1280 and 390 px; a page that overflows sideways fails the test."""
+"""Screenshots of both frontends, taken by the test run into reports/screenshots (`make screenshots` writes the
+README's copies in docs/), after a measurement, a matrix run and a login, at 1280 and 390 px; a page that
+overflows sideways fails the test."""
 
 import os
 from pathlib import Path
@@ -12,7 +13,8 @@ from .test_ui import choose, step
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("AUTHLAB_SCREENSHOTS", ROOT / "docs" / "screenshots"))
+# Not docs/ by default: the pages show random test ports, so every run would rewrite the committed images.
+SHOTS = Path(os.environ.get("AUTHLAB_SCREENSHOTS", ROOT / "reports" / "screenshots"))
 WIDTHS = {1280: 900, 390: 844}  # viewport width: height
 
 
