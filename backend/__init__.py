@@ -31,7 +31,9 @@ def create_app(config=None):
         app,
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
         supports_credentials=True,
+        always_send=False,  # no Origin, no CORS headers (flask-cors would otherwise list every origin)
         allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
+        expose_headers=["WWW-Authenticate", "Retry-After"],  # so the pages can show why a request failed
         vary_header=False,  # added below on every response, not only on matching ones
         max_age=600,
     )

@@ -3,6 +3,7 @@
 import argparse
 import datetime
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from .run import Progress, Settings, measure
 from .servers import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
+PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by the README
 # --quick: the same measurements with shorter loads and fewer requests (about a minute on 2 cores).
 QUICK = {"seconds": 1, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted": 50, "inproc_budget_s": 0.4,
          "scale_per_method": 1_000, "scale_memory": 400, "scale_users": 4}
@@ -19,7 +21,7 @@ QUICK = {"seconds": 1, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted":
 def parse(argv=None):
     workers = default_workers()
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="short run (~1 min); writes reports/bench-quick.*, not README")
+    p.add_argument("--quick", action="store_true", help="short run (<1 min); writes reports/bench-quick.*, nothing else")
     p.add_argument("--tool", choices=("auto", "wrk", "locust"), default="auto", help="load generator (auto: wrk if installed)")
     p.add_argument("--workers", type=int, default=workers, help=f"gunicorn sync workers per API instance (default {workers})")
     p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
@@ -28,7 +30,7 @@ def parse(argv=None):
     p.add_argument("--seconds", type=int, help="seconds of load per endpoint per round (whole seconds: wrk)")
     p.add_argument("--rounds", type=int, help="interleaved rounds (medians are reported)")
     p.add_argument("--out", type=Path, default=ROOT / "reports", help="where bench(.json|.png) go")
-    p.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    p.add_argument("--no-readme", action="store_true", help="leave README.md and docs/bench/ alone")
     return p.parse_args(argv)
 
 
@@ -58,15 +60,17 @@ def main(argv=None):
     name = "bench-quick" if args.quick else "bench"
     args.out.mkdir(parents=True, exist_ok=True)
     json_path, png_path = args.out / f"{name}.json", args.out / f"{name}.png"
-    result["json"] = _shown(json_path)
     report.finish(result)
     json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     chart.draw(result, png_path)
     print("\n" + report.table(result) + "\n")
     print(f"wrote {_shown(json_path)} and {_shown(png_path)} in {result['elapsed_s']:.0f} s")
     if not args.quick and not args.no_readme:
+        PUBLISHED.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(json_path, PUBLISHED / "bench.json")
+        shutil.copyfile(png_path, PUBLISHED / "bench.png")
         readme.write(result)
-        print("README.md's bench section re-rendered from it")
+        print(f"copied both to {_shown(PUBLISHED)}/ and re-rendered README.md's bench section from them")
     trouble = report.problems(result)
     for line in trouble:
         print(f"bench: PROBLEM: {line}")

@@ -1,6 +1,6 @@
 """The README's figures, rendered from a run's JSON so that re-running `make bench` re-writes them.
 
-    python -m bench.readme [reports/bench.json]   # re-render README.md's block from a saved run
+    python -m bench.readme [docs/bench/bench.json]   # re-render README.md's block from a saved run
 """
 
 import json
@@ -39,13 +39,13 @@ def _n(value, spec=",.0f"):
     return "-" if value is None else format(value, spec)
 
 
-def render(result, chart="reports/bench.png"):
+def render(result, chart="docs/bench/bench.png"):
     """The generated block: context line, method table, scale table, what was not measured."""
     m, s = result["machine"], result["settings"]
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items() if v)
     out = [
         START,
-        f"_Generated from `{result['json']}` ({result['mode']} run, {result['finished'][:16].replace('T', ' ')} UTC, "
+        f"_Generated from `docs/bench/bench.json` ({result['mode']} run, {result['finished'][:16].replace('T', ' ')} UTC, "
         f"{result['elapsed_s']:.0f} s) by `python -m bench.readme`; do not edit by hand._",
         "",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['os']}, Python {m['python']}, Redis {m['redis_server']}, "
@@ -172,6 +172,6 @@ def write(result, readme=ROOT / "README.md"):
 
 
 if __name__ == "__main__":
-    source = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "reports" / "bench.json")
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "bench" / "bench.json")
     write(json.loads(source.read_text()))
     print(f"README.md updated from {source}")

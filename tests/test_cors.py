@@ -34,6 +34,12 @@ def test_other_origins_are_refused(client, origin):
     assert "Origin" in response.headers["Vary"]
 
 
+def test_no_origin_header_gets_no_cors_headers(client):
+    response = client.get("/api/public")
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
 def test_vary_origin_on_every_response_even_without_origin(client):
     assert "Origin" in client.get("/api/public").headers["Vary"]
     assert "Origin" in client.get("/api/nowhere").headers["Vary"]
@@ -43,6 +49,8 @@ def test_errors_carry_cors_headers_so_the_page_can_read_them(client):
     response = client.get("/api/basic/me", headers={"Origin": B})
     assert response.status_code == 401
     assert response.headers["Access-Control-Allow-Origin"] == B
+    exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert exposed == {"WWW-Authenticate", "Retry-After"}
 
 
 def test_preflight_allows_the_three_request_headers(client):
