@@ -1,4 +1,4 @@
-"""`python -m bench [--quick]`: run every measurement, print the table, write the JSON, the chart and the README block."""
+"""`python -m bench [--quick]`: measure everything, print the table, write the JSON, the chart and the README block."""
 
 import argparse
 import datetime
@@ -21,9 +21,11 @@ QUICK = {"seconds": 1, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted":
 def parse(argv=None):
     workers = default_workers()
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="short run (<1 min); writes reports/bench-quick.*, nothing else")
-    p.add_argument("--tool", choices=("auto", "wrk", "locust"), default="auto", help="load generator (auto: wrk if installed)")
-    p.add_argument("--workers", type=int, default=workers, help=f"gunicorn sync workers per API instance (default {workers})")
+    p.add_argument("--quick", action="store_true", help="short run (<1 min): reports/bench-quick.*, nothing else")
+    p.add_argument("--tool", choices=("auto", "wrk", "locust"), default="auto",
+                   help="load generator (auto: wrk if installed)")
+    p.add_argument("--workers", type=int, default=workers,
+                   help=f"gunicorn workers per API instance (default {workers})")
     p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
                    help="gunicorn worker class (sync: the issue's model; gthread: `make run`'s, 4 threads)")
     p.add_argument("--connections", type=int, help="concurrent connections (default 2 x workers)")

@@ -39,7 +39,8 @@ class Wrk:
         return (out.stdout + out.stderr).split("Copyright")[0].strip()
 
     def run(self, url, headers, seconds, connections):
-        argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(HERE / "wrk_summary.lua")]
+        script = str(HERE / "wrk_summary.lua")
+        argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script]
         for name, value in headers.items():
             argv += ["-H", f"{name}: {value}"]
         out = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + 30)
@@ -77,7 +78,8 @@ class Locust:
             raise RuntimeError(f"locust failed ({out.returncode}): {out.stderr.strip()[-2000:]}") from None
         count, took = stats["num_requests"], stats["last_request_timestamp"] - stats["start_time"]
         times = {float(ms): n for ms, n in stats["response_times"].items()}  # Locust's rounded-ms histogram
-        return LoadResult(count, took, count / took, _percentile(times, 50), _percentile(times, 99), stats["num_failures"])
+        p50, p99 = _percentile(times, 50), _percentile(times, 99)
+        return LoadResult(count, took, count / took, p50, p99, stats["num_failures"])
 
 
 def _percentile(histogram, pct):

@@ -6,7 +6,10 @@ from importlib import metadata
 
 import redis
 
-LIBRARIES = ("flask", "werkzeug", "gunicorn", "flask-session", "flask-login", "redis", "pyjwt", "itsdangerous", "cryptography")
+LIBRARIES = (
+    "flask", "werkzeug", "gunicorn", "flask-session", "flask-login", "redis", "hiredis", "pyjwt", "itsdangerous",
+    "cryptography",
+)
 
 
 def _cpu_model():

@@ -59,7 +59,8 @@ def _verdict(row):
         return {"met": None, "why": why}
     fast = ratio >= target["min_ratio"]
     trips_ok = abs(trips - target["round_trips"]) < 0.05
-    why = f"{ratio:.2f}x public (needs >= {target['min_ratio']}), {trips:.2f} Redis round trips (needs {target['round_trips']})"
+    why = (f"{ratio:.2f}x public (needs >= {target['min_ratio']}), "
+           f"{trips:.2f} Redis round trips (needs {target['round_trips']})")
     return {"met": fast and trips_ok, "why": why}
 
 
@@ -68,7 +69,7 @@ def _fmt(value, spec):
 
 
 COLUMNS = (
-    ("method", 24, lambda r: r["label"]),
+    ("method", 26, lambda r: r["label"]),
     ("req/s", 9, lambda r: _fmt(r["load"]["rps"], ",.0f")),
     ("x pub", 6, lambda r: _fmt(r["ratios"]["rps"], ".2f" if r["ratios"]["rps"] >= 0.1 else ".1e")),
     ("p50 ms", 8, lambda r: _fmt(r["load"]["p50_ms"], ".2f")),
@@ -84,14 +85,18 @@ COLUMNS = (
 )
 
 
+def _line(cells):
+    """One row: the first cell left-aligned, the figures right-aligned, each in its column's width."""
+    widths = [width for _, width, _ in COLUMNS]
+    return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+
 def table(result):
     """The run as fixed-width text for the terminal."""
-    lines = ["  ".join(name.rjust(width) if i else name.ljust(width) for i, (name, width, _) in enumerate(COLUMNS))]
-    for row in result["methods"]:
-        cells = [cell(row) for _, _, cell in COLUMNS]
-        lines.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, (_, w, _)) in enumerate(zip(cells, COLUMNS))))
+    lines = [_line(name for name, _, _ in COLUMNS)]
+    lines += [_line(cell(row) for _, _, cell in COLUMNS) for row in result["methods"]]
     for key, why in result["missing"].items():
-        lines.append(f"{key:<24}  not measured: {why}")
+        lines.append(f"{key:<26}  not measured: {why}")
     lines += _scale_lines(result["scale"])
     return "\n".join(lines)
 
@@ -108,5 +113,6 @@ def _scale_lines(scale):
                          f" ({m['auth_failure_rate']:.1%})  {m['unavailable']} unavailable  {m['other']} other")
     restart = scale["shared_redis"]["redis_restart"]
     if restart:
-        lines.append(f"  Redis restarted halfway in {restart['seconds']}s: keys {restart['keys_before']} -> {restart['keys_after']}")
+        lines.append(f"  Redis restarted halfway in {restart['seconds']}s: "
+                     f"keys {restart['keys_before']} -> {restart['keys_after']}")
     return lines

@@ -6,11 +6,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import inproc, load, machine, noise, redis_count, scale, wire
+from . import inproc, load, machine, redis_count, scale, throughput, wire
 from .methods import METHODS, SERVERS, Unavailable
 from .servers import HOST, Stack
-
-NOISY = 0.05  # a load during which other programs used more than this share of the CPU is flagged
 
 
 @dataclass
@@ -51,7 +49,7 @@ def measure(settings, progress):
         about = machine.describe(stack.redis.url, tool.version())
         methods, credentials, missing = _log_in(stack, progress)
         progress(f"logged in once per method: {', '.join(m.key for m in methods)}")
-        loads = _throughput(stack, tool, methods, credentials, settings, progress)
+        loads = throughput.measure(stack, tool, methods, credentials, settings, progress)
         counts = {m.key: _counted(stack, m, credentials[m.key], settings.counted) for m in methods}
         progress("Redis commands and bytes counted over exact requests")
         costs = _in_process(stack, methods, credentials, settings, progress)
@@ -59,7 +57,8 @@ def measure(settings, progress):
     rows = [_row(m, credentials[m.key], loads[m.key], counts[m.key], costs[m.key]) for m in methods]
     # The issuer's JWT takes the same Redis path as ours (the revocation MGET), so the scale run leaves it out.
     scaled = _scale(settings, [m for m in methods if m.kind == "redis" and m.key != "issuer"], progress)
-    return {"machine": about, "settings": _settings(settings, tool), "methods": rows, "missing": missing, "scale": scaled}
+    settings_used = _settings(settings, tool)
+    return {"machine": about, "settings": settings_used, "methods": rows, "missing": missing, "scale": scaled}
 
 
 def _log_in(stack, progress):
@@ -82,59 +81,6 @@ def _log_in(stack, progress):
         methods.append(m)
         credentials[m.key] = credential
     return methods, credentials, missing
-
-
-def _throughput(stack, tool, methods, credentials, settings, progress):
-    """Warm up, then in each round load public and right after it each method (order rotated).
-
-    Every method's ratio is to the public load just before it, on the same API instance, so the
-    noise of a shared machine (other programs come and go) mostly cancels out.
-    """
-    def hit(m, seconds, server=None):
-        server = server or m.server
-        with noise.Meter({"api": stack.apis[server].proc.pid, "redis": stack.redis.proc.pid}) as meter:
-            result = tool.run(stack.url(server) + m.path, credentials[m.key].headers, seconds, settings.connections)
-        result.foreign_cpu = meter.share
-        # Requests the load tool did not count (cut off at the end) are still served: a small overestimate.
-        per_request = 1e6 / max(result.requests, 1)
-        result.server_cpu_us = round(sum(meter.watched.values()) * per_request, 1)
-        result.redis_cpu_us = round(meter.watched["redis"] * per_request, 1)
-        # Requests still queued when the load stopped (Basic: up to `connections` password hashes) would
-        # slow the next endpoint down: they finish within about one p99, so wait that long first.
-        time.sleep(min(5.0, 0.25 + result.p99_ms / 1000))
-        return result
-
-    # Warm-up pays each worker's one-time costs (the users' hash table, Redis connections, the issuer's
-    # JWKS). Quick runs warm one endpoint per server, the one that touches all of these (the last listed).
-    warm = methods if settings.warm_all else list({m.server: m for m in methods}.values())
-    for m in warm:
-        hit(m, settings.warmup_s)
-    progress(f"warmed up {len(warm)} endpoints with {tool.name} ({settings.warmup_s:g}s each)")
-    base, others = methods[0], methods[1:]
-    runs = {m.key: [] for m in methods}
-    for r in range(settings.rounds):
-        for m in others[r % len(others):] + others[: r % len(others)]:
-            before = hit(base, settings.seconds, m.server)
-            result = hit(m, settings.seconds)
-            runs[base.key].append(before.as_dict())
-            runs[m.key].append({**result.as_dict(), "baseline": before.as_dict()})
-            flag = f"  ({result.errors} ERRORS)" if result.errors or before.errors else ""
-            foreign = max(result.foreign_cpu or 0, before.foreign_cpu or 0)
-            if foreign > NOISY:
-                flag += f"  (other programs used up to {foreign:.0%} of the CPU)"
-            progress(f"round {r + 1}/{settings.rounds}  {m.label:<26} {result.rps:7,.0f} req/s = "
-                     f"{result.rps / before.rps:4.2f} x public  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{flag}")
-    return {key: _median_run(results) for key, results in runs.items()}
-
-
-def _median_run(rounds):
-    """Per-figure medians over rounds, with every round kept."""
-    figures = ("rps", "p50_ms", "p99_ms", "server_cpu_us", "redis_cpu_us")
-    med = {f: statistics.median(r[f] for r in rounds) for f in figures}
-    foreign = [r["foreign_cpu"] for r in rounds if r["foreign_cpu"] is not None]
-    foreign += [r["baseline"]["foreign_cpu"] for r in rounds if r.get("baseline", {}).get("foreign_cpu") is not None]
-    return {**med, "requests": sum(r["requests"] for r in rounds), "errors": sum(r["errors"] for r in rounds),
-            "foreign_cpu_max": max(foreign, default=None), "rounds": rounds}
 
 
 def _counted(stack, m, credential, n):
@@ -162,7 +108,8 @@ def _in_process(stack, methods, credentials, settings, progress):
         with inproc.app_like(stack.envs[server]) as app:
             for m in (m for m in methods if m.server == server):
                 calls = 50 if m.kind == "password" else 20_000
-                costs[m.key] = inproc.time_requests(app, m.path, credentials[m.key].headers, settings.inproc_budget_s, calls)
+                headers = credentials[m.key].headers
+                costs[m.key] = inproc.time_requests(app, m.path, headers, settings.inproc_budget_s, calls)
     progress("in-process cost per request timed")
     return costs
 
@@ -206,7 +153,8 @@ def _scale(settings, methods, progress):
 
 
 def _failures(result):
-    return ", ".join(f"{k} {v['auth_failures']:,}/{v['requests']:,} auth failures" for k, v in result["methods"].items())
+    counts = result["methods"].items()
+    return ", ".join(f"{k} {v['auth_failures']:,}/{v['requests']:,} auth failures" for k, v in counts)
 
 
 def _settings(settings, tool):

@@ -51,7 +51,8 @@ class Stack(contextlib.ExitStack):
         shutil.rmtree(self.workdir, ignore_errors=True)  # a run starts from an empty Redis and fresh logs
         self.workdir.mkdir(parents=True)
         try:
-            self.redis = self.start(redis_server.server(procs.free_port(), self.workdir / "redis", log=self.workdir / "redis.log"))
+            redis = redis_server.server(procs.free_port(), self.workdir / "redis", log=self.workdir / "redis.log")
+            self.redis = self.start(redis)
             issuer_port = procs.free_port()
             origin = f"http://{HOST}:{issuer_port}"  # the APIs trust this issuer whether or not it runs
             if self.with_issuer:

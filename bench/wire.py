@@ -22,5 +22,6 @@ def send(host, port, data, timeout=10):
         response = http.client.HTTPResponse(sock)
         response.begin()
         body = response.read()
-    head = f"HTTP/1.1 {response.status} {response.reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in response.msg.items())
+    fields = "".join(f"{k}: {v}\r\n" for k, v in response.msg.items())
+    head = f"HTTP/1.1 {response.status} {response.reason}\r\n" + fields
     return response.status, len(head.encode("latin-1")) + 2 + len(body)

@@ -5,7 +5,6 @@ import pytest
 from bench import readme, report
 from bench.readme import END, START
 
-
 PUBLIC_ROUNDS = [1000, 500, 800]
 
 
@@ -17,7 +16,7 @@ def load(rps, cpu_us):
 def row(key, kind, rps_rounds, inproc_us, trips, request_bytes=60, min_ratio=None):
     rounds = [load(r, inproc_us * 2) for r in rps_rounds]
     if kind != "baseline":  # each load ran right after one of public
-        rounds = [{**r, "baseline": load(b, 140)} for r, b in zip(rounds, PUBLIC_ROUNDS)]
+        rounds = [{**r, "baseline": load(b, 140)} for r, b in zip(rounds, PUBLIC_ROUNDS, strict=True)]
     return {
         "key": key, "label": key, "path": f"/api/{key}", "kind": kind, "server": "main",
         "load": {"rps": sorted(rps_rounds)[1], "p50_ms": 1.0, "p99_ms": 3.0, "server_cpu_us": inproc_us * 2,
