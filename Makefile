@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run run-https test clean
+.PHONY: install run run-https test bench matrix screenshots clean
 
 install: $(STAMP)
 
@@ -22,5 +22,14 @@ run-https: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: install  ## ARGS=--quick for the one-minute run; see `python -m bench --help`
+	$(PY) -m bench $(ARGS)
+
+matrix: install
+	$(PY) -m stack.matrix
+
+screenshots: install
+	AUTHLAB_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py
+
 clean:
-	rm -rf $(VENV) var reports .pytest_cache
+	rm -rf $(VENV) var reports .pytest_cache .hypothesis

@@ -31,13 +31,17 @@ def _scheme(header):
     return scheme if space and scheme.isalnum() and len(scheme) <= 20 else "malformed"
 
 
+def header_bytes(headers):
+    """How many bytes these request headers took on the wire (name, colon, value, CRLF each)."""
+    return sum(len(f"{k}: {v}\r\n".encode("latin-1", "replace")) for k, v in headers.items())
+
+
 @bp.get("/echo")
 def echo():
     """What this request brought: origin, cookie names with value lengths, auth scheme, header bytes."""
-    header_bytes = sum(len(f"{k}: {v}\r\n".encode("latin-1", "replace")) for k, v in request.headers.items())
     return jsonify(
         origin=request.headers.get("Origin"),
         cookies={name: len(value) for name, value in request.cookies.items()},
         authorization=_scheme(request.headers.get("Authorization")),
-        request_header_bytes=header_bytes,
+        request_header_bytes=header_bytes(request.headers),
     )

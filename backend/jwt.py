@@ -16,20 +16,30 @@ import secrets
 from flask import Blueprint, current_app, g, jsonify, request
 
 from backend import audit, csrf, jwt_tokens, revocation, tokens, users
+from backend.errors import ApiError
 from backend.inputs import json_body, text_field
 from backend.jwt_tokens import ACCESS, REFRESH
 
 bp = Blueprint("jwt", __name__, url_prefix="/api/jwt")
+MAX_PADDING = 6144  # a padded access token stays under tokens.MAX_TOKEN_LENGTH
 auth = tokens.TokenAuth("jwt", jwt_tokens.verify_access, cookie="jwt_access", refresh_token=("jwt_refresh", "/api/jwt"))
 
 
-def _pair(user, sid):
-    """A new access token and a new refresh token in family `sid`, and the refresh token's `jti`."""
+def _pair(user, sid, extra=None):
+    """A new access token (with `extra` claims) and a new refresh token in family `sid`, and the refresh token's `jti`."""
     config = current_app.config
-    access, _ = jwt_tokens.mint(user, ACCESS, config["JWT_ACCESS_TTL"], sid)
+    access, _ = jwt_tokens.mint(user, ACCESS, config["JWT_ACCESS_TTL"], sid, extra)
     refresh, claims = jwt_tokens.mint(user, REFRESH, config["JWT_REFRESH_TTL"], sid)
     pair = {"access_token": (access, config["JWT_ACCESS_TTL"]), "refresh_token": (refresh, config["JWT_REFRESH_TTL"])}
     return pair, claims["jti"]
+
+
+def _padding(body):
+    """Optional `padding`: a claim of that many characters, so the demo can show a fat JWT (UI: Measure)."""
+    size = body.get("padding", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_PADDING:
+        raise ApiError(400, "invalid_request", f"`padding` must be an integer from 0 to {MAX_PADDING}")
+    return {"padding": "x" * size} if size else None
 
 
 @bp.post("/login")
@@ -37,7 +47,7 @@ def login():
     """Verify once, start a refresh family in Redis, and hand out an access + refresh pair."""
     user, transport, opts = tokens.login()
     sid = secrets.token_urlsafe(16)
-    pair, refresh_jti = _pair(user, sid)
+    pair, refresh_jti = _pair(user, sid, _padding(json_body()))
     revocation.start_family(user.username, sid, refresh_jti, opts)
     return auth.deliver(transport, opts, sid, **pair)
 

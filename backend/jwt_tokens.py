@@ -25,11 +25,12 @@ def init_app(app):
         raise RuntimeError(f"JWT_SECRET must be at least {MIN_KEY_BYTES} bytes; refusing to start")
 
 
-def mint(user, typ, seconds, sid):
-    """A signed token of type `typ` for `user` in refresh family `sid`, and its claims."""
+def mint(user, typ, seconds, sid, extra=None):
+    """A signed token of type `typ` for `user` in refresh family `sid` (plus `extra` claims), and its claims."""
     config = current_app.config
     now = revocation.now_ms()
     claims = {
+        **(extra or {}),
         "iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"], "sub": user.username,
         "iat": now, "exp": int(now) + seconds, "jti": secrets.token_urlsafe(16), "sid": sid,
     }

@@ -1,18 +1,50 @@
 // The one client module both frontends load from /shared/client.js (a single file, no copies).
+// Every request has a timeout and resolves to {status, ok, body, error}: status 0 means no answer.
 import config from "/config.js";
 
 export { config };
 
 export const TIMEOUT_MS = 5000;
 
-// fetch the API with a timeout; returns {status, ok, body} and never hangs on a login prompt.
-export async function api(path, { method = "GET", body, headers = {}, credentials = "include" } = {}) {
-  const init = { method, credentials, headers: { ...headers }, signal: AbortSignal.timeout(TIMEOUT_MS) };
+// fetch with a timeout. credentials default to "omit": a credentialed fetch that meets a Basic
+// challenge from a same-site origin waits on an invisible login prompt, so cookies are opt-in.
+export async function request(url, { method = "GET", body, headers = {}, credentials = "omit", timeout = TIMEOUT_MS } = {}) {
+  const init = { method, credentials, headers: { ...headers }, signal: AbortSignal.timeout(timeout) };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
-  const response = await fetch(config.api + path, init);
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    const why = error.name === "TimeoutError" ? `no answer within ${timeout / 1000} s` : `network error (${error.message})`;
+    return { status: 0, ok: false, body: null, error: why };
+  }
   const text = await response.text();
-  return { status: response.status, ok: response.ok, body: text ? JSON.parse(text) : null };
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = { text: text.slice(0, 200) };
+  }
+  return { status: response.status, ok: response.ok, body: parsed, error: null };
+}
+
+// The API at config.api.
+export function api(path, options) {
+  return request(config.api + path, options);
+}
+
+// What reached the API with these credentials and headers: cookie names and sizes, auth scheme, header bytes.
+export async function echo({ credentials = "omit", headers = {} } = {}) {
+  const { status, body, error } = await api("/api/echo", { credentials, headers });
+  return status === 200 ? body : { origin: null, cookies: {}, authorization: null, request_header_bytes: 0, error: error || `status ${status}` };
+}
+
+// Is this page on the API's site? (A site is scheme + registrable domain; ports do not count. For
+// localhost and IP addresses the host is the whole registrable part.)
+export function sameSiteAsApi() {
+  const api = new URL(config.api);
+  return api.protocol === location.protocol && api.hostname === location.hostname;
 }

@@ -91,20 +91,20 @@ def python(*args):
     return [sys.executable, *args]
 
 
-def gunicorn(name, app, port, env, workers, host, log):
-    """A Flask app under gunicorn (threaded workers: browsers keep connections open)."""
+def gunicorn(name, app, port, env, workers, host, log, worker_class="gthread", threads=4):
+    """A Flask app under gunicorn (threaded workers by default: browsers keep connections open)."""
     argv = python(
-        "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-        "--worker-class", "gthread", "--limit-request-field_size", "16384", "--graceful-timeout", "2",
+        "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
+        "--worker-class", worker_class, "--limit-request-field_size", "16384", "--graceful-timeout", "2",
         "--log-level", "warning", app,
     )
     argv += tls_flags(env)
     return Service(name, argv, port, host, env, log, stop_signal=signal.SIGINT)  # gunicorn: quick shutdown
 
 
-def api(port, env, workers=2, host="127.0.0.1", log=None):
-    """The Flask API."""
-    return gunicorn("api", "backend:create_app()", port, env, workers, host, log)
+def api(port, env, workers=2, host="127.0.0.1", log=None, worker_class="gthread", threads=4):
+    """The Flask API (`make bench` runs it with sync workers: worker_class="sync", threads=1)."""
+    return gunicorn("api", "backend:create_app()", port, env, workers, host, log, worker_class, threads)
 
 
 def issuer(port, env, host="127.0.0.1", log=None):

@@ -8,8 +8,9 @@ import json
 
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import run_simple
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
+from backend.common import header_bytes
 from backend.config import raw
 
 from .procs import ROOT
@@ -30,18 +31,25 @@ def page_config(name):
 
 
 def make_app(name):
-    """/config.js from the environment, /shared/* from frontend_shared, everything else from the frontend."""
+    """/config.js from the environment, /echo, /shared/* from frontend_shared, everything else from the frontend."""
     body = "export default " + json.dumps(page_config(name), indent=2) + ";\n"
 
     def config_js(environ, start_response):
         return Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-store"})(environ, start_response)
 
+    def echo(environ, start_response):
+        """Which cookies reached this static server (names and value lengths): cookies ignore ports."""
+        request = Request(environ)
+        cookies = {name: len(value) for name, value in request.cookies.items()}
+        body = json.dumps({"cookies": cookies, "request_header_bytes": header_bytes(request.headers)})
+        return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})(environ, start_response)
+
     def not_found(environ, start_response):
         return Response("not found", status=404, mimetype="text/plain")(environ, start_response)
 
     def app(environ, start_response):
-        handler = config_js if environ.get("PATH_INFO") == "/config.js" else static
-        return handler(environ, start_response)
+        routes = {"/config.js": config_js, "/echo": echo}
+        return routes.get(environ.get("PATH_INFO"), static)(environ, start_response)
 
     static = SharedDataMiddleware(
         not_found,

@@ -1,0 +1,95 @@
+"""`python -m bench [--quick]`: measure everything, print the table, write the JSON, the chart and the README block."""
+
+import argparse
+import datetime
+import json
+import shutil
+import time
+from pathlib import Path
+
+from . import chart, readme, report
+from .run import Progress, Settings, measure
+from .servers import default_workers
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by the README
+# --quick: the same measurements with shorter loads and fewer requests (about a minute on 2 cores).
+QUICK = {"seconds": 1, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted": 50, "inproc_budget_s": 0.4,
+         "scale_per_method": 1_000, "scale_memory": 400, "scale_users": 4}
+
+
+def parse(argv=None):
+    workers = default_workers()
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="short run (<1 min): reports/bench-quick.*, nothing else")
+    p.add_argument("--tool", choices=("auto", "wrk", "locust"), default="auto",
+                   help="load generator (auto: wrk if installed)")
+    p.add_argument("--workers", type=int, default=workers,
+                   help=f"gunicorn workers per API instance (default {workers})")
+    p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
+                   help="gunicorn worker class (sync: the issue's model; gthread: `make run`'s, 4 threads)")
+    p.add_argument("--connections", type=int, help="concurrent connections (default 2 x workers)")
+    p.add_argument("--seconds", type=int, help="seconds of load per endpoint per round (whole seconds: wrk)")
+    p.add_argument("--rounds", type=int, help="interleaved rounds (medians are reported)")
+    p.add_argument("--out", type=Path, default=ROOT / "reports", help="where bench(.json|.png) go")
+    p.add_argument("--no-readme", action="store_true", help="leave README.md and docs/bench/ alone")
+    return p.parse_args(argv)
+
+
+def settings_from(args):
+    """Settings for this run: defaults, --quick's column, then explicit flags."""
+    s = Settings(workdir=ROOT / "var" / "bench", tool=args.tool, workers=args.workers,
+                 worker_class=args.worker_class)
+    for name, value in (QUICK if args.quick else {}).items():
+        setattr(s, name, value)
+    s.connections = args.connections or 2 * args.workers
+    for name in ("seconds", "rounds"):
+        if getattr(args, name):
+            setattr(s, name, getattr(args, name))
+    return s
+
+
+def main(argv=None):
+    """Run, report, and exit non-zero if a load had failed requests or the shared store lost a login."""
+    args = parse(argv)
+    settings = settings_from(args)
+    progress, started = Progress(), time.time()
+    result = measure(settings, progress)
+    result.update(
+        mode="quick" if args.quick else "full",
+        started=_iso(started), finished=_iso(time.time()), elapsed_s=round(time.time() - started, 1),
+    )
+    name = "bench-quick" if args.quick else "bench"
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path, png_path = args.out / f"{name}.json", args.out / f"{name}.png"
+    report.finish(result)
+    json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    chart.draw(result, png_path)
+    print("\n" + report.table(result) + "\n")
+    print(f"wrote {_shown(json_path)} and {_shown(png_path)} in {result['elapsed_s']:.0f} s")
+    if not args.quick and not args.no_readme:
+        PUBLISHED.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(json_path, PUBLISHED / "bench.json")
+        shutil.copyfile(png_path, PUBLISHED / "bench.png")
+        readme.write(result)
+        print(f"copied both to {_shown(PUBLISHED)}/ and re-rendered README.md's bench section from them")
+    trouble = report.problems(result)
+    for line in trouble:
+        print(f"bench: PROBLEM: {line}")
+    return 1 if trouble else 0
+
+
+def _iso(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _shown(path):
+    """A path relative to the repo when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""What is measured: the baseline and each method's `me` endpoint, and how a client gets each credential."""
+
+import base64
+from dataclasses import dataclass, field
+from typing import Callable
+
+import requests
+
+USER, PASSWORD = "alice", "wonderland"
+TIMEOUT = 10
+
+# Throughput each kind must keep, as a fraction of /api/public (issue 5, "Targets").
+MIN_RATIO = {"stateless": 0.85, "redis": 0.75}
+# Redis round trips per request each kind may cost.
+ROUND_TRIPS = {"baseline": 0, "password": 0, "stateless": 0, "redis": 1}
+
+
+class Unavailable(Exception):
+    """The running API does not offer this method (yet): it is reported as missing, not measured."""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What the client sends on every request, and the credential's size when it was issued."""
+
+    headers: dict
+    issued_bytes: int | None = None  # the value the client stores (token, cookie value); None if nothing is issued
+    set_cookie_bytes: int | None = None  # the whole Set-Cookie header line, where the credential is a cookie
+    issued_as: str = "nothing"
+
+
+@dataclass(frozen=True)
+class Method:
+    """One row of the table: a `me` endpoint, how to log in for it, and which API configuration serves it."""
+
+    key: str
+    label: str
+    path: str
+    kind: str  # baseline | password | stateless | redis
+    obtain: Callable[[str, str], Credential] = field(repr=False)  # (api_url, issuer_url) -> Credential
+    server: str = "main"  # the API configuration (see SERVERS) whose instance answers it
+
+    @property
+    def min_ratio(self):
+        return MIN_RATIO.get(self.kind)
+
+    @property
+    def round_trips(self):
+        return ROUND_TRIPS[self.kind]
+
+
+def _post(base, path, body):
+    """POST JSON; a 404 or 405 means the API has no such method."""
+    response = requests.post(base + path, json=body, timeout=TIMEOUT)
+    if response.status_code in (404, 405):
+        raise Unavailable(f"POST {path} -> {response.status_code}")
+    response.raise_for_status()
+    return response
+
+
+def nothing(api, issuer):
+    """The baseline presents no credential."""
+    return Credential({})
+
+
+def basic(api, issuer):
+    """Basic sends the password itself, base64-encoded, on every request; nothing is issued."""
+    value = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    return Credential({"Authorization": value}, issued_as="password (sent every time)")
+
+
+def session(api, issuer):
+    """Log in once; the server keeps the session in Redis and sets a cookie holding only its ID."""
+    response = _post(api, "/api/session/login", {"username": USER, "password": PASSWORD})
+    value = response.cookies["session_id"]
+    set_cookie = response.headers["Set-Cookie"]
+    return Credential({"Cookie": f"session_id={value}"}, len(value), len(f"Set-Cookie: {set_cookie}\r\n"), "cookie")
+
+
+def _bearer(token):
+    return Credential({"Authorization": f"Bearer {token}"}, len(token), issued_as="bearer token")
+
+
+def login_token(prefix):
+    """A login that answers with an access token in the body (opaque, signed and JWT alike)."""
+
+    def obtain(api, issuer):
+        body = {"username": USER, "password": PASSWORD, "transport": "header"}
+        return _bearer(_post(api, f"{prefix}/login", body).json()["access_token"])
+
+    obtain.__doc__ = f"POST {prefix}/login, then present the access token as a Bearer header."
+    return obtain
+
+
+def issuer_token(api, issuer):
+    """A JWT from the separate issuer (the "third-party" IdP); the API verifies it with the issuer's JWKS."""
+    if not issuer:
+        raise Unavailable("no issuer process in this run")
+    return _bearer(_post(issuer, "/token", {"username": USER, "password": PASSWORD}).json()["access_token"])
+
+
+METHODS = (
+    Method("public", "/api/public (baseline)", "/api/public", "baseline", nothing),
+    Method("basic", "Basic", "/api/basic/me", "password", basic),
+    Method("session", "session (Redis)", "/api/session/me", "redis", session),
+    Method("token", "opaque token (Redis)", "/api/token/me", "redis", login_token("/api/token")),
+    Method("signed", "signed token", "/api/signed/me", "stateless", login_token("/api/signed")),
+    Method("jwt", "JWT, revocation on", "/api/jwt/me", "redis", login_token("/api/jwt")),
+    Method("jwt_norevoke", "JWT, revocation off", "/api/jwt/me", "stateless", login_token("/api/jwt"), "norevoke"),
+    # The issuer's tokens pass the same revocation check as ours (logout-all): one MGET with it on.
+    Method("issuer", "issuer JWT (JWKS, rev. on)", "/api/jwt/me", "redis", issuer_token),
+)
+
+# API configurations the methods need: name -> environment on top of the bench's own.
+SERVERS = {"main": {"JWT_REVOCATION_CHECK": "on"}, "norevoke": {"JWT_REVOCATION_CHECK": "off"}}

@@ -1,0 +1,118 @@
+"""Ratios to /api/public, target verdicts, and the terminal table, all from one run's figures."""
+
+import statistics
+
+BASELINE = "public"
+
+
+def _ratio(value, base):
+    return round(value / base, 4) if value is not None and base else None
+
+
+LOAD_RATIOS = {"rps": "rps", "p50": "p50_ms", "p99": "p99_ms", "server_cpu": "server_cpu_us"}
+
+
+def _paired(row, field):
+    """Median over rounds of this load's figure / the figure of the public load just before it."""
+    if row["key"] == BASELINE:
+        return 1.0
+    rounds = row["load"]["rounds"]
+    return round(statistics.median(r[field] / r["baseline"][field] for r in rounds), 4)
+
+
+def finish(result):
+    """Add to every row its ratios to the baseline row of the same run and its target verdict."""
+    rows = {row["key"]: row for row in result["methods"]}
+    base = rows[BASELINE]
+    for row in result["methods"]:
+        row["ratios"] = {
+            **{name: _paired(row, field) for name, field in LOAD_RATIOS.items()},
+            "inproc": _ratio(row["inproc_us"], base["inproc_us"]),
+            "request_bytes": _ratio(row["request_bytes"], base["request_bytes"]),
+            "response_bytes": _ratio(row["response_bytes"], base["response_bytes"]),
+        }
+        row["auth_us"] = round(row["inproc_us"] - base["inproc_us"], 1)
+        row["extra_redis_commands"] = row["redis"]["commands"] - base["redis"]["commands"]
+        row["verdict"] = _verdict(row)
+    result["targets_met"] = all(row["verdict"]["met"] is not False for row in result["methods"])
+    return result
+
+
+def problems(result):
+    """What makes this run's figures untrustworthy: failed requests under load, or a shared store that lost logins."""
+    found = [f"{row['label']}: {row['load']['errors']} failed requests under load" for row in result["methods"]
+             if row["load"]["errors"]]
+    scale = result["scale"] or {}
+    for key, counts in ((scale.get("shared_redis") or {}).get("methods") or {}).items():
+        if counts["auth_failures"] or counts["other"] or counts["unavailable"]:
+            found.append(f"scale with one shared Redis: {key} had {counts['auth_failures']} auth failures, "
+                         f"{counts['unavailable']} unavailable, {counts['other']} other")
+    return found
+
+
+def _verdict(row):
+    """Met / not met / no target, with the reason in words."""
+    target, ratio = row["target"], row["ratios"]["rps"]
+    trips = row["redis"]["round_trips"]
+    if row["kind"] in ("baseline", "password"):
+        why = "baseline" if row["kind"] == "baseline" else "no target: one slow password hash per request"
+        return {"met": None, "why": why}
+    fast = ratio >= target["min_ratio"]
+    trips_ok = abs(trips - target["round_trips"]) < 0.05
+    why = (f"{ratio:.2f}x public (needs >= {target['min_ratio']}), "
+           f"{trips:.2f} Redis round trips (needs {target['round_trips']})")
+    return {"met": fast and trips_ok, "why": why}
+
+
+def _fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+COLUMNS = (
+    ("method", 26, lambda r: r["label"]),
+    ("req/s", 9, lambda r: _fmt(r["load"]["rps"], ",.0f")),
+    ("x pub", 6, lambda r: _fmt(r["ratios"]["rps"], ".2f" if r["ratios"]["rps"] >= 0.1 else ".1e")),
+    ("p50 ms", 8, lambda r: _fmt(r["load"]["p50_ms"], ".2f")),
+    ("p99 ms", 8, lambda r: _fmt(r["load"]["p99_ms"], ".2f")),
+    ("cpu us", 7, lambda r: _fmt(r["load"]["server_cpu_us"], ",.0f")),
+    ("in-proc us", 10, lambda r: _fmt(r["inproc_us"], ",.0f")),
+    ("auth us", 8, lambda r: _fmt(r["auth_us"], ",.0f")),
+    ("redis cmd", 9, lambda r: _fmt(r["redis"]["commands"], ".2f")),
+    ("trips", 5, lambda r: _fmt(r["redis"]["round_trips"], ".2f")),
+    ("req B", 5, lambda r: str(r["request_bytes"])),
+    ("cred B", 6, lambda r: _fmt(r["credential"]["issued_bytes"], "d")),
+    ("target", 6, lambda r: {True: "met", False: "MISSED", None: "-"}[r["verdict"]["met"]]),
+)
+
+
+def _line(cells):
+    """One row: the first cell left-aligned, the figures right-aligned, each in its column's width."""
+    widths = [width for _, width, _ in COLUMNS]
+    return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+
+def table(result):
+    """The run as fixed-width text for the terminal."""
+    lines = [_line(name for name, _, _ in COLUMNS)]
+    lines += [_line(cell(row) for _, _, cell in COLUMNS) for row in result["methods"]]
+    for key, why in result["missing"].items():
+        lines.append(f"{key:<26}  not measured: {why}")
+    lines += _scale_lines(result["scale"])
+    return "\n".join(lines)
+
+
+def _scale_lines(scale):
+    if not scale:
+        return ["scale: no Redis-backed method to run"]
+    lines = ["", f"scale: 2 API instances x {scale['workers_per_instance']} workers, requests alternating"]
+    for name, run in (("shared Redis", scale["shared_redis"]), ("memory store", scale["memory_store"])):
+        if not run:
+            continue
+        for key, m in run["methods"].items():
+            lines.append(f"  {name:<13} {key:<8} {m['requests']:>7,} requests  {m['auth_failures']:>6,} auth failures"
+                         f" ({m['auth_failure_rate']:.1%})  {m['unavailable']} unavailable  {m['other']} other")
+    restart = scale["shared_redis"]["redis_restart"]
+    if restart:
+        lines.append(f"  Redis restarted halfway in {restart['seconds']}s: "
+                     f"keys {restart['keys_before']} -> {restart['keys_after']}")
+    return lines

@@ -1,0 +1,162 @@
+"""One bench run: start the stack, log in once per method, then load, count, time and scale, in that order."""
+
+import os
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import inproc, load, machine, redis_count, scale, throughput, wire
+from .methods import METHODS, SERVERS, Unavailable
+from .servers import HOST, Stack
+
+
+@dataclass
+class Settings:
+    """Every knob of a run (the CLI fills it; --quick picks the short column)."""
+
+    workdir: Path
+    tool: str = "auto"
+    workers: int = 5
+    worker_class: str = "sync"
+    connections: int = 10
+    seconds: int = 3  # per load, whole seconds (wrk takes no fractions); public runs before each method
+    warmup_s: int = 1
+    warm_all: bool = True  # warm every endpoint (else one per API configuration)
+    rounds: int = 3
+    counted: int = 100  # exact requests per method for Redis counts and bytes (Basic: a tenth)
+    inproc_budget_s: float = 1.5
+    scale_per_method: int = 10_000
+    scale_memory: int = 2_000
+    scale_users: int = 8
+
+
+class Progress:
+    """Timestamped lines while the run goes, so a 4-minute wait is never silent."""
+
+    def __init__(self):
+        self.start = time.monotonic()
+
+    def __call__(self, message):
+        print(f"[{time.monotonic() - self.start:6.1f}s] {message}", flush=True)
+
+
+def measure(settings, progress):
+    """The whole run as one dict (figures not yet turned into ratios: see report.finish)."""
+    tool = load.pick(settings.tool)
+    with Stack(settings.workdir / "api", settings.workers, settings.worker_class, SERVERS) as stack:
+        progress(f"stack up: redis {stack.redis.url}, API {', '.join(stack.url(n) for n in stack.apis)}")
+        about = machine.describe(stack.redis.url, tool.version())
+        methods, credentials, missing = _log_in(stack, progress)
+        progress(f"logged in once per method: {', '.join(m.key for m in methods)}")
+        loads = throughput.measure(stack, tool, methods, credentials, settings, progress)
+        counts = {m.key: _counted(stack, m, credentials[m.key], settings.counted) for m in methods}
+        progress("Redis commands and bytes counted over exact requests")
+        costs = _in_process(stack, methods, credentials, settings, progress)
+    about["load_average_after_throughput"] = [round(x, 2) for x in os.getloadavg()]
+    rows = [_row(m, credentials[m.key], loads[m.key], counts[m.key], costs[m.key]) for m in methods]
+    # The issuer's JWT takes the same Redis path as ours (the revocation MGET), so the scale run leaves it out.
+    scaled = _scale(settings, [m for m in methods if m.kind == "redis" and m.key != "issuer"], progress)
+    settings_used = _settings(settings, tool)
+    return {"machine": about, "settings": settings_used, "methods": rows, "missing": missing, "scale": scaled}
+
+
+def _log_in(stack, progress):
+    """Each method's credential, issued by the running API; methods it does not offer are set aside."""
+    methods, credentials, missing = [], {}, {}
+    for m in METHODS:
+        try:
+            credential = m.obtain(stack.url(m.server), stack.issuer_url)
+        except Unavailable as exc:
+            missing[m.key] = str(exc)
+            progress(f"{m.label}: not offered by this API ({exc}); reported as missing")
+            continue
+        port = stack.apis[m.server].port
+        status, _ = wire.send(HOST, port, wire.raw_request(HOST, port, m.path, credential.headers))
+        if status == 404:
+            missing[m.key] = f"GET {m.path} -> 404"
+            continue
+        if status != 200:
+            raise RuntimeError(f"{m.label}: GET {m.path} with a fresh credential answered {status}")
+        methods.append(m)
+        credentials[m.key] = credential
+    return methods, credentials, missing
+
+
+def _counted(stack, m, credential, n):
+    """Exactly n requests (n/10 for Basic), all 200: Redis work per request and the bytes each way."""
+    n = max(5, n // 10) if m.kind == "password" else n
+    port = stack.apis[m.server].port
+    request = wire.raw_request(HOST, port, m.path, credential.headers)
+    sizes = []
+
+    def requests():
+        for _ in range(n):
+            status, size = wire.send(HOST, port, request)
+            if status != 200:
+                raise RuntimeError(f"{m.label}: counted request answered {status}")
+            sizes.append(size)
+
+    work = redis_count.counted(stack.redis.url, n, requests)
+    return {"redis": work, "request_bytes": len(request), "response_bytes": statistics.median(sizes), "requests": n}
+
+
+def _in_process(stack, methods, credentials, settings, progress):
+    """Median server-side time per request with the app called in this process, per method."""
+    costs = {}
+    for server in {m.server for m in methods}:
+        with inproc.app_like(stack.envs[server]) as app:
+            for m in (m for m in methods if m.server == server):
+                calls = 50 if m.kind == "password" else 20_000
+                headers = credentials[m.key].headers
+                costs[m.key] = inproc.time_requests(app, m.path, headers, settings.inproc_budget_s, calls)
+    progress("in-process cost per request timed")
+    return costs
+
+
+def _row(m, credential, loaded, counted, cost):
+    """One method's raw figures."""
+    return {
+        "key": m.key, "label": m.label, "path": m.path, "kind": m.kind, "server": m.server,
+        "load": loaded,
+        "inproc_us": cost["median_us"], "inproc_calls": cost["calls"],
+        "redis": counted["redis"], "counted_requests": counted["requests"],
+        "request_bytes": counted["request_bytes"], "credential_header_bytes": wire.header_bytes(credential.headers),
+        "response_bytes": counted["response_bytes"],
+        "credential": {"issued_as": credential.issued_as, "issued_bytes": credential.issued_bytes,
+                       "set_cookie_bytes": credential.set_cookie_bytes},
+        "target": {"min_ratio": m.min_ratio, "round_trips": m.round_trips},
+    }
+
+
+def _scale(settings, methods, progress):
+    """Two instances on one Redis (restarted halfway), then two with in-process session stores."""
+    if not methods:
+        return None
+    one_api = {"API_ORIGIN": "http://localhost:8000"}  # two instances of one API share its origin (JWT `iss`)
+    in_process = {**one_api, "SESSION_STORE": "memory"}
+    configs = {"a": one_api, "b": one_api, "memory_a": in_process, "memory_b": in_process}
+    with Stack(settings.workdir / "scale", settings.workers, settings.worker_class, configs, issuer=False) as stack:
+        pair = [(HOST, stack.apis[n].port) for n in ("a", "b")]
+        progress(f"scale: 2 instances x {settings.workers} workers, one Redis; "
+                 f"{settings.scale_per_method:,} requests per method, Redis restarted halfway")
+        shared = scale.run(methods, pair, settings.scale_users, settings.scale_per_method,
+                           restart=lambda: scale.restart_redis(stack.redis))
+        progress(f"scale with Redis: {_failures(shared)}")
+        session = [m for m in methods if m.key == "session"]
+        memory = None
+        if session:
+            pair = [(HOST, stack.apis[n].port) for n in ("memory_a", "memory_b")]
+            memory = scale.run(session, pair, settings.scale_users, settings.scale_memory)
+            progress(f"scale with SESSION_STORE=memory: {_failures(memory)}")
+    return {"workers_per_instance": settings.workers, "shared_redis": shared, "memory_store": memory}
+
+
+def _failures(result):
+    counts = result["methods"].items()
+    return ", ".join(f"{k} {v['auth_failures']:,}/{v['requests']:,} auth failures" for k, v in counts)
+
+
+def _settings(settings, tool):
+    out = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()}
+    return {**out, "tool": tool.name}

@@ -1,0 +1,86 @@
+"""The processes a run measures: a real redis-server and the API under gunicorn, on free loopback ports."""
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+from stack import procs, redis_server
+
+HOST = "127.0.0.1"
+SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
+
+
+def default_workers():
+    """gunicorn's usual advice for sync workers: two per core plus one."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def api_env(redis_url, port, issuer_url, extra=None):
+    """The environment every API instance of a run gets: one secret, one Redis, one issuer.
+
+    Access tokens live an hour here (default 5 minutes) so that one login outlasts the whole run.
+    """
+    return {
+        "SECRET_KEY": SECRET,
+        "JWT_SECRET": SECRET + "-jwt",
+        "REDIS_URL": redis_url,
+        "API_ORIGIN": f"http://localhost:{port}",
+        "ISSUER_ORIGIN": issuer_url,
+        "JWT_ACCESS_TTL": "3600",
+        # Every bench login comes from 127.0.0.1: the per-client login limit would answer 429 (backend/limits.py).
+        "LOGIN_USER_LIMIT": "1000000/minute",
+        "LOGIN_CLIENT_LIMIT": "1000000/minute",
+        **(extra or {}),
+    }
+
+
+class Stack(contextlib.ExitStack):
+    """Redis plus one API instance per configuration; leaving the `with` stops all of them, error or not."""
+
+    def __init__(self, workdir, workers, worker_class="sync", configs=None, issuer=True):
+        super().__init__()
+        self.with_issuer = issuer
+        self.workdir = Path(workdir)
+        self.workers, self.worker_class = workers, worker_class
+        self.configs = configs or {"main": {}}
+        self.redis = None
+        self.apis = {}
+        self.envs = {}
+        self.issuer_url = None
+
+    def __enter__(self):
+        super().__enter__()
+        shutil.rmtree(self.workdir, ignore_errors=True)  # a run starts from an empty Redis and fresh logs
+        self.workdir.mkdir(parents=True)
+        try:
+            redis = redis_server.server(procs.free_port(), self.workdir / "redis", log=self.workdir / "redis.log")
+            self.redis = self.start(redis)
+            issuer_port = procs.free_port()
+            origin = f"http://{HOST}:{issuer_port}"  # the APIs trust this issuer whether or not it runs
+            if self.with_issuer:
+                env = {"ISSUER_ORIGIN": origin, "JWT_ACCESS_TTL": "3600"}
+                self.start(procs.issuer(issuer_port, env, HOST, self.workdir / "issuer.log"))
+                self.issuer_url = origin
+            for name, extra in self.configs.items():
+                port = procs.free_port()
+                self.envs[name] = api_env(self.redis.url, port, origin, extra)
+                self.apis[name] = self.start(self.api(name, port))
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def start(self, service):
+        """Start a service and make sure it is stopped when the stack closes."""
+        self.callback(service.stop)
+        return service.start()
+
+    def api(self, name, port):
+        """An API instance (not yet started) with this run's worker model."""
+        threads = 1 if self.worker_class == "sync" else 4
+        log = self.workdir / f"api-{name}.log"
+        return procs.api(port, self.envs[name], self.workers, HOST, log, self.worker_class, threads)
+
+    def url(self, name="main"):
+        return f"http://{HOST}:{self.apis[name].port}"

@@ -1,0 +1,74 @@
+// One sentence of why, for every step: built from what was observed (the status, and what reached
+// /api/echo) plus what the page asked for (method, storage, cookie option) and where it runs.
+import { endpoint, METHODS } from "./methods.js";
+
+// Why a cookie the API set did not come back from this page.
+export function cookieBlocked(cookieOption, sameSite) {
+  if (sameSite) return "this browser did not keep it, although the API is same-site with this page";
+  if (cookieOption === "Lax") return "SameSite=Lax cookies are not sent on cross-site requests (nor stored from cross-site responses)";
+  if (cookieOption === "None") return "the browser blocks third-party cookies, and the API's cookie is third-party on this cross-site page";
+  return "this browser kept no partitioned (CHIPS) cookie for this site";
+}
+
+// Why a cookie did come back.
+function cookieAllowed(cookieOption, sameSite) {
+  if (sameSite) return "this page is same-site with the API (ports do not count), so its cookies are first-party";
+  if (cookieOption === "None+Partitioned") return "a Partitioned cookie is kept in a jar of this site's own, so it works here and nowhere else";
+  return "this browser allows third-party cookies, so a SameSite=None cookie goes cross-site";
+}
+
+// Did the credential travel? For cookies: did the method's cookie reach the API; for headers: any Authorization.
+export function carried(method, storage, sent) {
+  if (storage === "cookie") return Object.hasOwn(sent.cookies || {}, METHODS[method].cookie);
+  return Boolean(sent.authorization);
+}
+
+function failed(result) {
+  const body = result.body || {};
+  return body.message ? `${body.error || result.status}: ${body.message}` : `status ${result.status}`;
+}
+
+// loggedIn: false when this page has not logged in with the method (or has logged out) since it loaded.
+export function why({ method, verb, storage, cookieOption, result, sent, sameSite, loggedIn = true }) {
+  const cookie = METHODS[method].cookie;
+  const travelled = carried(method, storage, sent);
+  if (result.status === 0) return `No answer from ${endpoint(method, verb)}: ${result.error}.`;
+  if (result.status === null) return localStep(method);
+  if (result.status === 404) return `This server has no ${endpoint(method, verb)} (not built yet).`;
+
+  if (verb === "login") {
+    if (!result.ok) return `Login refused (${failed(result)}).`;
+    if (method === "basic") return "Right password: the page keeps the header in memory and sends it again on every request, where the API checks it again.";
+    if (storage === "header") return "The token came back in the body; the page put it in localStorage and sends it itself as Authorization: Bearer.";
+    if (travelled) return `The API set an HttpOnly ${cookie} cookie and the browser sends it back: ${cookieAllowed(cookieOption, sameSite)}.`;
+    return `The API answered 200 with Set-Cookie, but no ${cookie} cookie comes back: ${cookieBlocked(cookieOption, sameSite)}.`;
+  }
+
+  if (result.ok) {
+    if (verb === "logout") return loggedOut(method, result);
+    if (verb === "refresh") return "The refresh token bought a new pair and is now spent; presenting it again revokes the whole family.";
+    if (method === "basic") return "The page sent Authorization: Basic itself (credentials: \"omit\") and the API checked the password again.";
+    if (storage === "header") return "The page sent Authorization: Bearer from localStorage itself; a header works the same from any site.";
+    return `The browser sent the ${cookie} cookie (credentials: "include"): ${cookieAllowed(cookieOption, sameSite)}.`;
+  }
+
+  if (result.status === 403) return `Authenticated but refused (${failed(result)}).`;
+  if (storage === "cookie" && !travelled && !loggedIn) return `No ${cookie} cookie to send: not logged in on this page (or logged out).`;
+  if (storage === "cookie" && !travelled) return `Cookie not sent: ${cookieBlocked(cookieOption, sameSite)}.`;
+  if (!travelled) return method === "basic" ? "No credentials to send: log in first (Basic keeps no state on the server)." : "Nothing to send: no token in localStorage (log in first).";
+  return `The credential arrived but the API rejected it (${failed(result)}).`;
+}
+
+function localStep(method) {
+  if (method === "basic") {
+    return "Basic has no logout: the page forgot the password. A browser that answered its own prompt keeps sending it until it is closed.";
+  }
+  return "The page forgot the issuer's token; nothing was sent, and the token stays valid until it expires.";
+}
+
+function loggedOut(method, result) {
+  if (method === "session") return "Logged out: the Redis record is deleted and the cookie expired; the old ID now gets 401.";
+  if (method === "token") return "Logged out: the token's Redis record is deleted, so it is dead at once.";
+  if (method === "jwt") return "Logged out: this token's jti is denied until it expires.";
+  return result.body?.message || "Logged out.";
+}

@@ -1,0 +1,76 @@
+// "Run the matrix here": every method x storage x cookie option, run from this page in this browser.
+// The result is a plain JSON array of cells; the page renders it and the automated tests read it.
+import { config, echo, sameSiteAsApi } from "./client.js";
+import { carried, why } from "./explain.js";
+import { COOKIE_OPTIONS, METHODS, transport } from "./methods.js";
+
+export const RUNNER_USER = { username: "alice", password: "wonderland" };
+
+// Every scenario this page can run: header storages once, cookie storages once per cookie option.
+export function scenarios() {
+  return Object.entries(METHODS).flatMap(([method, { storages }]) =>
+    storages.flatMap((storage) =>
+      (storage === "cookie" ? Object.keys(COOKIE_OPTIONS) : [null]).map((cookie_option) => ({ method, storage, cookie_option })),
+    ),
+  );
+}
+
+// A credential cookie left by an earlier login on this page would ride along and blur the cell:
+// log it out first (twice at most). Returns what still travels.
+async function clearLeftovers(method, storage) {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const seen = await echo(transport(method, storage));
+    if (storage !== "cookie" || !carried(method, storage, seen)) return seen;
+    await METHODS[method].me({ storage }); // recovers the CSRF token where the API hands one out
+    await METHODS[method].logout({ storage });
+  }
+  return echo(transport(method, storage));
+}
+
+// Log in, look at what travels, call `me`, log out: the cell says whether `me` worked and why.
+export async function runCell({ method, storage, cookie_option }) {
+  const verbs = METHODS[method];
+  const choice = { ...RUNNER_USER, storage, cookieOption: cookie_option };
+  const before = await clearLeftovers(method, storage);
+  const leftover = carried(method, storage, before);
+  const login = await verbs.login(choice);
+  const sent = await echo(transport(method, storage)); // exactly what the `me` request below carries
+  const me = login.ok ? await verbs.me(choice) : null;
+  const logout = login.ok ? await verbs.logout(choice) : null;
+  const after = await echo(transport(method, storage));
+  const [verb, result] = me ? ["me", me] : ["login", login];
+  return {
+    method,
+    storage,
+    cookie_option,
+    frontend: config.name,
+    status: result.status,
+    works: Boolean(me && me.ok),
+    reason: (leftover ? `(A ${METHODS[method].cookie} cookie from an earlier login could not be logged out and rode along.) ` : "") +
+      why({ method, verb, storage, cookieOption: cookie_option, result, sent, sameSite: sameSiteAsApi() }),
+    evidence: {
+      origin: location.origin,
+      login_status: login.status,
+      me_status: me ? me.status : null,
+      logout_status: logout ? logout.status : null,
+      user: me && me.ok ? me.body.user : null,
+      credential_sent: carried(method, storage, sent),
+      sent_cookies: sent.cookies,
+      authorization: sent.authorization,
+      request_header_bytes: sent.request_header_bytes,
+      cookies_before: before.cookies,
+      cookies_after_logout: after.cookies,
+    },
+  };
+}
+
+// Run every scenario in turn (they share this page's cookie jar, so never at once).
+export async function runMatrix(onCell = () => {}) {
+  const cells = [];
+  const all = scenarios();
+  for (const scenario of all) {
+    cells.push(await runCell(scenario));
+    onCell(cells, all.length);
+  }
+  return cells;
+}

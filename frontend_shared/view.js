@@ -1,0 +1,188 @@
+// The page's panels, built once, and how each result is drawn into them. No handlers here (see page.js).
+import { config } from "./client.js";
+import { el, fill, table } from "./dom.js";
+import { COOKIE_OPTIONS, METHODS } from "./methods.js";
+import { snapshot } from "./storage.js";
+
+// The contract's demo users; the password field follows the chosen user.
+export const USERS = { alice: "wonderland", bob: "builder", "zoë": "pässwörd", admin: "admin-pass" };
+
+const VERBS = { login: "Log in", me: "Me", logout: "Log out", admin: "Admin only", refresh: "Refresh" };
+const otherName = config.name === "A" ? "B" : "A";
+
+function radios(name, legend, options) {
+  return el(
+    "fieldset",
+    { class: `choice ${name}` },
+    el("legend", {}, legend),
+    options.map(([value, label], i) => el("label", {}, el("input", { type: "radio", name, value, checked: i === 0 }), label)),
+  );
+}
+
+function tryPanel() {
+  return el(
+    "section",
+    { class: "card", id: "try-panel" },
+    el("h2", {}, "Log in, call me, log out"),
+    el(
+      "form",
+      { id: "try" },
+      radios("method", "Method", Object.entries(METHODS).map(([id, method]) => [id, method.label])),
+      el("p", { id: "method-summary", class: "hint" }),
+      radios("storage", "Where the credential lives", [
+        ["header", "localStorage + Authorization header"],
+        ["cookie", "HttpOnly cookie set by the API"],
+      ]),
+      radios("cookie", "Cookie option", Object.keys(COOKIE_OPTIONS).map((option) => [option, option.replace("+", " + ")])),
+      el(
+        "div",
+        { class: "fields" },
+        el("label", {}, "User", el("select", { name: "username" }, Object.keys(USERS).map((user) => el("option", { value: user }, user)))),
+        el("label", {}, "Password", el("input", { name: "password", value: USERS.alice, autocomplete: "off", spellcheck: "false" })),
+      ),
+      el("div", { class: "actions" }, Object.entries(VERBS).map(([verb, label]) => el("button", { type: verb === "login" ? "submit" : "button", dataset: { verb } }, label))),
+    ),
+    el(
+      "ul",
+      { class: "links" },
+      el("li", {}, el("a", { id: "handoff", target: "_blank", rel: "noopener" }, `Open ${otherName} with this token`), " ", el("span", { id: "handoff-note", class: "hint" })),
+      el("li", { id: "basic-direct" }, el("a", { href: `${config.api}/api/basic/me`, target: "_blank", rel: "noopener" }, "Open /api/basic/me directly"), " ", el("span", { class: "hint" }, "the browser's own login prompt; it then resends the password by itself")),
+    ),
+  );
+}
+
+function resultPanel() {
+  return el(
+    "section",
+    { class: "card", id: "result", "aria-live": "polite" },
+    el("h2", {}, "After the last step"),
+    el("p", { class: "step" }, el("output", { id: "status", class: "status" }, "-"), el("span", { id: "step" }, "Nothing yet: pick a method and log in.")),
+    el("p", { id: "why" }),
+    el("h3", {}, "This page's storage"),
+    el("div", { id: "local" }),
+    el("p", { class: "cookie-line" }, "document.cookie: ", el("code", { id: "doc-cookie" })),
+    el("h3", {}, "What the API received (/api/echo)"),
+    el("dl", { id: "received" }),
+    el("div", { id: "jwt-payload" }),
+    el("details", {}, el("summary", {}, "Response body"), el("pre", { id: "body" })),
+  );
+}
+
+// A wide panel whose button runs something over every scenario and fills a table.
+function runPanel({ id, title, intro, button, buttonId, name }, ...extra) {
+  return el(
+    "section",
+    { class: "card wide", id },
+    el("h2", {}, title),
+    el("p", {}, intro),
+    el("p", {}, el("button", { type: "button", id: buttonId }, button), " ", el("output", { id: `${name}-progress` })),
+    el("div", { id: `${name}-table` }),
+    ...extra,
+  );
+}
+
+const matrixPanel = () =>
+  runPanel(
+    {
+      id: "matrix",
+      title: "The matrix, in this browser",
+      intro: "Every method × storage × cookie option, run from this page as alice: log in, look at what travels, call me, log out. It ends your own logins here.",
+      button: "Run the matrix here",
+      buttonId: "run-matrix",
+      name: "matrix",
+    },
+    el("details", {}, el("summary", {}, "As JSON (what the automated tests read)"), el("pre", { id: "matrix-json" })),
+  );
+
+const measurePanel = () =>
+  runPanel({
+    id: "measure-panel",
+    title: "Cookie vs localStorage, measured here",
+    intro: "Found by trying in this browser, not quoted: limits, third-party blocking, what an injected script gets, what rides along.",
+    button: "Measure",
+    buttonId: "measure",
+    name: "measure",
+  });
+
+export function build(root) {
+  fill(root, el("p", { id: "error", role: "alert", hidden: true }), el("div", { class: "columns" }, tryPanel(), resultPanel()), matrixPanel(), measurePanel());
+}
+
+const $ = (selector) => document.querySelector(selector);
+
+export function showError(message) {
+  $("#error").textContent = message;
+  $("#error").hidden = !message;
+}
+
+function statusText(status) {
+  if (status === null) return "nothing sent";
+  return status === 0 ? "no answer" : String(status);
+}
+
+function jwtPayload(token) {
+  const part = token.split(".")[1] || "";
+  const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "="));
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+}
+
+// The page's storage and what reached the API, as they are now.
+export function renderState(sent, token) {
+  const { local, cookie } = snapshot();
+  fill($("#local"), local.length ? table(["localStorage key", "chars"], local.map(({ key, chars }) => [key, String(chars)])) : el("p", {}, "localStorage: empty"));
+  $("#doc-cookie").textContent = cookie || "(empty: HttpOnly cookies never show here)";
+  const cookies = Object.entries(sent.cookies || {}).map(([name, length]) => `${name} (${length} chars)`).join(", ");
+  const facts = [
+    ["Origin", sent.origin || "-"],
+    ["Cookies", cookies || "none"],
+    ["Authorization", sent.authorization || "none"],
+    ["Header bytes", String(sent.request_header_bytes)],
+  ];
+  fill($("#received"), facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+  let payload = null;
+  try {
+    payload = token ? jwtPayload(token) : null;
+  } catch {
+    payload = null; // not a JWT
+  }
+  fill($("#jwt-payload"), payload && [el("h3", {}, "The JWT's payload: signed, not encrypted, so anyone holding it reads this"), el("pre", {}, JSON.stringify(payload, null, 2))]);
+}
+
+export function renderStep({ verb, method, storage, cookieOption, result, reason }) {
+  const where = method === "basic" ? "header from memory" : storage === "cookie" ? `HttpOnly cookie (${cookieOption})` : "localStorage + header";
+  $("#step").textContent = `${VERBS[verb]} · ${METHODS[method].label} · ${where}`;
+  $("#status").textContent = statusText(result.status);
+  $("#status").className = `status ${result.ok ? "ok" : "fail"}`;
+  $("#why").textContent = reason;
+  $("#body").textContent = result.body ? JSON.stringify(result.body, null, 2) : "(no body)";
+}
+
+// After the matrix or the measurements: the last step shown would no longer be true.
+export function resetStep(message) {
+  $("#step").textContent = message;
+  $("#status").textContent = "-";
+  $("#status").className = "status";
+  $("#why").textContent = "";
+  $("#body").textContent = "";
+}
+
+const MATRIX_HEADINGS = ["Method", "Storage", "Cookie option", "Result", "Status", "Why"];
+
+export function renderMatrix(cells, total) {
+  $("#matrix-progress").textContent = cells.length < total ? `running ${cells.length + 1} of ${total}…` : `${total} scenarios run from ${location.origin}`;
+  const data = cells.map((cell) => [
+    METHODS[cell.method].label,
+    cell.storage,
+    cell.cookie_option || "-",
+    el("span", { class: cell.works ? "works" : "fails" }, cell.works ? "✓ works" : "✗ fails"),
+    statusText(cell.status),
+    cell.reason,
+  ]);
+  fill($("#matrix-table"), table(MATRIX_HEADINGS, data, { class: "stack" }));
+  $("#matrix-json").textContent = JSON.stringify(cells, null, 2);
+}
+
+export function renderMeasurements(results, total) {
+  $("#measure-progress").textContent = results.length < total ? `measuring ${results.length + 1} of ${total}…` : "done";
+  fill($("#measure-table"), table(["What", "Measured here", "What it means"], results.map((r) => [r.label, r.shown, r.meaning]), { class: "stack" }));
+}

@@ -1,0 +1,215 @@
+"""Click-through: what a person does on each frontend (log in, me, log out) and what the page then shows."""
+
+import pytest
+from playwright.sync_api import Error
+
+pytestmark = pytest.mark.browser
+
+
+def choose(page, method, storage=None, option=None):
+    page.check(f'input[name="method"][value="{method}"]')
+    if storage:
+        page.check(f'input[name="storage"][value="{storage}"]')
+    if option:
+        page.check(f'input[name="cookie"][value="{option}"]')
+
+
+def step(page, verb):
+    """Click one verb button and wait until the page has shown its result; (status shown, why shown)."""
+    before = page.evaluate("() => window.authlab.steps.length")
+    page.click(f'button[data-verb="{verb}"]')
+    page.wait_for_function("n => window.authlab.steps.length > n", arg=before)
+    return page.text_content("#status"), page.text_content("#why")
+
+
+def received(page):
+    """The page's "What the API received" list as {term: value}."""
+    terms = page.locator("#received dt").all_text_contents()
+    return dict(zip(terms, page.locator("#received dd").all_text_contents()))
+
+
+# What each method's log out answers: 204 when the server ends the credential; 200 for a signed token,
+# which the server cannot end (it says so); nothing sent where there is nothing to tell the server.
+LOGOUT = {"basic": "nothing sent", "session": "204", "token": "204", "signed": "200", "jwt": "204", "issuer": "nothing sent"}
+WORKING_COOKIE = {"A": "Lax", "B": "None+Partitioned"}  # a cookie option that works in the default profile
+
+# frontend, method, storage, cookie option: every method on both frontends, every token method both ways
+FLOWS = [
+    (frontend, method, storage, WORKING_COOKIE[frontend] if storage == "cookie" else None)
+    for frontend in ("A", "B")
+    for method, storage in [
+        ("basic", "header"), ("session", "cookie"), ("token", "header"), ("token", "cookie"),
+        ("signed", "header"), ("signed", "cookie"), ("jwt", "header"), ("jwt", "cookie"), ("issuer", "header"),
+    ]
+]
+CARRIES = {"session": "session_id", "token": "opaque_token", "signed": "signed_token", "jwt": "jwt_access"}
+
+
+@pytest.mark.parametrize(("frontend", "method", "storage", "option"), FLOWS, ids=lambda v: str(v))
+def test_login_me_logout(open_frontend, frontend, method, storage, option):
+    """Each method on each frontend: log in, me, log out, and me again fails; each step explains itself."""
+    page = open_frontend(frontend)
+    choose(page, method, storage, option)
+    shown = [step(page, "login"), step(page, "me")]
+    seen = received(page)
+    body = page.text_content("#body")
+    shown += [step(page, "logout"), step(page, "me")]
+    assert [status for status, _ in shown] == ["200", "200", LOGOUT[method], "401"]
+    assert all(why for _, why in shown)
+    if storage == "cookie":
+        assert CARRIES[method] in seen["Cookies"]
+        assert seen["Authorization"] == "none"
+    else:
+        assert seen["Authorization"] == ("Basic" if method == "basic" else "Bearer")
+    assert '"user": "alice"' in body
+
+
+def test_signed_logout_says_the_token_stays_valid(open_frontend):
+    """The honest logout: the server has nothing to delete, and says so."""
+    page = open_frontend("A")
+    choose(page, "signed", "header")
+    step(page, "login")
+    status, reason = step(page, "logout")
+    assert status == "200"
+    assert "stays valid until it expires" in reason
+
+
+@pytest.mark.parametrize("storage", ["header", "cookie"])
+def test_jwt_refresh_buys_a_new_pair_that_works(open_frontend, storage):
+    """Refresh with the body's refresh token or the jwt_refresh cookie (+ CSRF token); the new access token works."""
+    page = open_frontend("A")
+    choose(page, "jwt", storage, "Lax" if storage == "cookie" else None)
+    step(page, "login")
+    assert [step(page, "refresh")[0], step(page, "me")[0]] == ["200", "200"]
+
+
+def test_the_page_shows_a_jwts_payload_to_anyone(open_frontend):
+    """A JWT is signed, not encrypted: the page decodes its payload without any key."""
+    page = open_frontend("B")
+    choose(page, "jwt", "header")
+    step(page, "login")
+    payload = page.text_content("#jwt-payload")
+    assert "signed, not encrypted" in payload
+    assert '"sub": "alice"' in payload
+
+
+@pytest.mark.parametrize("method", ["token", "jwt", "issuer"])
+def test_hand_off_a_header_token_from_a_to_b_in_the_url_fragment(open_frontend, method):
+    """The notes' "token is sharable between multiple frontends": A's link opens B with the token in the
+    fragment; B keeps it in localStorage, removes it from the address bar and uses it (200)."""
+    page = open_frontend("A")
+    choose(page, method, "header")
+    step(page, "login")
+    token = page.evaluate("m => localStorage.getItem('authlab.' + m)", method)
+    with page.context.expect_page() as opened:
+        page.click("#handoff")
+    b = opened.value
+    try:
+        b.wait_for_function("() => window.authlab && window.authlab.steps.length > 0")
+        assert b.text_content("#status") == "200"
+        assert b.text_content("#why").startswith("Handed over from " + page.evaluate("location.origin"))
+        assert "#" not in b.url and "token" not in b.url
+        assert b.evaluate("m => localStorage.getItem('authlab.' + m)", method) == token
+    finally:
+        b.close()
+
+
+def test_session_from_b_with_lax_logs_in_but_the_cookie_never_comes_back(open_frontend):
+    """The login answers 200, yet `me` is 401: the page says the cookie was not sent, and why."""
+    page = open_frontend("B")
+    choose(page, "session", "cookie", "Lax")
+    login_status, login_why = step(page, "login")
+    me_status, me_why = step(page, "me")
+    assert (login_status, me_status) == ("200", "401")
+    assert "no session_id cookie comes back" in login_why
+    assert me_why.startswith("Cookie not sent: SameSite=Lax")
+    assert received(page)["Cookies"] == "none"
+
+
+def test_basic_admin_needs_the_admin_role(open_frontend):
+    """Valid non-admin credentials get 403 (not 401), admin gets 200."""
+    page = open_frontend("A")
+    choose(page, "basic")
+    step(page, "login")
+    assert step(page, "admin")[0] == "403"
+    page.select_option('select[name="username"]', "admin")
+    step(page, "login")
+    assert step(page, "admin")[0] == "200"
+
+
+def test_non_ascii_basic_credentials_are_sent_as_utf8(open_frontend):
+    """zoë / pässwörd logs in from the page: the page encodes the header as UTF-8 (RFC 7617)."""
+    page = open_frontend("B")
+    choose(page, "basic")
+    page.select_option('select[name="username"]', "zoë")
+    assert step(page, "login")[0] == "200"
+    assert '"user": "zoë"' in page.text_content("#body")
+
+
+def test_session_cannot_be_handed_over(open_frontend):
+    """With a session chosen, the hand-off link is off and the page says why."""
+    page = open_frontend("A")
+    choose(page, "session")
+    step(page, "login")
+    assert page.get_attribute("#handoff", "href") is None
+    assert "A session cannot be handed over" in page.text_content("#handoff-note")
+
+
+def test_a_partitioned_cookie_stays_with_the_site_that_set_it(contexts, servers):
+    """B's Partitioned session cookie works on B, and the same browser sends no session cookie from A."""
+    context = contexts("chromium", "default")
+    context.clear_cookies()
+    b, a = context.new_page(), context.new_page()
+    try:
+        b.bring_to_front()  # background tabs are throttled
+        b.goto(servers.b + "/")
+        choose(b, "session", "cookie", "None+Partitioned")
+        assert step(b, "login")[0] == "200"
+        a.bring_to_front()
+        a.goto(servers.a + "/")
+        choose(a, "session", "cookie")
+        assert step(a, "me")[0] == "401"
+        assert received(a)["Cookies"] == "none"
+        b.bring_to_front()
+        assert step(b, "me")[0] == "200"
+        step(b, "logout")
+    finally:
+        a.close()
+        b.close()
+
+
+def test_basic_direct_visit_uses_the_browsers_own_prompt(open_frontend, contexts, servers):
+    """The page links to /api/basic/me itself. Visited directly, the browser meets the 401 challenge and
+    asks for credentials: answered (by Playwright, standing in for the person) it gets 200; unanswered,
+    it saw the 401 and gives up on the page."""
+    link = open_frontend("A").get_attribute("#basic-direct a", "href")
+    assert link == servers.api + "/api/basic/me"
+    browser = contexts("chromium", "default").browser
+    answered = browser.new_context(http_credentials={"username": "alice", "password": "wonderland"})
+    unanswered = browser.new_context()
+    try:
+        page = answered.new_page()
+        assert page.goto(link).status == 200
+        assert '"user":"alice"' in page.text_content("body").replace(" ", "")
+        page = unanswered.new_page()
+        statuses = []
+        page.on("response", lambda response: statuses.append(response.status))
+        with pytest.raises(Error, match="ERR_INVALID_AUTH_CREDENTIALS"):
+            page.goto(link)
+        assert statuses == [401]
+    finally:
+        answered.close()
+        unanswered.close()
+
+
+def test_a_credentialed_fetch_meeting_a_basic_challenge_never_settles(open_frontend, servers):
+    """Why the frontends send Basic with credentials: "omit": with "include" the same-site 401 + challenge
+    leaves the fetch waiting on an invisible prompt (aborted here after 3 s); with "omit" it is a plain 401."""
+    page = open_frontend("A")
+    fetch = """async ([url, credentials, ms]) => {
+      try { return (await fetch(url, {credentials, signal: AbortSignal.timeout(ms)})).status; }
+      catch (error) { return error.name; }
+    }"""
+    url = servers.api + "/api/basic/me"
+    assert page.evaluate(fetch, [url, "omit", 10_000]) == 401
+    assert page.evaluate(fetch, [url, "include", 3_000]) == "TimeoutError"
