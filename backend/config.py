@@ -30,7 +30,7 @@ SETTINGS = {
     "SESSION_ABSOLUTE_TIMEOUT": ("28800", int),
     "REDIS_TIMEOUT": ("0.5", float),
     "LOGIN_USER_LIMIT": ("10/minute;100/hour", str),
-    "LOGIN_CLIENT_LIMIT": ("30/minute;300/hour", str),
+    "LOGIN_CLIENT_LIMIT": ("60/minute;600/hour", str),
     "TRUSTED_PROXIES": ("0", int),
     "HSTS_MAX_AGE": ("300", int),
     "ISSUER_CA_FILE": ("", str),

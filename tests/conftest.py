@@ -1,10 +1,13 @@
 """Fixtures: a real redis-server on a free port, the app on it, and small actions helpers."""
 
+import contextlib
+from types import SimpleNamespace
+
 import pytest
 import redis
 
 from backend import create_app, store
-from stack import procs, redis_server
+from stack import certs, procs, redis_server
 from tests.helpers import Actions
 
 SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
@@ -130,3 +133,25 @@ def lenient_api(redis_service, tmp_path_factory):
     }
     with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as service:
         yield service
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory):
+    """The local CA and server certificate `make run-https` would make."""
+    return certs.ensure(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def https_stack(redis_service, tls, tmp_path_factory):
+    """The API and frontend A over TLS on free ports (A on localhost, like the contract)."""
+    api_port, a_port = procs.free_port(), procs.free_port()
+    env = {
+        "SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "TLS_CERT": str(tls.cert), "TLS_KEY": str(tls.key),
+        "API_ORIGIN": f"https://localhost:{api_port}", "FRONTEND_A_ORIGIN": f"https://localhost:{a_port}",
+        "FRONTEND_B_ORIGIN": "https://127.0.0.1:1",
+    }
+    logs = tmp_path_factory.mktemp("https-logs")
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(procs.api(api_port, env, workers=1, log=logs / "api.log"))
+        stack.enter_context(procs.frontend("frontend_a", a_port, env, log=logs / "a.log"))
+        yield SimpleNamespace(api=env["API_ORIGIN"], a=env["FRONTEND_A_ORIGIN"], api_port=api_port, ca=str(tls.ca))

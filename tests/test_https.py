@@ -1,39 +1,12 @@
 """HTTPS mode (issue 6 §2): the core contract over TLS with a local CA, __Host- cookies, HSTS, and why it matters."""
 
-import contextlib
-from types import SimpleNamespace
-
 import pytest
 import requests
 
-from stack import certs, procs
 from stack.wiretap import Wiretap, decode_basic
-from tests.conftest import SECRET
 from tests.helpers import basic_header, bearer, launched
 
 CHALLENGE = 'Basic realm="auth-demo", charset="UTF-8"'
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    """The local CA and server certificate `make run-https` would make."""
-    return certs.ensure(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="module")
-def https_stack(redis_service, tls, tmp_path_factory):
-    """The API and frontend A over TLS on free ports (A on localhost, like the contract)."""
-    api_port, a_port = procs.free_port(), procs.free_port()
-    env = {
-        "SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "TLS_CERT": str(tls.cert), "TLS_KEY": str(tls.key),
-        "API_ORIGIN": f"https://localhost:{api_port}", "FRONTEND_A_ORIGIN": f"https://localhost:{a_port}",
-        "FRONTEND_B_ORIGIN": "https://127.0.0.1:1",
-    }
-    logs = tmp_path_factory.mktemp("https-logs")
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(procs.api(api_port, env, workers=1, log=logs / "api.log"))
-        stack.enter_context(procs.frontend("frontend_a", a_port, env, log=logs / "a.log"))
-        yield SimpleNamespace(api=env["API_ORIGIN"], a=env["FRONTEND_A_ORIGIN"], api_port=api_port, ca=str(tls.ca))
 
 
 @pytest.fixture
@@ -155,35 +128,6 @@ def test_over_tls_the_same_wiretap_reads_nothing(https_stack):
     assert len(captured) > 100
     assert decode_basic(captured) == []
     assert b"Authorization" not in captured and b"YWxpY2U6d29uZGVybGFuZA" not in captured and b"wonderland" not in captured
-
-
-@pytest.mark.browser
-def test_chromium_logs_in_over_tls_and_keeps_a_host_prefixed_secure_cookie(https_stack, tls, redis_db):
-    """A real browser on frontend A, trusting only this certificate's key, logging in with fetch."""
-    from playwright.sync_api import sync_playwright
-
-    args = [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", f"--ignore-certificate-errors-spki-list={tls.spki_hash()}",
-    ]
-    script = """async (api) => {
-        const opts = (extra) => ({credentials: "include", signal: AbortSignal.timeout(5000), ...extra});
-        const login = await fetch(api + "/api/session/login", opts({method: "POST",
-            headers: {"Content-Type": "application/json"}, body: JSON.stringify({username: "alice", password: "wonderland"})}));
-        const me = await fetch(api + "/api/session/me", opts({}));
-        return [login.status, me.status, (await me.json()).user, document.cookie];
-    }"""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        try:
-            page = browser.new_page()
-            page.goto(https_stack.a + "/", timeout=15000)
-            result = page.evaluate(script, https_stack.api)
-            [cookie] = page.context.cookies(https_stack.api)
-        finally:
-            browser.close()
-    assert result == [200, 200, "alice", ""]  # HttpOnly: frontend A's script cannot read it
-    assert (cookie["name"], cookie["secure"], cookie["httpOnly"], cookie["path"]) == ("__Host-session_id", True, True, "/")
 
 
 def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path):

@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
