@@ -5,7 +5,8 @@ One line per event on the `authlab.audit` logger, for example
     login method=session outcome=ok status=200 user='alice' origin='http://localhost:8001' client='127.0.0.1'
 
 Only names of real users are written: an attempted name that is no user is logged as '<unknown>', because
-people type their password into the username field. Headers, bodies, cookies and tokens are never read here.
+people type their password into the username field. Of a request, only the username it names is read (from the
+JSON body or the Basic header); passwords, tokens, cookies and session IDs never reach this module.
 """
 
 import logging

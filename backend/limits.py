@@ -60,6 +60,7 @@ def _username_key():
 
 
 def _names_nobody():
+    """No username, no guess: nothing to throttle (a Basic challenge, a malformed body that gets its 400)."""
     return attempted_username() is None
 
 
