@@ -27,7 +27,7 @@ def create_app(config=None):
     transport.init_app(app)
     issuer_tokens.init_app(app)
     session_store.init_app(app)
-    session.login_manager.init_app(app)
+    session.init_app(app)
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},

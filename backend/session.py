@@ -19,6 +19,13 @@ bp = Blueprint("session", __name__, url_prefix="/api/session")
 login_manager = LoginManager()
 
 
+def init_app(app):
+    """Attach Flask-Login without its remember-me hook: authlab never issues that cookie, and the hook reads the
+    session after every request, even one whose session could not be opened (Redis down: a second traceback)."""
+    login_manager.init_app(app)
+    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
+
+
 @login_manager.user_loader
 def load_user(username):
     return users.get(username)

@@ -58,6 +58,8 @@ class _AuthlabRules:
 
     def save_session(self, app, session, response):
         """Write the record only when it changed; set the cookie at login and expire it at logout."""
+        if session is None:
+            return  # opening it failed (the store is down) and Flask still calls us: nothing to save
         name = self.get_cookie_name(app)
         store_id = self._get_store_id(session.sid)
         if session.accessed:

@@ -1,5 +1,6 @@
 """A dead or hung Redis: a quick 503 in JSON, nothing lost, and recovery without a restart of the API."""
 
+import logging
 import signal
 import time
 
@@ -35,6 +36,14 @@ def test_hung_redis_is_a_503_within_2s_and_the_session_works_after_it_resumes(lo
     finally:
         own_redis.signal(signal.SIGCONT)
     assert logged_in.client.get("/api/session/me").status_code == 200
+
+
+def test_a_session_that_cannot_be_opened_is_one_logged_error_and_a_503(logged_in, own_redis, caplog):
+    own_redis.stop()
+    with caplog.at_level(logging.ERROR):
+        response = logged_in.client.get("/api/session/me")
+    assert response.status_code == 503
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == ["Exception on /api/session/me [GET]"]
 
 
 def test_hung_redis_makes_health_degraded_within_2s(logged_in, own_redis):
