@@ -33,7 +33,7 @@ def create_app(config=None):
     app.config.update(config or {})
     errors.init_app(app)
     origins = [app.config["FRONTEND_A_ORIGIN"], app.config["FRONTEND_B_ORIGIN"]]
-    CORS(app, origins=origins, allow_headers=["Content-Type"], max_age=600)
+    CORS(app, origins=origins, allow_headers=["Content-Type"], max_age=600, always_send=False)  # as the API
     app.extensions["issuer.keys"] = KeyRing(app.config["ISSUER_ALGORITHM"], app.config["ISSUER_KEY_OVERLAP"])
     app.register_blueprint(bp)
     limits.init_app(app, logins=["issuer.token"], basics=[], storage_uri="memory://")  # one process: exact counts

@@ -104,6 +104,12 @@ def test_the_issuer_allows_both_frontends_by_cors(issuer, origin):
     assert response.headers["Access-Control-Allow-Origin"] == origin
 
 
+def test_the_issuer_sends_no_cors_headers_without_an_origin(issuer):
+    response = requests.get(f"{issuer.origin}/.well-known/jwks.json", timeout=5)
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
 def test_the_issuer_refuses_other_origins_by_cors(issuer):
     response = requests.post(f"{issuer.origin}/token", json=LOGIN, headers={"Origin": "http://evil.example"}, timeout=5)
     assert "Access-Control-Allow-Origin" not in response.headers
