@@ -11,6 +11,17 @@ from stack import certs, procs, redis_server
 from tests.helpers import Actions
 
 SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
+JWT_SECRET = "test-jwt-hmac-key-0123456789abcdef-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_secrets():
+    """Apps and API processes sign with the tests' own secrets: the API refuses the public defaults unless asked."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SECRET_KEY", SECRET)
+        patch.setenv("JWT_SECRET", JWT_SECRET)
+        patch.delenv("ALLOW_DEV_SECRETS", raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")
