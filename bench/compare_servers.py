@@ -73,7 +73,8 @@ def raw_answer(port, payload, timeout=5):
 
 def session_cookie(url):
     """A session for alice, as the Cookie header wrk sends."""
-    response = requests.post(url + "/api/session/login", json={"username": "alice", "password": "wonderland"}, timeout=10)
+    alice = {"username": "alice", "password": "wonderland"}
+    response = requests.post(url + "/api/session/login", json=alice, timeout=10)
     response.raise_for_status()
     return {"Cookie": f"session_id={response.cookies['session_id']}"}
 

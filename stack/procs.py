@@ -97,6 +97,7 @@ def python(*args):
 SERVERS = ("granian", "gunicorn-sync", "gunicorn-gthread", "gunicorn-gevent")
 DEFAULT_SERVER = "granian"
 HEADER_TIMEOUT_S = 5  # a request's headers (and a keep-alive connection's next request) must arrive within this
+HEADER_BYTES = 16384  # granian: the most a request line plus headers may take (bigger: 431); gunicorn: per field
 
 
 def wsgi(name, factory, port, env, workers, host, log, server=DEFAULT_SERVER, threads=4):
@@ -105,11 +106,13 @@ def wsgi(name, factory, port, env, workers, host, log, server=DEFAULT_SERVER, th
         argv = python(
             "-m", "granian", "--interface", "wsgi", "--factory", factory, "--host", host, "--port", str(port),
             "--workers", str(workers), "--blocking-threads", str(threads), "--http", "1", "--no-ws",
-            "--http1-header-read-timeout", str(HEADER_TIMEOUT_S * 1000), "--workers-kill-timeout", "2",
+            "--http1-header-read-timeout", str(HEADER_TIMEOUT_S * 1000), "--http1-buffer-size", str(HEADER_BYTES),
+            "--workers-kill-timeout", "2",
             "--log-level", "warning",
         )
         if env.get("TLS_CERT"):
-            argv += ["--ssl-certificate", env["TLS_CERT"], "--ssl-keyfile", env["TLS_KEY"], "--ssl-protocol-min", "tls1.2"]
+            argv += ["--ssl-certificate", env["TLS_CERT"], "--ssl-keyfile", env["TLS_KEY"]]
+            argv += ["--ssl-protocol-min", "tls1.2"]  # granian's default minimum is 1.3
         return Service(name, argv, port, host, env, log)
     if server not in SERVERS:
         raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
