@@ -26,10 +26,12 @@ def listening(port):
 
 @pytest.mark.parametrize("server", ["granian", "gunicorn-gthread"])
 def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, server):
-    """A stop with a browser-like keep-alive connection open exits 0 and kills no worker (no "SIGKILL!" in the log)."""
+    """A stop with a browser's connections open (one kept alive, one preconnected that sent nothing yet) exits 0
+    and kills no worker (no "SIGKILL! Perhaps out of memory?" in the log)."""
     browser = requests.Session()
-    with launched(tmp_path, "--server", server, until="  Redis ") as launch:
+    with launched(tmp_path, "--server", server, until="  Redis ") as launch, socket.socket() as preconnected:
         ports, banner = launch
+        preconnected.connect(("127.0.0.1", ports["api"]))
         assert f"http://localhost:{ports['api']}" in banner and f"served by {server}" in banner
         assert f"http://localhost:{ports['a']}" in banner and f"http://127.0.0.1:{ports['b']}" in banner
         assert f"http://127.0.0.1:{ports['issuer']}/.well-known/jwks.json" in banner
