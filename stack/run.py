@@ -50,6 +50,28 @@ def trust_note(files):
     )
 
 
+def wanted_ports():
+    """Every port this launch will listen on, by the name a person knows it by (Redis only if we start it)."""
+    ports = {
+        "API": port_of(raw("API_ORIGIN")), "frontend A": port_of(raw("FRONTEND_A_ORIGIN")),
+        "frontend B": port_of(raw("FRONTEND_B_ORIGIN")), "issuer": port_of(raw("ISSUER_ORIGIN")),
+    }
+    if not os.environ.get("REDIS_URL"):
+        ports["Redis"] = int(os.environ.get("AUTHLAB_REDIS_PORT", port_of(SETTINGS["REDIS_URL"][0])))
+    return ports
+
+
+def exit_if_busy(ports):
+    """Say which port someone else holds and exit 2, before anything starts (and before any banner)."""
+    busy = busy_ports(ports)
+    for name, port in busy:
+        print(f"authlab: port {port} ({name}) is already in use by another process", file=sys.stderr)
+    if busy:
+        print("authlab: stop that process (or a `make run` left running elsewhere), or move authlab with "
+              "API_ORIGIN, FRONTEND_A_ORIGIN, FRONTEND_B_ORIGIN, ISSUER_ORIGIN, AUTHLAB_REDIS_PORT", file=sys.stderr)
+        sys.exit(2)
+
+
 def busy_ports(ports, host="127.0.0.1"):
     """The (name, port) pairs another process already holds, checked the way the servers will bind."""
     busy = []
@@ -93,19 +115,8 @@ def main(argv=None):
     env, tls = https_mode(var) if args.https else ({}, None)
     kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k)}
     env.update(kept)
-    ports = {
-        "API": port_of(raw("API_ORIGIN")), "frontend A": port_of(raw("FRONTEND_A_ORIGIN")),
-        "frontend B": port_of(raw("FRONTEND_B_ORIGIN")), "issuer": port_of(raw("ISSUER_ORIGIN")),
-    }
-    if not os.environ.get("REDIS_URL"):
-        ports["Redis"] = int(os.environ.get("AUTHLAB_REDIS_PORT", port_of(SETTINGS["REDIS_URL"][0])))
-    busy = busy_ports(ports)
-    if busy:
-        for name, port in busy:
-            print(f"authlab: port {port} ({name}) is already in use by another process", file=sys.stderr)
-        print("authlab: stop that process (or `make run` left running elsewhere), or move authlab with "
-              "API_ORIGIN, FRONTEND_A_ORIGIN, FRONTEND_B_ORIGIN, ISSUER_ORIGIN, AUTHLAB_REDIS_PORT", file=sys.stderr)
-        sys.exit(2)
+    ports = wanted_ports()
+    exit_if_busy(ports)
     services, redis = [], None
     if "Redis" in ports:
         redis = redis_server.server(ports["Redis"], var / "redis")
