@@ -46,6 +46,7 @@ SETTINGS = {
     "JWKS_REFETCH_COOLDOWN": ("30", float),
     "ISSUER_ALGORITHM": ("RS256", str),
     "ISSUER_KEY_OVERLAP": ("900", int),
+    "ALLOW_DEV_SECRETS": ("0", _flag),  # tests that ask for the public defaults; `make run` generates its own
 }
 
 # Defaults that are fine for a laptop but must never reach a real deployment.
@@ -69,14 +70,27 @@ def from_env(environ=None):
         config[name] = parse(raw)
     for name in sorted(_MUST_OVERRIDE.intersection(defaulted)):
         log.warning("using the public DEV default for %s: set it in the environment for anything real", name)
-    quiet = [name for name in defaulted if name not in _MUST_OVERRIDE]
+    quiet = [name for name in defaulted if name not in _MUST_OVERRIDE | {"ALLOW_DEV_SECRETS"}]
     if quiet:
         log.warning("dev defaults in use for: %s", ", ".join(quiet))
     return config
 
 
+def refuse_public_secrets(config):
+    """Refuse to build the API on a secret published in this file, unless ALLOW_DEV_SECRETS says it is a test."""
+    public = {_DEV_SECRET, _DEV_JWT_SECRET}
+    known = sorted(name for name in _MUST_OVERRIDE if config[name] in public)
+    if known and not config["ALLOW_DEV_SECRETS"]:
+        raise RuntimeError(
+            f"refusing to start: {', '.join(known)} is the public default from backend/config.py, so anyone can "
+            "forge credentials; set a random value (`make run` generates and keeps one under var/) "
+            "or ALLOW_DEV_SECRETS=1 for a throwaway test"
+        )
+
+
 def derived(config):
-    """Settings computed from others, so one variable never has to be set twice."""
+    """Settings computed from others, so one variable never has to be set twice (the API's, after its checks)."""
+    refuse_public_secrets(config)
     https = urlsplit(config["API_ORIGIN"]).scheme == "https"  # HTTPS mode: auth cookies Secure and prefixed
     return {
         "HTTPS": https,

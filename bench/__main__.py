@@ -7,6 +7,8 @@ import shutil
 import time
 from pathlib import Path
 
+from stack.procs import DEFAULT_SERVER, SERVERS
+
 from . import chart, readme, report
 from .run import Progress, Settings, measure
 from .servers import default_workers
@@ -19,16 +21,14 @@ QUICK = {"seconds": 1, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted":
 
 
 def parse(argv=None):
-    workers = default_workers()
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="short run (<1 min): reports/bench-quick.*, nothing else")
     p.add_argument("--tool", choices=("auto", "wrk", "locust"), default="auto",
                    help="load generator (auto: wrk if installed)")
-    p.add_argument("--workers", type=int, default=workers,
-                   help=f"gunicorn workers per API instance (default {workers})")
-    p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
-                   help="gunicorn worker class (sync: the issue's model; gthread: `make run`'s, 4 threads)")
-    p.add_argument("--connections", type=int, help="concurrent connections (default 2 x workers)")
+    p.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER,
+                   help="how the API is served, as `python -m stack.run --server` (docs/servers.md compares them)")
+    p.add_argument("--workers", type=int, help="worker processes per API instance (default: the server's usual)")
+    p.add_argument("--connections", type=int, help="concurrent connections (default 10, or 2 x workers if more)")
     p.add_argument("--seconds", type=int, help="seconds of load per endpoint per round (whole seconds: wrk)")
     p.add_argument("--rounds", type=int, help="interleaved rounds (medians are reported)")
     p.add_argument("--out", type=Path, default=ROOT / "reports", help="where bench(.json|.png) go")
@@ -38,11 +38,11 @@ def parse(argv=None):
 
 def settings_from(args):
     """Settings for this run: defaults, --quick's column, then explicit flags."""
-    s = Settings(workdir=ROOT / "var" / "bench", tool=args.tool, workers=args.workers,
-                 worker_class=args.worker_class)
+    s = Settings(workdir=ROOT / "var" / "bench", tool=args.tool, server=args.server,
+                 workers=args.workers or default_workers(args.server))
     for name, value in (QUICK if args.quick else {}).items():
         setattr(s, name, value)
-    s.connections = args.connections or 2 * args.workers
+    s.connections = args.connections or max(10, 2 * s.workers)
     for name in ("seconds", "rounds"):
         if getattr(args, name):
             setattr(s, name, getattr(args, name))

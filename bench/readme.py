@@ -49,7 +49,7 @@ def render(result, chart="docs/bench/bench.png"):
         f"load tool {m['load_tool']}; {libs}. Load average at start {m['load_average_at_start']}, "
         f"after the load {m.get('load_average_after_throughput')}; other programs took up to "
         f"{_pct(_foreign_max(result))} of the CPU during a load.",
-        f"API: gunicorn, {s['workers']} {s['worker_class']} workers; load: {s['connections']} connections, "
+        f"API: {s['server']}, {s['workers']} workers; load: {s['connections']} connections, "
         f"{s['seconds']:g} s per endpoint x {s['rounds']} interleaved rounds (medians).",
         "",
         "| method | req/s | x public | p50 ms | p99 ms | server CPU µs/request under load | in-process µs/request "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import inproc, load, machine, redis_count, scale, throughput, wire
 from .methods import METHODS, SERVERS, Unavailable
-from .servers import HOST, Stack
+from .servers import DEFAULT_SERVER, HOST, Stack
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Settings:
     workdir: Path
     tool: str = "auto"
     workers: int = 5
-    worker_class: str = "sync"
+    server: str = DEFAULT_SERVER
     connections: int = 10
     seconds: int = 3  # per load, whole seconds (wrk takes no fractions); public runs before each method
     warmup_s: int = 1
@@ -44,7 +44,7 @@ class Progress:
 def measure(settings, progress):
     """The whole run as one dict (figures not yet turned into ratios: see report.finish)."""
     tool = load.pick(settings.tool)
-    with Stack(settings.workdir / "api", settings.workers, settings.worker_class, SERVERS) as stack:
+    with Stack(settings.workdir / "api", settings.workers, settings.server, SERVERS) as stack:
         progress(f"stack up: redis {stack.redis.url}, API {', '.join(stack.url(n) for n in stack.apis)}")
         about = machine.describe(stack.redis.url, tool.version())
         methods, credentials, missing = _log_in(stack, progress)
@@ -136,7 +136,7 @@ def _scale(settings, methods, progress):
     one_api = {"API_ORIGIN": "http://localhost:8000"}  # two instances of one API share its origin (JWT `iss`)
     in_process = {**one_api, "SESSION_STORE": "memory"}
     configs = {"a": one_api, "b": one_api, "memory_a": in_process, "memory_b": in_process}
-    with Stack(settings.workdir / "scale", settings.workers, settings.worker_class, configs, issuer=False) as stack:
+    with Stack(settings.workdir / "scale", settings.workers, settings.server, configs, issuer=False) as stack:
         pair = [(HOST, stack.apis[n].port) for n in ("a", "b")]
         progress(f"scale: 2 instances x {settings.workers} workers, one Redis; "
                  f"{settings.scale_per_method:,} requests per method, Redis restarted halfway")

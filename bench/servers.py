@@ -1,4 +1,4 @@
-"""The processes a run measures: a real redis-server and the API under gunicorn, on free loopback ports."""
+"""The processes a run measures: a real redis-server and the API (served by `server`), on free loopback ports."""
 
 import contextlib
 import os
@@ -6,14 +6,16 @@ import shutil
 from pathlib import Path
 
 from stack import procs, redis_server
+from stack.procs import DEFAULT_SERVER
 
 HOST = "127.0.0.1"
 SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
 
 
-def default_workers():
-    """gunicorn's usual advice for sync workers: two per core plus one."""
-    return 2 * (os.cpu_count() or 1) + 1
+def default_workers(server=DEFAULT_SERVER):
+    """Sync workers: gunicorn's usual two per core plus one; servers with threads or an event loop: one per core."""
+    cores = os.cpu_count() or 1
+    return 2 * cores + 1 if server == "gunicorn-sync" else cores
 
 
 def api_env(redis_url, port, issuer_url, extra=None):
@@ -38,11 +40,11 @@ def api_env(redis_url, port, issuer_url, extra=None):
 class Stack(contextlib.ExitStack):
     """Redis plus one API instance per configuration; leaving the `with` stops all of them, error or not."""
 
-    def __init__(self, workdir, workers, worker_class="sync", configs=None, issuer=True):
+    def __init__(self, workdir, workers, server=DEFAULT_SERVER, configs=None, issuer=True):
         super().__init__()
         self.with_issuer = issuer
         self.workdir = Path(workdir)
-        self.workers, self.worker_class = workers, worker_class
+        self.workers, self.server = workers, server
         self.configs = configs or {"main": {}}
         self.redis = None
         self.apis = {}
@@ -60,7 +62,7 @@ class Stack(contextlib.ExitStack):
             origin = f"http://{HOST}:{issuer_port}"  # the APIs trust this issuer whether or not it runs
             if self.with_issuer:
                 env = {"ISSUER_ORIGIN": origin, "JWT_ACCESS_TTL": "3600"}
-                self.start(procs.issuer(issuer_port, env, HOST, self.workdir / "issuer.log"))
+                self.start(procs.issuer(issuer_port, env, HOST, self.workdir / "issuer.log", self.server))
                 self.issuer_url = origin
             for name, extra in self.configs.items():
                 port = procs.free_port()
@@ -78,9 +80,8 @@ class Stack(contextlib.ExitStack):
 
     def api(self, name, port):
         """An API instance (not yet started) with this run's worker model."""
-        threads = 1 if self.worker_class == "sync" else 4
         log = self.workdir / f"api-{name}.log"
-        return procs.api(port, self.envs[name], self.workers, HOST, log, self.worker_class, threads)
+        return procs.api(port, self.envs[name], self.workers, HOST, log, self.server)
 
     def url(self, name="main"):
         return f"http://{HOST}:{self.apis[name].port}"

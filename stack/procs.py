@@ -91,25 +91,50 @@ def python(*args):
     return [sys.executable, *args]
 
 
-def gunicorn(name, app, port, env, workers, host, log, worker_class="gthread", threads=4):
-    """A Flask app under gunicorn (threaded workers by default: browsers keep connections open)."""
+# How the Flask apps are served (docs/servers.md compares them: throughput, p99, slow clients, parse errors).
+# granian: Rust (hyper) reads and parses every connection without a Python thread, so idle or slow clients cost a
+# socket, not a worker; its header-read timeout also closes idle keep-alive connections.
+SERVERS = ("granian", "gunicorn-sync", "gunicorn-gthread", "gunicorn-gevent")
+DEFAULT_SERVER = "granian"
+HEADER_TIMEOUT_S = 5  # a request's headers (and a keep-alive connection's next request) must arrive within this
+HEADER_BYTES = 16384  # granian: the most a request line plus headers may take (bigger: 431); gunicorn: per field
+
+
+def wsgi(name, factory, port, env, workers, host, log, server=DEFAULT_SERVER, threads=4):
+    """A Flask app factory ("package:function") served by `server` with `workers` processes of `threads` each."""
+    if server == "granian":
+        argv = python(
+            "-m", "granian", "--interface", "wsgi", "--factory", factory, "--host", host, "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--http", "1", "--no-ws",
+            "--http1-header-read-timeout", str(HEADER_TIMEOUT_S * 1000), "--http1-buffer-size", str(HEADER_BYTES),
+            "--workers-kill-timeout", "2",
+            "--log-level", "warning",
+        )
+        if env.get("TLS_CERT"):
+            argv += ["--ssl-certificate", env["TLS_CERT"], "--ssl-keyfile", env["TLS_KEY"]]
+            argv += ["--ssl-protocol-min", "tls1.2"]  # granian's default minimum is 1.3
+        return Service(name, argv, port, host, env, log)
+    if server not in SERVERS:
+        raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
+    worker_class = server.removeprefix("gunicorn-")
     argv = python(
-        "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
-        "--worker-class", worker_class, "--limit-request-field_size", "16384", "--graceful-timeout", "2",
-        "--log-level", "warning", app,
+        "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", worker_class,
+        "--threads", str(threads if worker_class == "gthread" else 1), "--worker-connections", "1000",
+        "--keep-alive", str(HEADER_TIMEOUT_S), "--limit-request-field_size", "16384", "--graceful-timeout", "2",
+        "--log-level", "warning", f"{factory}()",
     )
     argv += tls_flags(env)
-    return Service(name, argv, port, host, env, log, stop_signal=signal.SIGINT)  # gunicorn: quick shutdown
+    return Service(name, argv, port, host, env, log)  # SIGTERM: a graceful stop, so no worker is SIGKILLed
 
 
-def api(port, env, workers=2, host="127.0.0.1", log=None, worker_class="gthread", threads=4):
-    """The Flask API (`make bench` runs it with sync workers: worker_class="sync", threads=1)."""
-    return gunicorn("api", "backend:create_app()", port, env, workers, host, log, worker_class, threads)
+def api(port, env, workers=2, host="127.0.0.1", log=None, server=DEFAULT_SERVER, threads=4):
+    """The Flask API."""
+    return wsgi("api", "backend:create_app", port, env, workers, host, log, server, threads)
 
 
-def issuer(port, env, host="127.0.0.1", log=None):
+def issuer(port, env, host="127.0.0.1", log=None, server=DEFAULT_SERVER):
     """The token issuer: one worker, because its keys live in that process's memory."""
-    return gunicorn("issuer", "issuer:create_app()", port, env, 1, host, log)
+    return wsgi("issuer", "issuer:create_app", port, env, 1, host, log, server)
 
 
 def frontend(name, port, env, host="127.0.0.1", log=None):
@@ -120,5 +145,5 @@ def frontend(name, port, env, host="127.0.0.1", log=None):
 
 
 def tls_flags(env):
-    """HTTPS mode: when env names TLS_CERT and TLS_KEY, the flags (gunicorn's names) that make a server speak TLS."""
+    """HTTPS mode: when env names TLS_CERT and TLS_KEY, the flags (gunicorn's and the frontends') for TLS."""
     return ["--certfile", env["TLS_CERT"], "--keyfile", env["TLS_KEY"]] if env.get("TLS_CERT") else []

@@ -1,19 +1,27 @@
 """`make run`: Redis (unless REDIS_URL is set), the API, both frontends and the issuer on the contract's origins.
 
 `make run-https` (`--https`) serves every origin over TLS with a local CA's certificate (see stack/certs.py).
+`--server` picks how the API and the issuer are served (docs/servers.md compares the choices).
+The API signs with secrets generated on the first start and kept in var/secrets.json (unless the environment
+sets SECRET_KEY / JWT_SECRET). If Redis dies it is restarted on its AOF data; everything else keeps running.
 Ctrl-C or SIGTERM stops every child; nothing is left running.
 """
 
+import argparse
+import errno
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from redis.exceptions import RedisError
+
 from backend.config import SETTINGS, raw
 
-from . import certs, procs, redis_server
+from . import certs, local_secrets, procs, redis_server
 
 ORIGINS = ("API_ORIGIN", "FRONTEND_A_ORIGIN", "FRONTEND_B_ORIGIN", "ISSUER_ORIGIN")
 
@@ -42,26 +50,89 @@ def trust_note(files):
     )
 
 
-def main():
-    var = Path(os.environ.get("AUTHLAB_VAR", procs.ROOT / "var"))
-    env, tls = https_mode(var) if "--https" in sys.argv[1:] else ({}, None)
-    services = []
+def wanted_ports():
+    """Every port this launch will listen on, by the name a person knows it by (Redis only if we start it)."""
+    ports = {
+        "API": port_of(raw("API_ORIGIN")), "frontend A": port_of(raw("FRONTEND_A_ORIGIN")),
+        "frontend B": port_of(raw("FRONTEND_B_ORIGIN")), "issuer": port_of(raw("ISSUER_ORIGIN")),
+    }
     if not os.environ.get("REDIS_URL"):
-        port = int(os.environ.get("AUTHLAB_REDIS_PORT", port_of(SETTINGS["REDIS_URL"][0])))
-        redis = redis_server.server(port, var / "redis")
+        ports["Redis"] = int(os.environ.get("AUTHLAB_REDIS_PORT", port_of(SETTINGS["REDIS_URL"][0])))
+    return ports
+
+
+def exit_if_busy(ports):
+    """Say which port someone else holds and exit 2, before anything starts (and before any banner)."""
+    busy = busy_ports(ports)
+    for name, port in busy:
+        print(f"authlab: port {port} ({name}) is already in use by another process", file=sys.stderr)
+    if busy:
+        print("authlab: stop that process (or a `make run` left running elsewhere), or move authlab with "
+              "API_ORIGIN, FRONTEND_A_ORIGIN, FRONTEND_B_ORIGIN, ISSUER_ORIGIN, AUTHLAB_REDIS_PORT", file=sys.stderr)
+        sys.exit(2)
+
+
+def busy_ports(ports, host="127.0.0.1"):
+    """The (name, port) pairs another process already holds, checked the way the servers will bind."""
+    busy = []
+    for name, port in ports.items():
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is not busy
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                busy.append((name, port))
+    return busy
+
+
+def supervise(services, redis):
+    """Until a stop signal: restart Redis when it dies (same data, AOF); return the name of any other that dies."""
+    while True:
+        time.sleep(0.2)
+        for service in services:
+            if service.proc.poll() is None:
+                continue
+            if service is not redis:
+                return service.name
+            print(f"authlab: Redis exited ({service.proc.returncode}); restarting it on its AOF data", file=sys.stderr)
+            try:
+                redis.start()
+                print("authlab: Redis is back", file=sys.stderr, flush=True)
+            except (RuntimeError, OSError, RedisError) as exc:  # e.g. its port was taken meanwhile: try again
+                print(f"authlab: Redis restart failed ({exc}); retrying", file=sys.stderr)
+                time.sleep(1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--https", action="store_true", help="every origin over TLS (make run-https)")
+    parser.add_argument("--server", choices=procs.SERVERS, default=procs.DEFAULT_SERVER,
+                        help="how the API and the issuer are served (default: %(default)s)")
+    args = parser.parse_args(argv)
+    var = Path(os.environ.get("AUTHLAB_VAR", procs.ROOT / "var"))
+    env, tls = https_mode(var) if args.https else ({}, None)
+    kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k)}
+    env.update(kept)
+    ports = wanted_ports()
+    exit_if_busy(ports)
+    services, redis = [], None
+    if "Redis" in ports:
+        redis = redis_server.server(ports["Redis"], var / "redis")
         services.append(redis)
         env["REDIS_URL"] = redis.url
     services += [
-        procs.api(port_of(raw("API_ORIGIN")), env),
-        procs.frontend("frontend_a", port_of(raw("FRONTEND_A_ORIGIN")), env),
-        procs.frontend("frontend_b", port_of(raw("FRONTEND_B_ORIGIN")), env),
-        procs.issuer(port_of(raw("ISSUER_ORIGIN")), env),
+        procs.api(ports["API"], env, server=args.server),
+        procs.frontend("frontend_a", ports["frontend A"], env),
+        procs.frontend("frontend_b", ports["frontend B"], env),
+        procs.issuer(ports["issuer"], env, server=args.server),
     ]
 
-    def stop(signum=None, frame=None):
+    def stop(signum=None, frame=None, code=0):
         for service in reversed(services):
             service.stop()
-        sys.exit(0)
+        sys.exit(code)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -70,23 +141,22 @@ def main():
             service.start()
     except RuntimeError as exc:
         print(f"authlab: {exc}", file=sys.stderr)
-        stop()
+        stop(code=1)
     print(
         "\nauthlab is running (Ctrl-C stops everything):\n"
-        f"  API         {raw('API_ORIGIN')}/api/health\n"
+        f"  API         {raw('API_ORIGIN')}/api/health   (served by {args.server})\n"
         f"  frontend A  {raw('FRONTEND_A_ORIGIN')}   (same-site as the API)\n"
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
         f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
+        f"  secrets     {', '.join(kept) or 'none'} from {var / 'secrets.json'}   (random, made on the first start)\n"
         f"  Redis       {env.get('REDIS_URL') or os.environ['REDIS_URL']}\n",
         flush=True,
     )
     if tls:
         print(trust_note(tls), flush=True)
-    while all(service.proc.poll() is None for service in services):
-        time.sleep(1)
-    dead = [s.name for s in services if s.proc.poll() is not None]
-    print(f"authlab: {', '.join(dead)} stopped unexpectedly; stopping the rest", file=sys.stderr)
-    stop()
+    dead = supervise(services, redis)
+    print(f"authlab: {dead} stopped unexpectedly; stopping the rest", file=sys.stderr)
+    stop(code=1)
 
 
 if __name__ == "__main__":

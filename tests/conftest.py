@@ -11,6 +11,17 @@ from stack import certs, procs, redis_server
 from tests.helpers import Actions
 
 SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
+JWT_SECRET = "test-jwt-hmac-key-0123456789abcdef-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_secrets():
+    """Apps and API processes sign with the tests' own secrets: the API refuses the public defaults unless asked."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SECRET_KEY", SECRET)
+        patch.setenv("JWT_SECRET", JWT_SECRET)
+        patch.delenv("ALLOW_DEV_SECRETS", raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +90,7 @@ def hash_checks(monkeypatch):
 
 @pytest.fixture
 def start_api(redis_service, redis_db, tmp_path):
-    """Start real API processes (gunicorn) on free ports; every one is stopped after the test."""
+    """Start real API processes (served as `make run` serves them) on free ports; each is stopped after the test."""
     started = []
 
     def start(workers=1, **env):
@@ -95,7 +106,7 @@ def start_api(redis_service, redis_db, tmp_path):
 
 
 def issuer_service(tmp_path, **env):
-    """The issuer (gunicorn) on a free loopback port; `.origin` is what its tokens' `iss` says."""
+    """The issuer process on a free loopback port; `.origin` is what its tokens' `iss` says."""
     port = procs.free_port()
     service = procs.issuer(port, {"ISSUER_ORIGIN": f"http://127.0.0.1:{port}", **env}, log=tmp_path / f"issuer-{port}.log")
     service.origin = f"http://127.0.0.1:{port}"

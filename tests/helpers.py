@@ -103,13 +103,31 @@ def forge(header, claims, key=None, rsa_key=None):
     return (signing_input + b"." + base64url_encode(signature)).decode()
 
 
-@contextlib.contextmanager
-def launched(tmp_path, *flags, until):
-    """`python -m stack.run` (make run) on free loopback ports in a process group of its own; yields (ports, its
-    output up to the line containing `until`) and sends the group SIGTERM afterwards, as Ctrl-C would."""
-    from stack import procs
+class Launch:
+    """A running `python -m stack.run`: its ports, its output up to the awaited line, the process and its logs.
 
-    ports = {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
+    Unpacks as (ports, banner) for the tests that need no more.
+    """
+
+    def __init__(self, ports, process, out, err):
+        self.ports, self.process, self.out, self.err = ports, process, out, err
+        self.banner = ""
+
+    def __iter__(self):
+        return iter((self.ports, self.banner))
+
+    def wait_for(self, text, timeout=30):
+        """Wait until stdout holds `text` (or the launcher exits, or time runs out); return stdout so far."""
+        deadline = time.monotonic() + timeout
+        while text not in self.out.read_text() and self.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.out.read_text()
+
+
+def launch_env(tmp_path, ports):
+    """The environment a test gives `make run`: its free ports, its own var/, and none of the tests' secrets."""
+    from stack import local_secrets
+
     env = {
         **os.environ,
         "API_ORIGIN": f"http://localhost:{ports['api']}",
@@ -119,19 +137,29 @@ def launched(tmp_path, *flags, until):
         "AUTHLAB_REDIS_PORT": str(ports["redis"]),
         "AUTHLAB_VAR": str(tmp_path / "var"),
     }
-    for name in ("REDIS_URL", "TLS_CERT", "TLS_KEY"):
+    for name in ("REDIS_URL", "TLS_CERT", "TLS_KEY", "ALLOW_DEV_SECRETS", *local_secrets.NAMES):
         env.pop(name, None)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "stack.run", *flags], cwd=procs.ROOT, env=env, stdout=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )
+    return env
+
+
+@contextlib.contextmanager
+def launched(tmp_path, *flags, until, ports=None):
+    """`python -m stack.run` (make run) on free loopback ports in a process group of its own; yields a Launch
+    once its output holds `until`, and sends the group SIGTERM afterwards, as Ctrl-C would."""
+    from stack import procs
+
+    ports = ports or {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
+    out, err = tmp_path / "run.out", tmp_path / "run.err"
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "stack.run", *flags], cwd=procs.ROOT, env=launch_env(tmp_path, ports),
+            stdout=stdout, stderr=stderr, start_new_session=True,
+        )
+    launch = Launch(ports, run, out, err)
     try:
-        banner = ""
-        deadline = time.monotonic() + 30
-        while until not in banner and time.monotonic() < deadline:
-            banner += run.stdout.readline()
-        yield ports, banner
+        launch.banner = launch.wait_for(until)
+        yield launch
     finally:
-        os.killpg(run.pid, signal.SIGTERM)
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGTERM)
         run.wait(timeout=15)
-        run.stdout.close()

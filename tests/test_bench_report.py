@@ -38,7 +38,7 @@ def run():
     ]
     machine = {"cores": 2, "cpu": "cpu", "os": "Linux", "python": "3.11", "redis_server": "6.2", "load_tool": "wrk",
                "libraries": {"flask": "3.1"}, "load_average_at_start": [0.1, 0.1, 0.1]}
-    settings = {"workers": 5, "worker_class": "sync", "connections": 10, "seconds": 5, "rounds": 3, "tool": "wrk"}
+    settings = {"workers": 5, "server": "gunicorn-sync", "connections": 10, "seconds": 5, "rounds": 3, "tool": "wrk"}
     result = {"methods": methods, "missing": {"issuer": "no issuer"}, "scale": None, "machine": machine,
               "settings": settings, "mode": "full", "finished": "2026-11-23T21:00:00+00:00", "elapsed_s": 200}
     return report.finish(result)

@@ -68,7 +68,7 @@ def test_an_unexpected_failure_is_json_500_without_a_trace(app):
 def test_dev_defaults_are_announced(caplog, monkeypatch, make_app):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with caplog.at_level(logging.WARNING, logger="authlab.config"):
-        app = make_app(SECRET_KEY=None)
+        app = make_app(SECRET_KEY=None, ALLOW_DEV_SECRETS=True)
     assert "using the public DEV default for SECRET_KEY" in caplog.text
     assert app.config["SECRET_KEY"].startswith("dev-only")
 

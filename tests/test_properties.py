@@ -83,8 +83,8 @@ def test_any_bytes_in_authorization_get_an_allowed_answer_never_5xx(lenient, pat
 
 @settings(PROPERTY, max_examples=40)
 @given(value=authorization_values)
-def test_the_same_holds_through_gunicorn(lenient_api, value):
-    """The real process: gunicorn's parser, then the app, over a socket."""
+def test_the_same_holds_through_the_served_api(lenient_api, value):
+    """The real process: the server's HTTP parser, then the app, over a socket."""
     connection = http.client.HTTPConnection(lenient_api.host, lenient_api.port, timeout=5)
     try:
         connection.request("GET", "/api/basic/me", headers={"Authorization": value})
@@ -96,7 +96,7 @@ def test_the_same_holds_through_gunicorn(lenient_api, value):
 
 @pytest.mark.parametrize("byte", [0x00, 0x01, 0x1B, 0x7F])
 def test_control_bytes_are_refused_by_the_http_parser_not_the_app(lenient_api, byte):
-    """A field value cannot carry these: gunicorn answers its own 400 (not JSON: the app never sees the request)."""
+    """A field value cannot carry these: the server answers its own 400 (the app never sees the request)."""
     connection = http.client.HTTPConnection(lenient_api.host, lenient_api.port, timeout=5)
     try:
         connection.request("GET", "/api/basic/me", headers={"Authorization": b"Basic " + bytes([byte])})
