@@ -1,9 +1,11 @@
-"""Endpoints every method shares: health, the unauthenticated baseline, and what reached the server."""
+"""Endpoints every method shares: health, the unauthenticated baseline, what reached the server, the methods."""
 
 from flask import Blueprint, jsonify, request
 
-from . import store
-from .errors import RETRY_AFTER_SECONDS
+from .methods import REGISTRY
+from .stores import redis_client
+from .web import cookies
+from .web.errors import RETRY_AFTER_SECONDS
 
 bp = Blueprint("common", __name__, url_prefix="/api")
 
@@ -11,7 +13,7 @@ bp = Blueprint("common", __name__, url_prefix="/api")
 @bp.get("/health")
 def health():
     """200 while Redis answers, 503 (degraded) while it does not."""
-    if store.ping():
+    if redis_client.ping():
         return jsonify(status="ok", redis=True)
     body = {"status": "degraded", "redis": False, "error": "store_unavailable", "message": "redis is not answering"}
     return jsonify(body), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -34,6 +36,12 @@ def _scheme(header):
 def header_bytes(headers):
     """How many bytes these request headers took on the wire (name, colon, value, CRLF each)."""
     return sum(len(f"{k}: {v}\r\n".encode("latin-1", "replace")) for k, v in headers.items())
+
+
+@bp.get("/methods")
+def methods():
+    """Each registered method's facts (endpoints, storages, cookie names, what logout-all ends) for the pages."""
+    return jsonify(methods=[method.describe(cookies.name) for method in REGISTRY])
 
 
 @bp.get("/echo")

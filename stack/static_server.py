@@ -10,7 +10,7 @@ from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
-from backend.common import header_bytes
+from backend.shared_endpoints import header_bytes
 from backend.config import raw
 
 from .procs import ROOT

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from backend import create_app, store
+from backend import create_app
+from backend.stores import redis_client
 from stack import certs, procs, redis_server
 from tests.helpers import Actions
 
@@ -48,7 +49,7 @@ def make_app(redis_service, redis_db):
 
     yield make
     for app in apps:
-        store.redis(app).close()
+        redis_client.redis(app).close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from backend.basic import parse_basic
+from backend.methods.basic import parse_basic
 from tests.helpers import basic_header
 
 CHALLENGE = 'Basic realm="auth-demo", charset="UTF-8"'

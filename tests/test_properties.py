@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from backend.basic import parse_basic
+from backend.methods.basic import parse_basic
 from backend.users import DEMO_USERS
 from tests.helpers import basic_header
 

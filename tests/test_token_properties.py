@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
-from backend import csrf
+from backend.web import csrf
 from backend.users import DEMO_USERS
 from issuer import create_app as create_issuer
 from tests.helpers import bearer, forge

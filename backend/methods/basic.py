@@ -1,4 +1,4 @@
-"""Method 1, HTTP Basic: the password travels (base64, not encrypted) and is verified on every request.
+"""HTTP Basic: the password travels (base64, not encrypted) and is verified on every request.
 
     curl -i -u alice:wonderland localhost:8000/api/basic/me
     curl -i -u admin:admin-pass localhost:8000/api/basic/admin
@@ -10,8 +10,10 @@ from flask import Blueprint, jsonify, request
 from flask_httpauth import HTTPBasicAuth
 from werkzeug.datastructures import Authorization
 
-from . import users
-from .errors import error_response
+from backend import users
+from backend.web.errors import error_response
+
+from . import Method
 
 bp = Blueprint("basic", __name__, url_prefix="/api/basic")
 
@@ -77,3 +79,9 @@ def me():
 def admin():
     """Only the admin role: a valid non-admin gets 403, bad credentials 401."""
     return jsonify(auth.current_user().me("basic", admin=True))
+
+
+METHOD = Method(
+    "basic", "Basic", "the password itself (base64, not encrypted) on every request; verified every time",
+    bp, storages=("header",), passwords={"basic.me": "basic", "basic.admin": "basic"}, kind="password",
+)

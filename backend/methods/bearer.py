@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 
 from flask import g, jsonify, request
 
-from . import cookies, csrf, users
-from .errors import ApiError
-from .inputs import login_body, text_field
+from backend import users
+from backend.web import cookies, csrf
+from backend.web.errors import ApiError
+from backend.web.request_bodies import login_body, text_field
 
 CHALLENGE = 'Bearer realm="auth-demo"'
 TRANSPORTS = ("header", "cookie")
@@ -71,8 +72,9 @@ def login():
 class TokenAuth:
     """One token method: its cookie names and its verifier; the rest is the same for every method."""
 
-    def __init__(self, method, verify, cookie, **other_cookies):
+    def __init__(self, method, verify, cookie, looks_up=False, **other_cookies):
         self.method, self.verify = method, verify
+        self.looks_up = looks_up  # its verifier asks Redis about any string: logout-all tries it last
         # response field -> (cookie name, path); `access_token` is the one requests authenticate with
         self.cookies = {"access_token": (cookie, "/"), **other_cookies}
         self.cookie = cookie

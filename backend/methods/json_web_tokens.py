@@ -1,4 +1,4 @@
-"""Method 4, JWT: short-lived signed access tokens, rotating refresh tokens, and the price of revoking them.
+"""JWT: short-lived signed access tokens, rotating refresh tokens, and the price of revoking them.
 
 `me` also accepts the separate issuer's RS256/EdDSA tokens (told apart by `iss`), verified
 with its JWKS. With JWT_REVOCATION_CHECK on (the default) every `me` costs one Redis MGET and
@@ -15,21 +15,25 @@ import secrets
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from backend import audit, csrf, jwt_tokens, revocation, tokens, users
-from backend.errors import ApiError
-from backend.inputs import json_body, text_field
-from backend.jwt_tokens import ACCESS, REFRESH
+from backend import audit, users
+from backend.stores import revocation
+from backend.web import csrf
+from backend.web.errors import ApiError
+from backend.web.request_bodies import json_body, text_field
+
+from . import Method, bearer, jwt_codec
+from .jwt_codec import ACCESS, REFRESH
 
 bp = Blueprint("jwt", __name__, url_prefix="/api/jwt")
-MAX_PADDING = 6144  # a padded access token stays under tokens.MAX_TOKEN_LENGTH
-auth = tokens.TokenAuth("jwt", jwt_tokens.verify_access, cookie="jwt_access", refresh_token=("jwt_refresh", "/api/jwt"))
+MAX_PADDING = 6144  # a padded access token stays under bearer.MAX_TOKEN_LENGTH
+auth = bearer.TokenAuth("jwt", jwt_codec.verify_access, cookie="jwt_access", refresh_token=("jwt_refresh", "/api/jwt"))
 
 
 def _pair(user, sid, extra=None):
     """A new access token (with `extra` claims) and a new refresh token in family `sid`, and the refresh token's `jti`."""
     config = current_app.config
-    access, _ = jwt_tokens.mint(user, ACCESS, config["JWT_ACCESS_TTL"], sid, extra)
-    refresh, claims = jwt_tokens.mint(user, REFRESH, config["JWT_REFRESH_TTL"], sid)
+    access, _ = jwt_codec.mint(user, ACCESS, config["JWT_ACCESS_TTL"], sid, extra)
+    refresh, claims = jwt_codec.mint(user, REFRESH, config["JWT_REFRESH_TTL"], sid)
     pair = {"access_token": (access, config["JWT_ACCESS_TTL"]), "refresh_token": (refresh, config["JWT_REFRESH_TTL"])}
     return pair, claims["jti"]
 
@@ -45,7 +49,7 @@ def _padding(body):
 @bp.post("/login")
 def login():
     """Verify once, start a refresh family in Redis, and hand out an access + refresh pair."""
-    user, transport, opts = tokens.login()
+    user, transport, opts = bearer.login()
     sid = secrets.token_urlsafe(16)
     pair, refresh_jti = _pair(user, sid, _padding(json_body()))
     revocation.start_family(user.username, sid, refresh_jti, opts)
@@ -63,10 +67,10 @@ def _presented_refresh_token():
     """(token, transport): the JSON body's `refresh_token` if it has one, else the refresh cookie (CSRF applies)."""
     body = json_body() if request.content_length else {}
     if "refresh_token" in body:
-        return text_field(body, "refresh_token", limit=tokens.MAX_TOKEN_LENGTH), "header"
-    found = tokens.from_cookie(*auth.cookies["refresh_token"])
+        return text_field(body, "refresh_token", limit=bearer.MAX_TOKEN_LENGTH), "header"
+    found = bearer.from_cookie(*auth.cookies["refresh_token"])
     if found is None:
-        raise tokens.missing("no refresh token: send {\"refresh_token\": ...} or the jwt_refresh cookie")
+        raise bearer.missing("no refresh token: send {\"refresh_token\": ...} or the jwt_refresh cookie")
     return found
 
 
@@ -75,21 +79,21 @@ def refresh():
     """Spend the refresh token for a new pair; a spent one presented again ends the whole family."""
     token, transport = _presented_refresh_token()
     try:
-        claims = jwt_tokens.decode(token, REFRESH)
-    except tokens.InvalidToken as exc:
-        raise tokens.rejected(str(exc)) from None
+        claims = jwt_codec.decode(token, REFRESH)
+    except bearer.InvalidToken as exc:
+        raise bearer.rejected(str(exc)) from None
     if transport == "cookie":
         csrf.check(csrf.token_for(claims["sid"]))
     user = users.get(claims["sub"])
     if user is None:
-        raise tokens.rejected("the token's subject is not a user here")
+        raise bearer.rejected("the token's subject is not a user here")
     audit.identify(user.username)
     pair, next_jti = _pair(user, claims["sid"])
     outcome, opts = revocation.rotate(claims["sid"], claims["jti"], next_jti)
     if outcome == "reused":
-        raise tokens.rejected("this refresh token was already spent: the whole token family is now revoked")
+        raise bearer.rejected("this refresh token was already spent: the whole token family is now revoked")
     if outcome == "unknown":
-        raise tokens.rejected("this refresh token's family was revoked (logout, logout-all or reuse)")
+        raise bearer.rejected("this refresh token's family was revoked (logout, logout-all or reuse)")
     return auth.deliver(transport, opts, claims["sid"], **pair)
 
 
@@ -100,3 +104,11 @@ def logout():
     auth.check_csrf(g.principal)
     opts = revocation.end_jwt(g.principal.details["claims"])
     return auth.forget(current_app.response_class(status=204), g.principal, opts)
+
+
+METHOD = Method(
+    "jwt", "JWT", "a short-lived signed access token (plus a rotating refresh token); also accepts the issuer's",
+    bp, storages=("header", "cookie"), passwords={"jwt.login": "json"}, kind="redis",
+    auth=auth, cookies=dict(auth.cookies.values()),
+    logout_all="every refresh family of the user; access tokens issued before it are refused",
+)

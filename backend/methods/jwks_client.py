@@ -1,10 +1,9 @@
-"""Tokens from the separate issuer, verified the way any external identity provider's would be.
+"""The JWKS client: the separate issuer's public keys, fetched the way any external identity provider's would be.
 
 The keys come only from ISSUER_ORIGIN's `/.well-known/jwks.json` (PyJWKClient): cached for
 JWKS_CACHE_SECONDS, refetched for an unknown `kid` at most once per JWKS_REFETCH_COOLDOWN.
-`jku`, `x5u` and embedded `jwk` headers are never read, the algorithm is the one bound to the
-JWKS key (asymmetric only), and only the configured issuer and audience pass. An unreachable
-JWKS is the issuer's outage, not the client's fault: 503, never 401.
+`jku`, `x5u` and embedded `jwk` headers are never read (backend/methods/jwt_codec.py checks the
+rest). An unreachable JWKS is the issuer's outage, not the client's fault: 503, never 401.
 """
 
 import ssl
@@ -12,10 +11,8 @@ import ssl
 import jwt
 from flask import current_app
 
-from .errors import RETRY_AFTER_SECONDS, ApiError
+from backend.web.errors import RETRY_AFTER_SECONDS, ApiError
 
-ASYMMETRIC = ("RS256", "ES256", "EdDSA")
-REQUIRED = ["iss", "aud", "sub", "iat", "exp", "jti"]
 FETCH_TIMEOUT = 1.0
 
 
@@ -41,15 +38,3 @@ def signing_key(token):
             {"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from None
 
-
-def decode(token):
-    """(header, claims) of an issuer token; a jwt.PyJWTError for anything unacceptable."""
-    key = signing_key(token)
-    if key.algorithm_name not in ASYMMETRIC:
-        raise jwt.InvalidAlgorithmError(f"the issuer's key {key.key_id!r} is not an asymmetric signing key")
-    config = current_app.config
-    complete = jwt.decode_complete(
-        token, key, algorithms=[key.algorithm_name], audience=config["JWT_AUDIENCE"],
-        issuer=config["ISSUER_ORIGIN"], leeway=config["JWT_LEEWAY"], options={"require": REQUIRED},
-    )
-    return complete["header"], complete["payload"]

@@ -1,4 +1,4 @@
-"""Our own JWTs (PyJWT, HS256): minting and verifying access and refresh tokens, and telling them apart.
+"""The JWT codec (PyJWT): minting our HS256 access and refresh tokens, verifying them and the issuer's.
 
 Every claim `iss aud sub iat exp jti` is required and checked, the algorithm is pinned to the
 key (HS256 for ours, the JWKS key's own for the issuer's), and the header `typ` says what a
@@ -10,10 +10,14 @@ import secrets
 import jwt
 from flask import current_app
 
-from . import issuer_tokens, revocation, users
-from .tokens import InvalidToken, Principal
+from backend import clock, users
+from backend.stores import revocation
+
+from . import jwks_client
+from .bearer import InvalidToken, Principal
 
 ACCESS, REFRESH = "at+jwt", "refresh+jwt"
+ASYMMETRIC = ("RS256", "ES256", "EdDSA")  # what the issuer may sign with
 REQUIRED = ["iss", "aud", "sub", "iat", "exp", "jti"]
 MIN_KEY_BYTES = 32
 _codec = jwt.PyJWT({"enforce_minimum_key_length": True})
@@ -28,7 +32,7 @@ def init_app(app):
 def mint(user, typ, seconds, sid, extra=None):
     """A signed token of type `typ` for `user` in refresh family `sid` (plus `extra` claims), and its claims."""
     config = current_app.config
-    now = revocation.now_ms()
+    now = clock.issued_at()
     claims = {
         **(extra or {}),
         "iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"], "sub": user.username,
@@ -49,13 +53,9 @@ def decode(token, typ):
     try:
         unverified = _codec.decode(token, options={"verify_signature": False})
         if typ == ACCESS and unverified.get("iss") == config["ISSUER_ORIGIN"]:
-            header, claims = issuer_tokens.decode(token)  # the issuer's keys, from its JWKS
+            header, claims = _verified(token, *_issuer_key(token), config["ISSUER_ORIGIN"])
         else:
-            complete = _codec.decode_complete(
-                token, config["JWT_SECRET"], algorithms=["HS256"], audience=config["JWT_AUDIENCE"],
-                issuer=config["JWT_ISSUER"], leeway=config["JWT_LEEWAY"], options={"require": REQUIRED},
-            )
-            header, claims = complete["header"], complete["payload"]
+            header, claims = _verified(token, config["JWT_SECRET"], "HS256", config["JWT_ISSUER"])
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid JWT: {exc}") from None
     if _typ(header) != typ:
@@ -64,6 +64,24 @@ def decode(token, typ):
     if not _is_number(claims["iat"]) or not _is_number(claims["exp"]) or len(claims["jti"]) > 128:
         raise InvalidToken("invalid JWT: `iat` and `exp` must be numbers and `jti` at most 128 characters")
     return claims
+
+
+def _issuer_key(token):
+    """The issuer's key for this token (from its JWKS) and its algorithm, which must be asymmetric."""
+    key = jwks_client.signing_key(token)
+    if key.algorithm_name not in ASYMMETRIC:
+        raise jwt.InvalidAlgorithmError(f"the issuer's key {key.key_id!r} is not an asymmetric signing key")
+    return key, key.algorithm_name
+
+
+def _verified(token, key, algorithm, issuer):
+    """(header, claims) once the signature under `key`, the pinned algorithm and every required claim check out."""
+    config = current_app.config
+    complete = _codec.decode_complete(
+        token, key, algorithms=[algorithm], audience=config["JWT_AUDIENCE"],
+        issuer=issuer, leeway=config["JWT_LEEWAY"], options={"require": REQUIRED},
+    )
+    return complete["header"], complete["payload"]
 
 
 def _is_number(value):

@@ -1,4 +1,4 @@
-"""Method 3a, opaque tokens: a random string that means nothing by itself; Redis knows whose it is.
+"""Opaque tokens: a random string that means nothing by itself; Redis knows whose it is.
 
 Unlike Django REST framework's built-in tokens, these expire: the record's TTL is `expires_in`.
 Redis holds only the SHA-256 of the token, so a leaked database cannot be replayed.
@@ -14,8 +14,11 @@ import secrets
 
 from flask import Blueprint, current_app, g, jsonify
 
-from . import revocation, tokens, users
-from .store import redis
+from backend import users
+from backend.stores import revocation
+from backend.stores.redis_client import redis
+
+from . import Method, bearer
 
 bp = Blueprint("token", __name__, url_prefix="/api/token")
 
@@ -29,21 +32,21 @@ def verify(token):
     """One GET: the record names the user, or the token is unknown, expired or logged out."""
     raw = redis().get(record_key(token))
     if raw is None:
-        raise tokens.InvalidToken("unknown, expired or logged-out token")
+        raise bearer.InvalidToken("unknown, expired or logged-out token")
     record = json.loads(raw)
     user = users.get(record["user"])
     if user is None:
-        raise tokens.InvalidToken("the token's user no longer exists")
-    return tokens.Principal(user, token, csrf_key=token, cookie=record["cookie"])
+        raise bearer.InvalidToken("the token's user no longer exists")
+    return bearer.Principal(user, token, csrf_key=token, cookie=record["cookie"])
 
 
-auth = tokens.TokenAuth("token", verify, cookie="opaque_token")
+auth = bearer.TokenAuth("token", verify, cookie="opaque_token", looks_up=True)
 
 
 @bp.post("/login")
 def login():
     """Verify once, store the token's hash with a TTL, and hand the token out."""
-    user, transport, opts = tokens.login()
+    user, transport, opts = bearer.login()
     token, seconds = secrets.token_urlsafe(32), current_app.config["TOKEN_TTL"]
     pipe = redis().pipeline()
     pipe.set(record_key(token), json.dumps({"user": user.username, "cookie": opts}), ex=seconds)
@@ -66,3 +69,10 @@ def logout():
     auth.check_csrf(g.principal)
     redis().delete(record_key(g.principal.token))
     return auth.forget(current_app.response_class(status=204), g.principal)
+
+
+METHOD = Method(
+    "token", "opaque token (Redis)", "a random string that means nothing by itself; Redis knows whose it is",
+    bp, storages=("header", "cookie"), passwords={"token.login": "json"}, kind="redis",
+    auth=auth, cookies=dict(auth.cookies.values()), logout_all="every opaque token of the user",
+)

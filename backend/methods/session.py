@@ -1,4 +1,4 @@
-"""Method 2, server-side sessions: the session object lives in Redis, the browser holds only its ID.
+"""Server-side sessions: the session object lives in Redis, the browser holds only its ID.
 
     curl -i -c jar -H 'Content-Type: application/json' \\
          -d '{"username": "alice", "password": "wonderland"}' localhost:8000/api/session/login
@@ -11,9 +11,13 @@ import time
 from flask import Blueprint, current_app, jsonify, session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from . import cookies, csrf, revocation, users
-from .errors import error_response
-from .inputs import login_body
+from backend import users
+from backend.stores import revocation
+from backend.web import cookies, csrf
+from backend.web.errors import error_response
+from backend.web.request_bodies import login_body
+
+from . import Method
 
 bp = Blueprint("session", __name__, url_prefix="/api/session")
 login_manager = LoginManager()
@@ -66,3 +70,10 @@ def logout():
     logout_user()
     session.clear()
     return "", 204
+
+
+METHOD = Method(
+    "session", "session (Redis)", "a random session ID in an HttpOnly cookie; the session itself lives in Redis",
+    bp, storages=("cookie",), passwords={"session.login": "json"}, kind="redis",
+    cookies={"session_id": "/"}, opens_session=True, logout_all="every session of the user",
+)

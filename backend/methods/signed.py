@@ -1,4 +1,4 @@
-"""Method 3b, signed tokens: the token carries the user and a timestamp, signed; the server keeps nothing.
+"""Signed tokens: the token carries the user and a timestamp, signed; the server keeps nothing.
 
 That is what "stateless" really means: no Redis command at all, so it also works with Redis
 down — and logout cannot end a token, which stays valid until `max_age` passes.
@@ -14,7 +14,10 @@ import time
 from flask import Blueprint, current_app, g, jsonify
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from . import cookies, tokens, users
+from backend import users
+from backend.web import cookies
+
+from . import Method, bearer
 
 bp = Blueprint("signed", __name__, url_prefix="/api/signed")
 
@@ -30,24 +33,24 @@ def verify(token):
     try:
         payload, signed_at = serializer().loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
-        raise tokens.InvalidToken(f"the token is older than {max_age} seconds") from None
+        raise bearer.InvalidToken(f"the token is older than {max_age} seconds") from None
     except BadSignature:
-        raise tokens.InvalidToken("the signature does not match (tampered, or signed with an unknown key)") from None
+        raise bearer.InvalidToken("the signature does not match (tampered, or signed with an unknown key)") from None
     user = users.get(payload.get("sub", "")) if isinstance(payload, dict) else None
     if user is None:
-        raise tokens.InvalidToken("the token names no known user")
+        raise bearer.InvalidToken("the token names no known user")
     expires_in = max(0, int(signed_at.timestamp()) + max_age - int(time.time()))
     details = {"expires_in": expires_in}
-    return tokens.Principal(user, token, csrf_key=token, cookie=cookies.carried(payload.get("cookie")), details=details)
+    return bearer.Principal(user, token, csrf_key=token, cookie=cookies.carried(payload.get("cookie")), details=details)
 
 
-auth = tokens.TokenAuth("signed", verify, cookie="signed_token")
+auth = bearer.TokenAuth("signed", verify, cookie="signed_token")
 
 
 @bp.post("/login")
 def login():
     """Sign the user's name (and, for cookies, the cookie's attributes) with a timestamp."""
-    user, transport, opts = tokens.login()
+    user, transport, opts = bearer.login()
     payload = {"sub": user.username, **({"cookie": opts} if opts else {})}
     token = serializer().dumps(payload)
     return auth.deliver(transport, opts, token, access_token=(token, current_app.config["TOKEN_TTL"]))
@@ -71,3 +74,10 @@ def logout():
         "message": "signed tokens have no server record to delete: this token stays valid until it expires",
     }
     return auth.forget(jsonify(body), g.principal)
+
+
+METHOD = Method(
+    "signed", "signed token", "the user and a timestamp, signed; the server keeps nothing and cannot end it early",
+    bp, storages=("header", "cookie"), passwords={"signed.login": "json"}, kind="stateless",
+    auth=auth, cookies=dict(auth.cookies.values()),
+)

@@ -8,12 +8,13 @@ Redis keys (each with a TTL, so nothing outlives what it guards):
 """
 
 import json
-import math
 import time
 
 from flask import current_app
 
-from .store import redis
+from backend import clock
+
+from .redis_client import redis
 
 # Rotate a family's refresh token atomically: exactly one of two concurrent uses wins, and a
 # spent token arriving again (theft, or the loser of a race) ends the whole family.
@@ -25,11 +26,6 @@ redis.call('HSET', KEYS[1], 'jti', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return {'rotated', redis.call('HGET', KEYS[1], 'cookie')}
 """
-
-
-def now_ms():
-    """Now, floored to the millisecond: the `iat` of every token we mint and the logout-all marker alike."""
-    return math.floor(time.time() * 1000) / 1000
 
 
 def index_key(username):
@@ -98,7 +94,7 @@ def end_everything(username):
     """Delete every session, opaque token and refresh family of the user; refuse older JWTs. Records ended."""
     client = redis()
     keys = client.smembers(index_key(username))
-    now = now_ms()
+    now = clock.issued_at()
     pipe = client.pipeline()
     if keys:
         pipe.delete(*keys)

@@ -1,7 +1,7 @@
-"""Flask-Session's storage backends with authlab's rules on top.
+"""The session interface: Flask-Session's storage backends with authlab's rules on top.
 
 The library keeps the session object server-side under `session:<id>`; this module adds
-what the demo needs: only /api/session/* (and logout-all) ever open a session, so other
+what the demo needs: only the paths of methods that open sessions (and logout-all) open one, so other
 methods never touch Redis; one round trip per request (GETEX reads and pushes back the
 idle deadline); an absolute lifetime; a fresh ID at every login; and cookie attributes
 chosen per login, including Partitioned, which Flask-Session does not pass on.
@@ -14,11 +14,13 @@ from flask import current_app
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSession, RedisSessionInterface
 
-from . import cookies
-from .store import redis
+from backend.methods import session_paths
+from backend.web import cookies
+
+from .redis_client import redis
 
 # The only paths whose requests open a server-side session.
-SESSION_PATHS = ("/api/session/", "/api/logout-all")
+SESSION_PATHS = (*session_paths(), "/api/logout-all")
 
 
 class AuthlabSession(RedisSession):
@@ -85,7 +87,7 @@ class RedisSessions(_AuthlabRules, RedisSessionInterface):
 
 
 class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
-    """Sessions in this process's memory: the notes' multi-server problem, on purpose."""
+    """Sessions in this process's memory: the multi-server problem (docs/notes.md), on purpose."""
 
     def record_key(self, session):
         """None: these records live in one process's memory, out of logout-all's reach."""

@@ -3,7 +3,7 @@
 from flask import current_app, request
 
 from .errors import ApiError
-from .inputs import text_field
+from .request_bodies import text_field
 
 SAMESITE = ("Lax", "Strict", "None")
 
@@ -16,7 +16,7 @@ def name(base, path="/"):
 
 
 def options(body):
-    """SameSite / Secure / Partitioned for this login (contract: "Cookie options for the matrix")."""
+    """SameSite / Secure / Partitioned for this login (the demo's per-login cookie options, README "Try it")."""
     config = current_app.config
     samesite, partitioned = config["COOKIE_SAMESITE"], False
     if config["DEMO_COOKIE_OPTIONS"]:

@@ -15,12 +15,12 @@ def error_response(status, error, message, headers=None):
     return response
 
 
-def store_unavailable(store="redis"):
+def store_unavailable():
     """The 503 every request that needs a dead store gets."""
     return error_response(
         503,
         "store_unavailable",
-        f"the {store} store this request needs is not answering; try again shortly",
+        "the redis store this request needs is not answering; try again shortly",
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 

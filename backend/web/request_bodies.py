@@ -2,7 +2,9 @@
 
 from flask import request
 
-from . import csrf, users
+from backend import users
+
+from . import csrf
 from .errors import ApiError
 
 MAX_CREDENTIAL_LENGTH = 1024
@@ -31,11 +33,16 @@ def credentials(body):
     return text_field(body, "username"), text_field(body, "password")
 
 
+def checked_user(body):
+    """The user whose username and password this body gives, or 401 `invalid_credentials`."""
+    user = users.check(*credentials(body))
+    if user is None:
+        raise ApiError(401, "invalid_credentials", "wrong username or password")
+    return user
+
+
 def login_body():
     """Every login's first steps: (body, user) after the Origin check, or 401 `invalid_credentials`."""
     csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
     body = json_body()
-    user = users.check(*credentials(body))
-    if user is None:
-        raise ApiError(401, "invalid_credentials", "wrong username or password")
-    return body, user
+    return body, checked_user(body)
