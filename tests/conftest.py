@@ -9,6 +9,7 @@ import redis
 from backend import create_app
 from backend.stores import redis_client
 from stack import certs, procs, redis_server
+from stack.environment import api_environment
 from tests.helpers import Actions
 
 SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
@@ -85,8 +86,7 @@ def start_api(redis_service, redis_db, tmp_path):
 
     def start(workers=1, **env):
         port = procs.free_port()
-        env = {"SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "API_ORIGIN": f"http://localhost:{port}", **env}
-        service = procs.api(port, env, workers=workers, log=tmp_path / f"api-{port}.log")
+        service = procs.api(port, api_environment(port, redis_service.url, SECRET, **env), workers=workers, log=tmp_path / f"api-{port}.log")
         started.append(service)
         return service.start()
 
@@ -128,10 +128,7 @@ def start_issuer(tmp_path):
 def lenient_api(redis_service, tmp_path_factory):
     """One real API process per module, with login limits out of the way of fuzzing (the limits have their own tests)."""
     port = procs.free_port()
-    env = {
-        "SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "API_ORIGIN": f"http://localhost:{port}",
-        "LOGIN_USER_LIMIT": "100000/minute", "LOGIN_CLIENT_LIMIT": "100000/minute",
-    }
+    env = api_environment(port, redis_service.url, SECRET, lenient_limits=True)
     with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as service:
         yield service
 
@@ -146,11 +143,10 @@ def tls(tmp_path_factory):
 def https_stack(redis_service, tls, tmp_path_factory):
     """The API and frontend A over TLS on free ports (A on localhost, like the contract)."""
     api_port, a_port = procs.free_port(), procs.free_port()
-    env = {
-        "SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "TLS_CERT": str(tls.cert), "TLS_KEY": str(tls.key),
-        "API_ORIGIN": f"https://localhost:{api_port}", "FRONTEND_A_ORIGIN": f"https://localhost:{a_port}",
-        "FRONTEND_B_ORIGIN": "https://127.0.0.1:1",
-    }
+    env = api_environment(
+        api_port, redis_service.url, SECRET, scheme="https", TLS_CERT=str(tls.cert), TLS_KEY=str(tls.key),
+        FRONTEND_A_ORIGIN=f"https://localhost:{a_port}", FRONTEND_B_ORIGIN="https://127.0.0.1:1",
+    )
     logs = tmp_path_factory.mktemp("https-logs")
     with contextlib.ExitStack() as stack:
         stack.enter_context(procs.api(api_port, env, workers=1, log=logs / "api.log"))

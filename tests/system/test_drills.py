@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from stack import procs
+from stack.environment import api_environment
 from tests.conftest import SECRET
 from tests.helpers import basic_header, bearer
 
@@ -154,10 +155,7 @@ class Burst:
 def drill_api(own_redis, tmp_path):
     """A real API process on a Redis of the test's own; limits out of the way (the burst logs in a lot)."""
     port = procs.free_port()
-    env = {
-        "SECRET_KEY": SECRET, "REDIS_URL": own_redis.url, "API_ORIGIN": f"http://localhost:{port}",
-        "LOGIN_USER_LIMIT": "100000/minute", "LOGIN_CLIENT_LIMIT": "100000/minute",
-    }
+    env = api_environment(port, own_redis.url, SECRET, lenient_limits=True)
     with procs.api(port, env, workers=1, log=tmp_path / "api.log") as api:
         yield api
 
