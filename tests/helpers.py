@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -125,13 +126,23 @@ def launched(tmp_path, *flags, until):
         [sys.executable, "-m", "stack.run", *flags], cwd=procs.ROOT, env=env, stdout=subprocess.PIPE, text=True,
         start_new_session=True,
     )
+    lines = queue.Queue()  # filled by a thread, so the deadline holds even while no line comes
+
+    def pump():
+        for line in run.stdout:
+            lines.put(line)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     try:
         banner = ""
         deadline = time.monotonic() + 30
         while until not in banner and time.monotonic() < deadline:
-            banner += run.stdout.readline()
+            with contextlib.suppress(queue.Empty):
+                banner += lines.get(timeout=max(0.01, deadline - time.monotonic()))
         yield ports, banner
     finally:
         os.killpg(run.pid, signal.SIGTERM)
         run.wait(timeout=15)
+        reader.join(timeout=5)  # the output ends with the process group
         run.stdout.close()

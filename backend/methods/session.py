@@ -6,12 +6,11 @@
 """
 
 import secrets
-import time
 
 from flask import Blueprint, current_app, jsonify, session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from backend import users
+from backend import clock, users
 from backend.stores import revocation
 from backend.web import cookies, csrf
 from backend.web.errors import error_response
@@ -48,7 +47,7 @@ def login():
     current_app.session_interface.regenerate(session)  # never adopt an ID the client brought
     session.clear()
     login_user(user)
-    session.update(_created=int(time.time()), _csrf=secrets.token_urlsafe(32), _cookie=opts)
+    session.update(_created=int(clock.now()), _csrf=secrets.token_urlsafe(32), _cookie=opts)
     record = current_app.session_interface.record_key(session)
     if record:  # indexed per user, so /api/logout-all can end it
         revocation.remember(user.username, record, current_app.config["SESSION_ABSOLUTE_TIMEOUT"])

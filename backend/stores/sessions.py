@@ -7,13 +7,12 @@ idle deadline); an absolute lifetime; a fresh ID at every login; and cookie attr
 chosen per login, including Partitioned, which Flask-Session does not pass on.
 """
 
-import time
-
 from cachelib import SimpleCache
 from flask import current_app
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSession, RedisSessionInterface
 
+from backend import clock
 from backend.methods import session_paths
 from backend.web import cookies
 
@@ -43,7 +42,7 @@ class _AuthlabRules:
         sid = cookies.get(self.get_cookie_name(app))
         if sid and len(sid) <= 128:
             data = self._retrieve_session_data(self._get_store_id(sid))
-            if data is not None and data.get("_created", 0) + app.config["SESSION_ABSOLUTE_TIMEOUT"] > time.time():
+            if data is not None and data.get("_created", 0) + app.config["SESSION_ABSOLUTE_TIMEOUT"] > clock.now():
                 return self.session_class(data, sid=sid)
         # An unknown, expired or absent ID is never adopted: the client gets a new one if it logs in.
         return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from issuer import create_app as create_issuer
+from issuer.keys import KeyRing
 from tests.helpers import bearer, tiny_server
 
 LOGIN = {"username": "alice", "password": "wonderland"}
@@ -122,7 +123,24 @@ def test_rotation_is_allowed_from_loopback_only():
     assert response.get_json()["error"] == "forbidden"
 
 
-def test_rotation_signs_with_the_pre_published_key_and_keeps_the_old_one_for_the_overlap(make_app, start_issuer):
+def test_a_retired_key_stays_published_for_the_overlap_and_no_longer(monkeypatch):
+    """The key ring's clock moved by hand: published until ISSUER_KEY_OVERLAP seconds after its retirement."""
+    now = [1000.0]
+    ring = KeyRing("EdDSA", overlap=900, clock=lambda: now[0])
+    retiring = ring.current.kid
+    ring.rotate()
+    now[0] += 899
+    assert retiring in [key.kid for key in ring.published()]
+    now[0] += 2
+    assert retiring not in [key.kid for key in ring.published()]
+    assert len(ring.published()) == 2  # the signing key and the next one
+
+
+@pytest.mark.real_time
+def test_real_time_rotation_signs_with_the_pre_published_key_and_keeps_the_old_one_for_the_overlap(
+    make_app, start_issuer
+):
+    """A real issuer process on the wall clock: the retired key goes when its 2 s overlap is over."""
     own = start_issuer(ISSUER_KEY_OVERLAP="2")
     app = make_app(ISSUER_ORIGIN=own.origin)  # refetches are rate-limited (30 s): nothing below can trigger one
     before, next_kid = published_kids(own)
@@ -134,7 +152,7 @@ def test_rotation_signs_with_the_pre_published_key_and_keeps_the_old_one_for_the
     assert me(app, new_token).status_code == 200  # known already: no refetch was needed
     assert me(app, old_token).status_code == 200  # the retired key is still published
     assert before in published_kids(own)
-    time.sleep(2.1)
+    time.sleep(2.6)  # a margin for a loaded machine: the overlap is whole seconds
     assert before not in published_kids(own)
     fresh = make_app(ISSUER_ORIGIN=own.origin)  # a verifier whose cache is newer than the overlap
     assert me(fresh, old_token).status_code == 401

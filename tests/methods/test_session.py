@@ -1,4 +1,4 @@
-"""Method 2, server-side sessions in Redis (contract §2, notes §2)."""
+"""Server-side sessions in Redis (backend/methods/session.py): the browser holds only a random ID."""
 
 import time
 from datetime import datetime, timezone
@@ -7,6 +7,7 @@ from email.utils import parsedate_to_datetime
 import msgspec
 import pytest
 
+from backend import clock
 from tests.helpers import Actions, basic_header
 
 SID_CHARS = 43  # secrets.token_urlsafe(32): 256 random bits
@@ -149,28 +150,43 @@ def test_login_again_issues_a_new_id_and_the_old_one_dies(actions, client):
     assert client.get("/api/session/me").status_code == 401
 
 
-def test_idle_timeout_slides_with_activity_then_expires(make_app):
+def test_idle_timeout_slides_with_activity_then_expires(make_app, redis_db):
+    """Each request restarts the record's idle TTL in Redis; when the TTL runs out (expired here), the session is gone."""
+    actions = Actions(make_app(SESSION_IDLE_TIMEOUT=30).test_client())
+    actions.session_login()
+    record = f"session:{actions.session_id()}"
+    for _ in range(3):
+        redis_db.expire(record, 5)  # time passes: 25 of the 30 idle seconds are gone
+        assert actions.client.get("/api/session/me").status_code == 200
+        assert 29 <= redis_db.ttl(record) <= 30  # ...and the request restarted the idle clock
+    redis_db.delete(record)  # the idle TTL ran out: Redis dropped the record
+    assert actions.client.get("/api/session/me").status_code == 401
+
+
+@pytest.mark.real_time
+def test_real_time_idle_timeout_expires_on_the_wall_clock(make_app):
+    """The one session test that waits: Redis itself expires an idle record, no test hand involved."""
     actions = Actions(make_app(SESSION_IDLE_TIMEOUT=1).test_client())
     actions.session_login()
-    for _ in range(3):
-        time.sleep(0.5)
-        assert actions.client.get("/api/session/me").status_code == 200  # each request restarts the idle clock
+    time.sleep(0.5)
+    assert actions.client.get("/api/session/me").status_code == 200  # restarts the 1 s idle clock
     time.sleep(1.3)
     assert actions.client.get("/api/session/me").status_code == 401
 
 
-def test_absolute_timeout_ends_even_an_active_session(make_app):
+def test_absolute_timeout_ends_even_an_active_session(make_app, monkeypatch):
     actions = Actions(make_app(SESSION_IDLE_TIMEOUT=60, SESSION_ABSOLUTE_TIMEOUT=2).test_client())
+    start = float(int(time.time()))  # the server's clock, held still from here on and moved by hand
+    monkeypatch.setattr(clock, "now", lambda: start)
     response = actions.session_login()
     [cookie] = set_cookie_headers(response)
     expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
     assert 0 < (expires - datetime.now(timezone.utc)).total_seconds() <= 2
-    deadline = time.monotonic() + 2.5
-    statuses = []
-    while time.monotonic() < deadline:
-        statuses.append(actions.client.get("/api/session/me").status_code)
-        time.sleep(0.25)
-    assert statuses[0] == 200 and statuses[-1] == 401
+    assert actions.client.get("/api/session/me").status_code == 200
+    monkeypatch.setattr(clock, "now", lambda: start + 1)
+    assert actions.client.get("/api/session/me").status_code == 200  # active, and within the 2 s
+    monkeypatch.setattr(clock, "now", lambda: start + 2.5)
+    assert actions.client.get("/api/session/me").status_code == 401  # active or not, its 2 s are over
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from backend import limits
 from tests.conftest import SECRET
@@ -36,7 +36,21 @@ def test_signed_tokens_work_with_no_redis_at_all(make_app, own_redis):
     assert client.get("/api/signed/me", headers=bearer(token)).status_code == 200
 
 
-def test_the_token_expires_at_max_age(make_app):
+def test_the_token_expires_at_max_age(make_app, monkeypatch):
+    """itsdangerous's clock moved forward: a token older than TOKEN_TTL is refused."""
+    client = make_app(TOKEN_TTL=60).test_client()
+    token = access_token(client, "signed")
+    assert client.get("/api/signed/me", headers=bearer(token)).status_code == 200
+    later = int(time.time()) + 61
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda signer: later)
+    response = client.get("/api/signed/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "invalid_token", "message": "the token is older than 60 seconds"}
+
+
+@pytest.mark.real_time
+def test_real_time_the_token_expires_at_max_age(make_app):
+    """The one signed-token test that waits: the signature's own timestamp, on the wall clock."""
     client = make_app(TOKEN_TTL=1).test_client()
     token = access_token(client, "signed")
     assert client.get("/api/signed/me", headers=bearer(token)).status_code == 200

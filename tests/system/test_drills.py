@@ -160,7 +160,8 @@ def drill_api(own_redis, tmp_path):
         yield api
 
 
-def test_hang_kill_and_restart_redis_during_a_burst(own_redis, drill_api):
+@pytest.mark.real_time
+def test_real_time_hang_kill_and_restart_redis_during_a_burst(own_redis, drill_api):
     base = f"http://{drill_api.host}:{drill_api.port}"
     state = store_everything(base)
     time.sleep(1.2)  # one AOF fsync (appendfsync everysec) after the last write
