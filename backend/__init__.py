@@ -8,7 +8,8 @@ import logging
 
 from flask import Flask
 
-from . import audit, config as settings, limits, logout_all, openapi, shared_endpoints
+from . import audit, limits, logout_all, openapi, shared_endpoints
+from . import config as settings
 from .methods import REGISTRY, jwks_client, jwt_codec
 from .methods import session as session_method
 from .stores import redis_client, sessions

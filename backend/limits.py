@@ -73,7 +73,7 @@ def _failed(response):
 
 
 def _too_many(request_limit):
-    """The 429 in the contract's shape, with Retry-After until this window resets."""
+    """The 429 in the API's error shape, with Retry-After until this window resets."""
     scope = request_limit.request_args[-1]
     retry_after = max(1, math.ceil(request_limit.window.reset_time - time.time()))
     message = f"{MESSAGES.get(scope, 'rate limited')}; try again in {retry_after} s"

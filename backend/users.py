@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-# (username, password, role) — the contract's demo users. Hashed once per process, never stored as text.
+# (username, password, role) — the demo users (README). Hashed once per process, never stored as text.
 DEMO_USERS = (
     ("alice", "wonderland", "user"),
     ("bob", "builder", "user"),

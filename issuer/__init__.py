@@ -16,7 +16,8 @@ import secrets
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_cors import CORS
 
-from backend import audit, clock, config as settings, limits
+from backend import audit, clock, limits
+from backend import config as settings
 from backend.web import errors
 from backend.web.errors import ApiError
 from backend.web.request_bodies import checked_user, json_body, text_field

@@ -141,7 +141,7 @@ def tls(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def https_stack(redis_service, tls, tmp_path_factory):
-    """The API and frontend A over TLS on free ports (A on localhost, like the contract)."""
+    """The API and frontend A over TLS on free ports (A on localhost, as in `make run`)."""
     api_port, a_port = procs.free_port(), procs.free_port()
     env = api_environment(
         api_port, redis_service.url, SECRET, scheme="https", TLS_CERT=str(tls.cert), TLS_KEY=str(tls.key),

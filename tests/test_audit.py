@@ -1,4 +1,4 @@
-"""The audit log (issue 6 §6): every login, logout and failure with user, method, outcome, origin; never a secret."""
+"""The audit log (backend/audit.py): every login, logout and failure with user, method, outcome, origin; never a secret."""
 
 import json
 import logging

@@ -1,6 +1,7 @@
-"""Rate limits on password guessing (issue 6 §1): per username on failures, per client on attempts, 429 + Retry-After."""
+"""Rate limits on password guessing (backend/limits.py): per username on failures, per client on attempts, 429 + Retry-After."""
 
 import json
+
 import pytest
 import requests
 

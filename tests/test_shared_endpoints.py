@@ -1,4 +1,4 @@
-"""Endpoints every method shares, and the one JSON error shape (contract "Conventions")."""
+"""Endpoints every method shares, and the one JSON error shape (docs/api.md)."""
 
 import logging
 

@@ -8,7 +8,7 @@ RETRY_AFTER_SECONDS = 2
 
 
 def error_response(status, error, message, headers=None):
-    """Build the contract's `{"error", "message"}` body with the given status and headers."""
+    """Build the API's one error body, `{"error", "message"}`, with the given status and headers."""
     response = jsonify(error=error, message=message)
     response.status_code = status
     response.headers.extend(headers or {})
@@ -54,7 +54,7 @@ def init_app(app):
 
 
 class ApiError(Exception):
-    """Raised anywhere a request must stop with a contract error."""
+    """Raised anywhere a request must stop with an API error (docs/api.md)."""
 
     def __init__(self, status, error, message, headers=None):
         super().__init__(message)

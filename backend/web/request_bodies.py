@@ -1,4 +1,4 @@
-"""Reading request bodies: JSON only, bounded, with the contract's errors for anything else."""
+"""Reading request bodies: JSON only, bounded, with the API's JSON errors for anything else."""
 
 from flask import request
 

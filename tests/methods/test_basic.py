@@ -1,4 +1,4 @@
-"""Method 1, HTTP Basic (contract §1, notes §1)."""
+"""HTTP Basic (backend/methods/basic.py): the password on every request, checked every time."""
 
 import base64
 

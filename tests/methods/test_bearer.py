@@ -1,4 +1,4 @@
-"""The one extraction layer every token method shares (contract §3–§4): header or cookie, never the URL."""
+"""The one extraction layer every token method shares (backend/methods/bearer.py): header or cookie, never the URL."""
 
 import pytest
 

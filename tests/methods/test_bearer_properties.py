@@ -1,4 +1,4 @@
-"""Properties of validly signed tokens with hostile contents (issue 6 §4): whatever a correctly signed JWT or signed
+"""Properties of validly signed tokens with hostile contents: whatever a correctly signed JWT or signed
 token carries — any claim of any JSON type, any header — the API answers 200 or 401, never a 5xx.
 
 The signature is right (our HS256 key, the issuer's RS256 key, our itsdangerous keys), so every example gets past
@@ -9,12 +9,13 @@ import threading
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
-from backend.web import csrf
 from backend.users import DEMO_USERS
+from backend.web import csrf
 from issuer import create_app as create_issuer
 from tests.helpers import bearer, forge
 

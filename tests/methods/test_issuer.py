@@ -1,4 +1,4 @@
-"""The separate issuer and the API's JWKS verification: a real issuer process, reached over HTTP (contract §4)."""
+"""The separate issuer and the API's JWKS verification: a real issuer process, reached over HTTP like a third-party provider."""
 
 import signal
 import time
@@ -42,7 +42,7 @@ def test_notes_jwt_can_come_from_a_third_party_service_and_the_api_accepts_it(ma
     assert (body["user"], body["method"], body["claims"]["iss"]) == ("alice", "jwt", issuer.origin)
 
 
-def test_the_token_endpoint_answers_the_contract(issuer):
+def test_the_token_endpoint_answers_as_documented(issuer):
     response = requests.post(f"{issuer.origin}/token", json=LOGIN, timeout=5)
     assert response.status_code == 200
     body = response.json()

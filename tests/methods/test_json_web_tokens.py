@@ -1,4 +1,4 @@
-"""Method 4, JWT: claims, refresh rotation and reuse, logout, and the revocation trade-off (contract §4, notes §5)."""
+"""JWT (backend/methods/json_web_tokens.py): claims, refresh rotation and reuse, logout, and the revocation trade-off."""
 
 import base64
 import json

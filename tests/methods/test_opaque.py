@@ -1,4 +1,4 @@
-"""Method 3a, opaque tokens with a server-side record (contract §3, notes §3)."""
+"""Opaque tokens with a server-side record in Redis (backend/methods/opaque.py)."""
 
 import hashlib
 import json

@@ -1,4 +1,4 @@
-"""Method 3b, signed tokens with no server record (contract §3, notes §3 "Stateless")."""
+"""Signed tokens with no server record (backend/methods/signed.py): what "stateless" means."""
 
 import time
 

@@ -1,9 +1,9 @@
-"""`make bench`'s arithmetic and README rendering, on a made-up run (the real one takes minutes)."""
+"""`make bench`'s arithmetic and docs/bench.md rendering, on a made-up run (the real one takes minutes)."""
 
 import pytest
 
-from bench import readme, report
-from bench.readme import END, START
+from bench import bench_page, report
+from bench.bench_page import END, START
 
 PUBLIC_ROUNDS = [1000, 500, 800]
 
@@ -52,9 +52,9 @@ def test_ratios_are_paired_by_round_and_verdicts_follow_the_targets(run):
     assert run["targets_met"] is False
 
 
-def test_the_readme_block_is_replaced_and_nothing_else(run):
+def test_the_page_block_is_replaced_and_nothing_else(run):
     text = f"intro\n{START}\nold figures\n{END}\noutro\n"
-    updated = readme.update(text, readme.render(run))
+    updated = bench_page.update(text, bench_page.render(run))
     assert updated.startswith(f"intro\n{START}\n") and updated.endswith(f"{END}\noutro\n")
     assert "old figures" not in updated
     assert "| session | 640 | 0.80x |" in updated
@@ -62,8 +62,8 @@ def test_the_readme_block_is_replaced_and_nothing_else(run):
     assert "`issuer` (no issuer)" in updated
 
 
-def test_the_real_readme_has_exactly_one_block():
-    text = (readme.ROOT / "README.md").read_text()
+def test_the_real_page_has_exactly_one_block():
+    text = bench_page.PAGE.read_text()
     assert (text.count(START), text.count(END)) == (1, 1)
 
 

@@ -1,4 +1,4 @@
-"""Fault drill (issue 6 §5): Redis hung (SIGSTOP), then killed (SIGKILL) and restarted, during a burst of requests.
+"""Fault drill: Redis hung (SIGSTOP), then killed (SIGKILL) and restarted, during a burst of requests.
 
 Stateful endpoints answer 503 + Retry-After within 2 s while Redis is gone, stateless ones keep answering, nothing
 answers 500, and after the restart (append-only file) every session, opaque token record, refresh family and

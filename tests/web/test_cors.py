@@ -1,4 +1,4 @@
-"""CORS: only the configured frontends, echoed exactly, with credentials (contract "Conventions")."""
+"""CORS: only the configured frontends, echoed exactly, with credentials (docs/api.md)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Properties over generated input (issue 6 §4, hypothesis): hostile headers never break the API, UTF-8 round-trips."""
+"""Properties over generated input (hypothesis): hostile headers never break the API, UTF-8 round-trips."""
 
 import base64
 import http.client
@@ -6,7 +6,8 @@ import json
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from backend.methods.basic import parse_basic
 from backend.users import DEMO_USERS
@@ -63,7 +64,7 @@ def lenient(make_app):
 
 
 def check(path, status, body, headers):
-    """The property: an allowed status, and on Basic the contract's body and challenge."""
+    """The property: an allowed status, and on Basic the API's error body and challenge."""
     assert status in ALLOWED[path], body
     if path.startswith("/api/basic/") and status == 401:
         assert body == UNAUTHORIZED
@@ -127,7 +128,7 @@ def test_zoe_logs_in_with_basic_however_her_unicode_is_composed(lenient, form):
 
 @settings(PROPERTY, max_examples=25)
 @given(username=usernames, password=passwords)
-def test_any_other_utf8_credentials_get_the_contracts_401(lenient, username, password):
+def test_any_other_utf8_credentials_get_the_documented_401(lenient, username, password):
     response = lenient.get("/api/basic/me", headers=basic_header(username, password))
     assert response.status_code == 401
     assert response.get_json() == UNAUTHORIZED

@@ -1,4 +1,4 @@
-"""HTTPS mode (issue 6 §2): the core contract over TLS with a local CA, __Host- cookies, HSTS, and why it matters."""
+"""HTTPS mode (`make run-https`): the core API over TLS with a local CA, __Host- cookies, HSTS, and why it matters."""
 
 import pytest
 import requests
@@ -25,7 +25,7 @@ def attributes(set_cookie):
     return name, value, {k.lower(): v or True for k, _, v in (part.partition("=") for part in rest)}
 
 
-CONTRACT = [
+CORE_API = [
     ("health", "/api/health", {}, 200, {"status": "ok", "redis": True}),
     ("public", "/api/public", {}, 200, {"message": "public: anyone can read this", "authenticated": False}),
     ("basic-none", "/api/basic/me", {}, 401, {"error": "unauthorized", "message": "missing, malformed or wrong Basic credentials"}),
@@ -35,8 +35,8 @@ CONTRACT = [
 ]
 
 
-@pytest.mark.parametrize(("path", "headers", "status", "body"), [c[1:] for c in CONTRACT], ids=[c[0] for c in CONTRACT])
-def test_the_core_contract_holds_over_tls_with_hsts(https, https_stack, path, headers, status, body):
+@pytest.mark.parametrize(("path", "headers", "status", "body"), [c[1:] for c in CORE_API], ids=[c[0] for c in CORE_API])
+def test_the_core_api_holds_over_tls_with_hsts(https, https_stack, path, headers, status, body):
     response = https.get(https_stack.api + path, headers=headers, timeout=5)
     assert response.status_code == status
     assert response.json() == body

@@ -1,6 +1,6 @@
-"""The README's figures, rendered from a run's JSON so that re-running `make bench` re-writes them.
+"""docs/bench.md's figures, rendered from a run's JSON so that re-running `make bench` re-writes them.
 
-    python -m bench.readme [docs/bench/bench.json]   # re-render README.md's block from a saved run
+    python -m bench.bench_page [docs/bench/bench.json]   # re-render docs/bench.md's block from a saved run
 """
 
 import json
@@ -12,6 +12,7 @@ from . import claims
 from .format import ratio
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "bench.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 VERDICT = {True: "met", False: "**missed**", None: "-"}
 
@@ -35,7 +36,7 @@ def _n(value, spec=",.0f"):
     return "-" if value is None else format(value, spec)
 
 
-def render(result, chart="docs/bench/bench.png"):
+def render(result, chart="bench/bench.png"):  # relative to docs/bench.md
     """The generated block: context line, method table, scale table, what was not measured."""
     m, s = result["machine"], result["settings"]
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items() if v)
@@ -43,7 +44,7 @@ def render(result, chart="docs/bench/bench.png"):
         START,
         f"_Generated from `docs/bench/bench.json` ({result['mode']} run, "
         f"{result['finished'][:16].replace('T', ' ')} UTC, "
-        f"{result['elapsed_s']:.0f} s) by `python -m bench.readme`; do not edit by hand._",
+        f"{result['elapsed_s']:.0f} s) by `python -m bench.bench_page`; do not edit by hand._",
         "",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['os']}, Python {m['python']}, Redis {m['redis_server']}, "
         f"load tool {m['load_tool']}; {libs}. Load average at start {m['load_average_at_start']}, "
@@ -101,20 +102,20 @@ def _scale(scale):
 
 
 def update(readme, block):
-    """README text with the block between the markers replaced (the markers must be there)."""
+    """The page's text with the block between the markers replaced (the markers must be there)."""
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(readme):
-        raise ValueError(f"README has no {START} ... {END} block")
+        raise ValueError(f"the page has no {START} ... {END} block")
     return pattern.sub(lambda _: block, readme)
 
 
-def write(result, readme=ROOT / "README.md"):
-    """Re-render the README's block from this run."""
-    path = Path(readme)
+def write(result, page=PAGE):
+    """Re-render the page's block from this run."""
+    path = Path(page)
     path.write_text(update(path.read_text(), render(result)))
 
 
 if __name__ == "__main__":
     source = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "bench" / "bench.json")
     write(json.loads(source.read_text()))
-    print(f"README.md updated from {source}")
+    print(f"docs/bench.md updated from {source}")
