@@ -46,6 +46,13 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
+def assert_refused(client, method, token, message):
+    """`me` of `method` with this token is a 401 `invalid_token` saying `message`."""
+    response = client.get(f"/api/{method}/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "invalid_token", "message": message}
+
+
 def token_login(client, method, username="alice", password="wonderland", **extra):
     """POST /api/<method>/login for token, signed or jwt; extra fields (transport, samesite, ...) pass through."""
     return client.post(f"/api/{method}/login", json={"username": username, "password": password, **extra})

@@ -69,6 +69,16 @@ def login():
     return user, transport, opts if transport == "cookie" else None
 
 
+def serve_me(bp, auth, doc):
+    """Add `GET <prefix>/me` to a token method's blueprint: the verified token's `me` body; `doc` says its cost."""
+
+    def me():
+        return jsonify(auth.me(g.principal))
+
+    me.__doc__ = doc
+    bp.add_url_rule("/me", "me", auth.required(me), methods=["GET"])
+
+
 class TokenAuth:
     """One token method: its cookie names and its verifier; the rest is the same for every method."""
 

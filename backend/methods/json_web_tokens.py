@@ -13,7 +13,7 @@ fails closed with Redis down; off, access tokens are fully stateless and logout 
 
 import secrets
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, request
 
 from backend import audit, users
 from backend.stores import revocation
@@ -56,11 +56,7 @@ def login():
     return auth.deliver(transport, opts, sid, **pair)
 
 
-@bp.get("/me")
-@auth.required
-def me():
-    """The verified claims: signature, every required claim, type, and (unless off) revocation."""
-    return jsonify(auth.me(g.principal))
+bearer.serve_me(bp, auth, "The verified claims: signature, every required claim, type, and (unless off) revocation.")
 
 
 def _presented_refresh_token():

@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, g
 
 from backend import users
 from backend.stores import revocation
@@ -55,11 +55,7 @@ def login():
     return auth.deliver(transport, opts, token, access_token=(token, seconds))
 
 
-@bp.get("/me")
-@auth.required
-def me():
-    """Whose token this is, looked up in Redis on this request (one round trip)."""
-    return jsonify(auth.me(g.principal))
+bearer.serve_me(bp, auth, "Whose token this is, looked up in Redis on this request (one round trip).")
 
 
 @bp.post("/logout")

@@ -56,11 +56,7 @@ def login():
     return auth.deliver(transport, opts, token, access_token=(token, current_app.config["TOKEN_TTL"]))
 
 
-@bp.get("/me")
-@auth.required
-def me():
-    """Whose token this is, from the token alone: zero Redis commands."""
-    return jsonify(auth.me(g.principal))
+bearer.serve_me(bp, auth, "Whose token this is, from the token alone: zero Redis commands.")
 
 
 @bp.post("/logout")

@@ -16,7 +16,7 @@ def name(base, path="/"):
 
 
 def options(body):
-    """SameSite / Secure / Partitioned for this login (the demo's per-login cookie options, README "Try it")."""
+    """SameSite / Secure / Partitioned for this login (docs/api.md, "Cookie options for the matrix")."""
     config = current_app.config
     samesite, partitioned = config["COOKIE_SAMESITE"], False
     if config["DEMO_COOKIE_OPTIONS"]:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.helpers import access_token, bearer, redis_commands, token_login
+from tests.helpers import access_token, assert_refused, bearer, redis_commands, token_login
 
 TOKEN_CHARS = 43  # secrets.token_urlsafe(32): 256 random bits
 
@@ -44,9 +44,7 @@ def test_notes_django_tokens_cannot_expire_these_die_at_their_ttl(make_app, redi
     [record] = redis_db.keys("token:*")
     assert 0 < redis_db.pttl(record) <= 1000  # the record's TTL is the token's lifetime
     redis_db.delete(record)  # what Redis does when that TTL runs out
-    response = client.get("/api/token/me", headers=bearer(token))
-    assert response.status_code == 401
-    assert response.get_json() == {"error": "invalid_token", "message": "unknown, expired or logged-out token"}
+    assert_refused(client, "token", token, "unknown, expired or logged-out token")
 
 
 def test_logout_kills_the_token_at_once(client, redis_db):
