@@ -17,6 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_encode
 
+from backend.methods import REGISTRY
+
+BEARER_METHODS = [method.name for method in REGISTRY if method.auth is not None]  # token, signed, jwt
+
 
 def basic_header(username, password):
     """An `Authorization: Basic` header the way RFC 7617 builds it (UTF-8)."""

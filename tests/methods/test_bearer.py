@@ -2,10 +2,9 @@
 
 import pytest
 
-from backend.methods import REGISTRY
-from tests.helpers import access_token, bearer, token_login
+from tests.helpers import BEARER_METHODS, access_token, bearer, token_login
 
-METHODS = [method.name for method in REGISTRY if method.auth is not None]  # the bearer methods
+METHODS = BEARER_METHODS
 COOKIES = {"token": "opaque_token", "signed": "signed_token", "jwt": "jwt_access"}
 LOGOUT_STATUS = {"token": 204, "signed": 200, "jwt": 204}
 CHALLENGE = 'Bearer realm="auth-demo"'
