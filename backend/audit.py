@@ -27,15 +27,10 @@ ALWAYS = {"login", "logout", "logout_all", "refresh", "token"}  # `issuer.token`
 OUTCOMES = {401: "denied", 403: "forbidden", 429: "throttled", 503: "unavailable"}
 
 
-def identify(username):
-    """Name the user this request acted for (views whose user the hooks below cannot see call this)."""
-    g.audit_user = username
-
-
 def _username():
     """Who the request acted for or tried to act as; None when nobody was named."""
-    if "audit_user" in g:
-        return g.audit_user
+    if "acted_for" in g:  # named by the view (users.acted_for)
+        return g.acted_for
     if "principal" in g:  # set by every token method once its token checked out
         return g.principal.user.username
     if auth.current_user() is not None:
@@ -73,5 +68,5 @@ def init_app(app, blueprints=API_BLUEPRINTS):
     """Log `blueprints` from one after_request hook; Flask-Login's signals name the user of a session login/logout."""
     app.extensions["authlab.audited"] = set(blueprints)
     app.after_request(record)
-    user_logged_in.connect(lambda sender, user, **extra: identify(user.username), app, weak=False)
-    user_logged_out.connect(lambda sender, user, **extra: identify(user.username), app, weak=False)
+    user_logged_in.connect(lambda sender, user, **extra: users.acted_for(user.username), app, weak=False)
+    user_logged_out.connect(lambda sender, user, **extra: users.acted_for(user.username), app, weak=False)

@@ -8,7 +8,7 @@ have no record to delete: they stay valid until they expire — the price of "st
 from flask import Blueprint, jsonify, request, session
 from flask_login import current_user
 
-from . import audit, users
+from . import users
 from .methods import bearer, bearer_auths
 from .methods.basic import parse_basic
 from .stores import revocation
@@ -58,7 +58,7 @@ def logout_all():
     """End every session, opaque token and refresh family of the caller; refuse their older JWTs."""
     header = request.headers.get("Authorization")
     user = (_from_authorization(header) if header else None) or _from_cookies()
-    audit.identify(user.username)
+    users.acted_for(user.username)
     ended, since = revocation.end_everything(user.username)
     response = jsonify(
         user=user.username, ended=ended, jwts_issued_before=since,

@@ -15,7 +15,7 @@ import secrets
 
 from flask import Blueprint, current_app, g, request
 
-from backend import audit, users
+from backend import users
 from backend.stores import revocation
 from backend.web import csrf
 from backend.web.errors import ApiError
@@ -83,7 +83,7 @@ def refresh():
     user = users.get(claims["sub"])
     if user is None:
         raise bearer.rejected("the token's subject is not a user here")
-    audit.identify(user.username)
+    users.acted_for(user.username)
     pair, next_jti = _pair(user, claims["sid"])
     outcome, opts = revocation.rotate(claims["sid"], claims["jti"], next_jti)
     if outcome == "reused":
