@@ -50,7 +50,8 @@ def _outcome(status):
 def record(response):
     """Log this response if it is a login, a logout, a Basic check (every one is a login) or any failure."""
     method, _, action = (request.endpoint or "").partition(".")
-    if method not in current_app.extensions["authlab.audited"] or (action not in ALWAYS and method != "basic" and response.status_code < 400):
+    quiet_success = action not in ALWAYS and method != "basic" and response.status_code < 400
+    if method not in current_app.extensions["authlab.audited"] or quiet_success:
         return response
     name = _username()
     user = None if name is None else (name if users.get(name) else "<unknown>")

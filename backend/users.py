@@ -43,7 +43,9 @@ def normalize(text):
 
 @functools.cache
 def _table():
-    users = {normalize(name): User(normalize(name), role, generate_password_hash(normalize(pw))) for name, pw, role in DEMO_USERS}
+    users = {}
+    for name, password, role in DEMO_USERS:
+        users[normalize(name)] = User(normalize(name), role, generate_password_hash(normalize(password)))
     return users, generate_password_hash("dummy password for unknown users")
 
 

@@ -1,4 +1,4 @@
-"""`python -m bench [--quick]`: measure everything, print the table, write the JSON, the chart and docs/bench.md's block."""
+"""`python -m bench [--quick]`: measure everything, print the table, write the JSON, the chart and docs/bench.md."""
 
 import argparse
 import datetime

@@ -1,4 +1,4 @@
-"""The environment of one API process on a free port: the single place tests, `make matrix` and `make bench` build it."""
+"""The environment of one API process on a free port, built here for the tests, `make matrix` and `make bench`."""
 
 # Login limits lifted out of the way of runs that log in far more often than a person could, all from 127.0.0.1
 # (fuzzing, the matrix, the bench); the limits themselves are tested with the defaults.

@@ -30,7 +30,7 @@ auth = bearer.TokenAuth("jwt", jwt_codec.verify_access, cookie="jwt_access", ref
 
 
 def _pair(user, sid, extra=None):
-    """A new access token (with `extra` claims) and a new refresh token in family `sid`, and the refresh token's `jti`."""
+    """New access (with `extra` claims) and refresh tokens in family `sid`, and the refresh token's `jti`."""
     config = current_app.config
     access, _ = jwt_codec.mint(user, ACCESS, config["JWT_ACCESS_TTL"], sid, extra)
     refresh, claims = jwt_codec.mint(user, REFRESH, config["JWT_REFRESH_TTL"], sid)

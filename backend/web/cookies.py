@@ -9,7 +9,7 @@ SAMESITE = ("Lax", "Strict", "None")
 
 
 def name(base, path="/"):
-    """An auth cookie's name: in HTTPS mode `__Host-` (`__Secure-` off Path=/), so browsers bind it to TLS and this host."""
+    """An auth cookie's name; in HTTPS mode `__Host-` (`__Secure-` off Path=/), bound to TLS and this host."""
     if not current_app.config["HTTPS"]:
         return base
     return ("__Host-" if path == "/" else "__Secure-") + base
@@ -30,9 +30,10 @@ def options(body):
 
 
 def carried(value):
-    """Cookie options read back from a token (untrusted shape, even when signed): themselves if well-formed, else None."""
+    """Cookie options read back from a token (an untrusted shape, even signed): themselves if well-formed, else None."""
     well_formed = (
-        isinstance(value, dict) and value.keys() == {"samesite", "secure", "partitioned"} and value["samesite"] in SAMESITE
+        isinstance(value, dict) and value.keys() == {"samesite", "secure", "partitioned"}
+        and value["samesite"] in SAMESITE
         and isinstance(value["secure"], bool) and isinstance(value["partitioned"], bool)
     )
     return value if well_formed else None

@@ -1,4 +1,4 @@
-"""HTTPS and proxies, what the connection can be trusted for: TLS in HTTPS mode (HSTS), and which proxy hops may name the client."""
+"""HTTPS and proxies: TLS in HTTPS mode (HSTS), and which proxy hops may name the client."""
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
