@@ -1,4 +1,4 @@
-"""`python -m bench [--quick]`: measure everything, print the table, write the JSON, the chart and the README block."""
+"""`python -m bench [--quick]`: measure everything, print the table, write the JSON, the chart and docs/bench.md."""
 
 import argparse
 import datetime
@@ -9,12 +9,12 @@ from pathlib import Path
 
 from stack.procs import DEFAULT_SERVER, SERVERS
 
-from . import chart, readme, report
+from . import bench_page, chart, report
 from .run import Progress, Settings, measure
 from .servers import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by the README
+PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by docs/bench.md
 # --quick: the same measurements with shorter loads and fewer requests (about a minute on 2 cores).
 QUICK = {"seconds": 1, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted": 50, "inproc_budget_s": 0.4,
          "scale_per_method": 1_000, "scale_memory": 400, "scale_users": 4}
@@ -32,7 +32,7 @@ def parse(argv=None):
     p.add_argument("--seconds", type=int, help="seconds of load per endpoint per round (whole seconds: wrk)")
     p.add_argument("--rounds", type=int, help="interleaved rounds (medians are reported)")
     p.add_argument("--out", type=Path, default=ROOT / "reports", help="where bench(.json|.png) go")
-    p.add_argument("--no-readme", action="store_true", help="leave README.md and docs/bench/ alone")
+    p.add_argument("--no-readme", action="store_true", help="leave docs/bench.md and docs/bench/ alone")
     return p.parse_args(argv)
 
 
@@ -71,8 +71,8 @@ def main(argv=None):
         PUBLISHED.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(json_path, PUBLISHED / "bench.json")
         shutil.copyfile(png_path, PUBLISHED / "bench.png")
-        readme.write(result)
-        print(f"copied both to {_shown(PUBLISHED)}/ and re-rendered README.md's bench section from them")
+        bench_page.write(result)
+        print(f"copied both to {_shown(PUBLISHED)}/ and re-rendered docs/bench.md's figures from them")
     trouble = report.problems(result)
     for line in trouble:
         print(f"bench: PROBLEM: {line}")

@@ -9,7 +9,7 @@ import requests
 USER, PASSWORD = "alice", "wonderland"
 TIMEOUT = 10
 
-# Throughput each kind must keep, as a fraction of /api/public (issue 5, "Targets").
+# Throughput each kind must keep, as a fraction of /api/public (docs/bench.md).
 MIN_RATIO = {"stateless": 0.85, "redis": 0.75}
 # Redis round trips per request each kind may cost.
 ROUND_TRIPS = {"baseline": 0, "password": 0, "stateless": 0, "redis": 1}
@@ -99,13 +99,23 @@ def issuer_token(api, issuer):
     return _bearer(_post(issuer, "/token", {"username": USER, "password": PASSWORD}).json()["access_token"])
 
 
+def obtain_for(method):
+    """How a client gets a registered method's credential: a password, a session cookie or a bearer token."""
+    if method.auth is not None:
+        return login_token(method.prefix)
+    return session if method.opens_session else basic
+
+
+def _registered():
+    """One row per method in the API's registry, as the main configuration serves it."""
+    from backend.methods import REGISTRY
+
+    return tuple(Method(m.name, m.label, f"{m.prefix}/me", m.kind, obtain_for(m)) for m in REGISTRY)
+
+
 METHODS = (
     Method("public", "/api/public (baseline)", "/api/public", "baseline", nothing),
-    Method("basic", "Basic", "/api/basic/me", "password", basic),
-    Method("session", "session (Redis)", "/api/session/me", "redis", session),
-    Method("token", "opaque token (Redis)", "/api/token/me", "redis", login_token("/api/token")),
-    Method("signed", "signed token", "/api/signed/me", "stateless", login_token("/api/signed")),
-    Method("jwt", "JWT, revocation on", "/api/jwt/me", "redis", login_token("/api/jwt")),
+    *_registered(),
     Method("jwt_norevoke", "JWT, revocation off", "/api/jwt/me", "stateless", login_token("/api/jwt"), "norevoke"),
     # The issuer's tokens pass the same revocation check as ours (logout-all): one MGET with it on.
     Method("issuer", "issuer JWT (JWKS, rev. on)", "/api/jwt/me", "redis", issuer_token),
