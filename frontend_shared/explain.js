@@ -35,8 +35,10 @@ function cookieAllowed(cookieOption, sameSite, partitioned = null) {
 }
 
 // Did the credential travel? For cookies: did the method's cookie reach the API; for headers: any Authorization.
+// Over HTTPS the API prefixes its cookie names (__Host-, or __Secure- off Path=/).
 export function carried(method, storage, sent) {
-  if (storage === "cookie") return Object.hasOwn(sent.cookies || {}, METHODS[method].cookie);
+  const name = METHODS[method].cookie;
+  if (storage === "cookie") return ["", "__Host-", "__Secure-"].some((prefix) => Object.hasOwn(sent.cookies || {}, prefix + name));
   return Boolean(sent.authorization);
 }
 

@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,7 +300,9 @@ def _launch_webkit(engine, profile, log):
     options.set_capability("browserName", "cog")  # WPEWebDriver matches the browser by this name
     options.accept_insecure_certs = True
     service = Service(executable_path=engine.driver, log_output=str(log))
-    return WebDriverBrowser(engine, profile, webdriver.WPEWebKit(options=options, service=service))
+    with warnings.catch_warnings():  # Selenium's own WPEWebKit class still uses a deprecated argument
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return WebDriverBrowser(engine, profile, webdriver.WPEWebKit(options=options, service=service))
 
 
 def launch(playwright, engine, profile, workdir, tls=None):
