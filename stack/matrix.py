@@ -8,6 +8,7 @@ cookie profile, prints the table and writes reports/matrix.json, .md and .html (
 import html
 import json
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -159,12 +160,18 @@ def _scenario(cell):
     return [cell["method"], cell["storage"], cell["cookie_option"] or "-"]
 
 
+COOKIE_NAME = re.compile(r"\b(__Host-)?(session_id|opaque_token|signed_token|jwt_access) cookie")
+
+
 def compact(report):
-    """(headings, rows, footnotes): one table, scenarios x engine/profile/scheme/frontend, cells like "✗3"."""
+    """(headings, rows, footnotes): one table, scenarios x engine/profile/scheme/frontend, cells like "✗3"
+    (footnotes shared across methods: the cookie's name becomes "the method's cookie")."""
     runs, reasons = report["runs"], []
     headings = ["method", "storage", "cookie"] + [
         f"{r['engine']} {r['profile']}{' https' if r.get('scheme') == 'https' else ''} {r['frontend']}" for r in runs]
-    rows = [_scenario(cell) + [f"{_mark(run['cells'][i])}{_footnote(reasons, run['cells'][i]['reason'])}" for run in runs]
+    rows = [_scenario(cell) + [
+        f"{_mark(run['cells'][i])}{_footnote(reasons, COOKIE_NAME.sub('method' + chr(39) + 's cookie', run['cells'][i]['reason']))}"
+        for run in runs]
             for i, cell in enumerate(runs[0]["cells"] if runs else [])]
     return headings, rows, reasons
 
