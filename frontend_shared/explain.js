@@ -2,6 +2,16 @@
 // /api/echo) plus what the page asked for (method, storage, cookie option) and where it runs.
 import { endpoint, METHODS } from "./methods.js";
 
+// Does this browser keep a Secure cookie set by this page over plain http? (null over https.) Chromium and
+// Firefox treat localhost as secure and keep it; WebKit refuses it, and every Secure cookie from the API too.
+export function secureCookieKeptOverHttp() {
+  if (location.protocol !== "http:") return null;
+  document.cookie = "authlab_secure_probe=1; Secure; path=/; SameSite=Lax";
+  const kept = document.cookie.split("; ").includes("authlab_secure_probe=1");
+  document.cookie = "authlab_secure_probe=; Secure; path=/; max-age=0";
+  return kept;
+}
+
 // Why a cookie the API set did not come back. secureOverHttp: did this browser keep a Secure cookie of this
 // page's own over http (null over https)? A browser that refuses those refuses the API's SameSite=None ones too.
 export function cookieBlocked(cookieOption, sameSite, secureOverHttp = null) {
@@ -48,8 +58,8 @@ function failed(result) {
 }
 
 // loggedIn: false when this page has not logged in with the method (or has logged out) since it loaded.
-// secureOverHttp and partitioned: the runner's evidence (see cookieBlocked and cookieAllowed); null when unknown.
-export function why({ method, verb, storage, cookieOption, result, sent, sameSite, loggedIn = true, secureOverHttp = null, partitioned = null }) {
+// secureOverHttp and partitioned: the runner's evidence (see cookieBlocked and cookieAllowed); partitioned null: not looked.
+export function why({ method, verb, storage, cookieOption, result, sent, sameSite, loggedIn = true, secureOverHttp = secureCookieKeptOverHttp(), partitioned = null }) {
   const cookie = METHODS[method].cookie;
   const travelled = carried(method, storage, sent);
   if (result.status === 0) return `No answer from ${endpoint(method, verb)}: ${result.error}.`;

@@ -2,8 +2,8 @@
 // Each measurement is {id, label, value, shown, meaning}: `value` for the tests, the rest for people.
 import { api, config, echo, request, sameSiteAsApi } from "./client.js";
 import { METHODS } from "./methods.js";
-import { carried } from "./explain.js";
-import { RUNNER_USER, secureCookieKeptOverHttp } from "./runner.js";
+import { carried, secureCookieKeptOverHttp } from "./explain.js";
+import { RUNNER_USER } from "./runner.js";
 import { saved } from "./storage.js";
 
 // The largest n for which fits(n) holds, given fits(lo) and not fits(hi).

@@ -1,7 +1,7 @@
 // "Run the matrix here": every method x storage x cookie option, run from this page in this browser.
 // The result is a plain JSON array of cells; the page renders it and the automated tests read it.
 import { config, echo, sameSiteAsApi } from "./client.js";
-import { carried, why } from "./explain.js";
+import { carried, secureCookieKeptOverHttp, why } from "./explain.js";
 import { COOKIE_OPTIONS, METHODS, transport } from "./methods.js";
 
 export const RUNNER_USER = { username: "alice", password: "wonderland" };
@@ -25,16 +25,6 @@ async function clearLeftovers(method, storage) {
     await METHODS[method].logout({ storage });
   }
   return echo(transport(method, storage));
-}
-
-// Does this browser keep a Secure cookie set by this page over plain http? (null over https.) Chromium and
-// Firefox treat localhost as secure and keep it; WebKit refuses it, and every Secure cookie from the API too.
-export function secureCookieKeptOverHttp() {
-  if (location.protocol !== "http:") return null;
-  document.cookie = "authlab_secure_probe=1; Secure; path=/; SameSite=Lax";
-  const kept = document.cookie.split("; ").includes("authlab_secure_probe=1");
-  document.cookie = "authlab_secure_probe=; Secure; path=/; max-age=0";
-  return kept;
 }
 
 // Log in, look at what travels, call `me`, log out: the cell says whether `me` worked and why.

@@ -13,6 +13,7 @@ from stack.procs import ROOT
 pytestmark = pytest.mark.browser
 
 
+@pytest.mark.timeout(300)  # a whole `make matrix` in one engine: ~1 minute here, more on a busy machine
 def test_make_matrix_writes_json_markdown_and_html_with_the_browser_version(tmp_path, engine_here):
     """One real run of `python -m stack.matrix` (what `make matrix` calls), on its own Redis and ports, in WebKit
     alone (the quickest engine, and the one with the HTTPS column; the tests above cover every engine's cells)."""
