@@ -125,11 +125,12 @@ def run_all(playwright, columns, workdir, tls=None):
             report["absent"].append({"engine": engine.name, "why": engine.why})
             continue
         for profile in browsers.profiles(engine.name):
-            browser = browsers.launch(playwright, engine, profile, Path(workdir) / f"{engine.name}-{profile}", tls)
-            try:
-                for scheme, origins in columns.items():
-                    if scheme == "https" and engine.name not in HTTPS_ENGINES:
-                        continue
+            for scheme, origins in columns.items():
+                if scheme == "https" and engine.name not in HTTPS_ENGINES:
+                    continue
+                # A browser per scheme: the API's HSTS over https would upgrade every later http://localhost.
+                browser = browsers.launch(playwright, engine, profile, Path(workdir) / f"{engine.name}-{profile}-{scheme}", tls)
+                try:
                     for frontend in ("A", "B"):
                         started = time.monotonic()
                         report["runs"].append({
@@ -140,8 +141,8 @@ def run_all(playwright, columns, workdir, tls=None):
                         })
                         print(f"ran {engine.name} {browser.version} {profile} {scheme} {frontend} in "
                               f"{time.monotonic() - started:.1f} s", file=sys.stderr)
-            finally:
-                browser.close()
+                finally:
+                    browser.close()
     return report
 
 

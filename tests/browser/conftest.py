@@ -96,18 +96,19 @@ def origins_for(servers, https_servers):
 
 @pytest.fixture(scope="session")
 def browser_for(playwright, tls, tmp_path_factory):
-    """browser_for(engine, profile): one browser each for the whole run (Firefox takes seconds to start),
-    launched on first use, trusting this run's TLS certificate, closed at the end."""
+    """browser_for(engine, profile, scheme="http"): one browser each for the whole run (Firefox takes seconds to
+    start), launched on first use, trusting this run's TLS certificate, closed at the end. The HTTPS column has
+    browsers of its own: the API's HSTS would upgrade every later http://localhost request (WebKit obeys it)."""
     opened = {}
 
-    def get(engine_name, profile):
-        if (engine_name, profile) not in opened:
+    def get(engine_name, profile, scheme="http"):
+        key = engine_name, profile, scheme
+        if key not in opened:
             engine = browsers.find(playwright, engine_name)
             assert engine.present, engine.why
-            workdir = tmp_path_factory.mktemp(f"{engine_name}-{profile}")
-            opened[engine_name, profile] = browsers.launch(playwright, engine, profile, workdir, tls)
-            LAUNCHED[engine_name] = opened[engine_name, profile].version
-        return opened[engine_name, profile]
+            opened[key] = browsers.launch(playwright, engine, profile, tmp_path_factory.mktemp("-".join(key)), tls)
+            LAUNCHED[engine_name] = opened[key].version
+        return opened[key]
 
     yield get
     for browser in opened.values():
@@ -128,7 +129,7 @@ def matrix_cells(browser_for, origins_for):
 
     def get(engine_name, profile, scheme, frontend):
         if (engine_name, profile, scheme, frontend) not in done:
-            cells = matrix.run_matrix(browser_for(engine_name, profile), origins_for(scheme), frontend)
+            cells = matrix.run_matrix(browser_for(engine_name, profile, scheme), origins_for(scheme), frontend)
             done[engine_name, profile, scheme, frontend] = {(c["method"], c["storage"], c["cookie_option"]): c for c in cells}
         return done[engine_name, profile, scheme, frontend]
 
