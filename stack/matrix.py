@@ -2,7 +2,8 @@
 
 Starts its own Redis (unless REDIS_URL is set), API and frontends on free loopback ports (A on
 `localhost`, B on `127.0.0.1`), clicks "Run the matrix here" on each frontend in each engine and
-cookie profile, prints the table and writes reports/matrix.json, .md and .html (MATRIX_REPORTS=dir).
+cookie profile (WebKit over HTTPS too: MATRIX_HTTPS), prints the table and writes reports/matrix.json, .md and
+.html (MATRIX_REPORTS=dir).
 """
 
 import html
@@ -21,7 +22,9 @@ from pathlib import Path
 from . import browsers, certs, procs, redis_server
 
 RUN_TIMEOUT_MS = 90_000
-HTTPS_ENGINES = ("webkit",)  # the HTTPS column: where http hides the cookie rules (WebKit refuses Secure over http)
+# The HTTPS column: by default WebKit, whose http results hide its cookie rules (it refuses Secure over http);
+# MATRIX_HTTPS=chromium,firefox,webkit runs it in every engine, MATRIX_HTTPS= in none.
+HTTPS_ENGINES = tuple(n.strip() for n in os.environ.get("MATRIX_HTTPS", "webkit").split(",") if n.strip())
 
 
 @dataclass(frozen=True)
@@ -247,10 +250,9 @@ def main():
         tls = certs.ensure(Path(tmp) / "tls")
         for scheme in ("http", "https"):
             (Path(tmp) / scheme).mkdir()
-        columns = {
-            "http": stack.enter_context(servers(Path(tmp) / "http", redis_url)),
-            "https": stack.enter_context(servers(Path(tmp) / "https", redis_url, tls)),
-        }
+        columns = {"http": stack.enter_context(servers(Path(tmp) / "http", redis_url))}
+        if HTTPS_ENGINES:
+            columns["https"] = stack.enter_context(servers(Path(tmp) / "https", redis_url, tls))
         with sync_playwright() as playwright:
             report = run_all(playwright, columns, tmp, tls)
     if not report["runs"]:
