@@ -61,7 +61,8 @@ bearer.serve_me(bp, auth, "The verified claims: signature, every required claim,
 
 def _presented_refresh_token():
     """(token, transport): the JSON body's `refresh_token` if it has one, else the refresh cookie (CSRF applies)."""
-    body = json_body() if request.content_length else {}
+    has_body = request.content_length or request.headers.get("Transfer-Encoding")  # a chunked body is one too
+    body = json_body() if has_body else {}
     if "refresh_token" in body:
         return text_field(body, "refresh_token", limit=bearer.MAX_TOKEN_LENGTH), "header"
     found = bearer.from_cookie(*auth.cookies["refresh_token"])
