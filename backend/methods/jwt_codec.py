@@ -95,7 +95,7 @@ def verify_access(token):
     if user is None:
         raise InvalidToken("the token's subject is not a user here")
     if current_app.config["JWT_REVOCATION_CHECK"]:
-        reason = revocation.revoked_reason(claims)
+        reason = revocation.revoked_reason(claims, user.username)  # NFC, as logout-all names the user
         if reason:
             raise InvalidToken(reason)
     return Principal(user, token, csrf_key=claims.get("sid", ""), details={"claims": claims})

@@ -98,14 +98,15 @@ def end_jwt(claims):
     return json.loads(results[1]) if len(results) > 1 and results[1] else None
 
 
-def revoked_reason(claims):
-    """Why an access token is revoked (denied jti, its family ended, or issued before logout-all), or None: one MGET.
+def revoked_reason(claims, username):
+    """Why an access token of `username` (its `sub`, NFC as logout-all writes it) is revoked (denied jti, its family
+    ended, or issued before logout-all), or None: one MGET.
 
     The issuer's tokens have no family (`sid`): theirs is read as a key that never exists, so it stays one MGET.
     """
     sid = claims.get("sid")
     family = ended_key(sid if isinstance(sid, str) else "")
-    denied, ended, since = redis().mget(f"jwt:deny:{claims['jti']}", family, marker_key(claims["sub"]))
+    denied, ended, since = redis().mget(f"jwt:deny:{claims['jti']}", family, marker_key(username))
     if denied:
         return "this token was logged out"
     if ended:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_encode
 
-from tests.helpers import bearer, forge, tiny_server
+from tests.helpers import basic_header, bearer, forge, tiny_server
 
 NOW = int(time.time())
 
@@ -174,4 +174,13 @@ def test_a_real_refresh_token_is_not_an_access_token(api):
     ids=["empty", "two-parts", "four-parts", "10KB", "bad-base64", "header-not-json", "payload-array", "no-alg"],
 )
 def test_junk_is_rejected(api, token):
+    assert_rejected(api, token)
+
+
+def test_logout_all_reaches_a_token_whose_sub_is_spelled_decomposed(api):
+    """A provider may send `zoë` as e + combining diaeresis: it is still zoë, so her logout-all must refuse it."""
+    token = forge(ACCESS, claims(api, sub="zoe\u0308", iat=time.time() - 5), api.secret)
+    client = api.test_client()
+    assert client.get("/api/jwt/me", headers=bearer(token)).json["user"] == "zoë"
+    assert client.post("/api/logout-all", headers=basic_header("zoë", "pässwörd")).status_code == 200
     assert_rejected(api, token)
