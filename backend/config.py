@@ -41,6 +41,7 @@ SETTINGS = {
     "JWT_ACCESS_TTL": ("300", int),
     "JWT_REFRESH_TTL": ("86400", int),
     "JWT_LEEWAY": ("10", int),
+    "JWT_MAX_LIFETIME": ("3600", int),
     "JWT_REVOCATION_CHECK": ("on", _flag),
     "JWKS_CACHE_SECONDS": ("300", float),
     "JWKS_REFETCH_COOLDOWN": ("30", float),
