@@ -41,6 +41,8 @@ def _pair(user, sid, extra=None):
 def _padding(body):
     """Optional `padding`: a claim of that many characters, so the demo can show a fat JWT (UI: Measure)."""
     size = body.get("padding", 0)
+    if isinstance(size, float) and size.is_integer():
+        size = int(size)  # JSON Schema's "integer" includes 2340.0: a number with no fraction
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_PADDING:
         raise ApiError(400, "invalid_request", f"`padding` must be an integer from 0 to {MAX_PADDING}")
     return {"padding": "x" * size} if size else None
