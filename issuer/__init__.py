@@ -18,6 +18,7 @@ from flask_cors import CORS
 
 from backend import audit, clock, limits
 from backend import config as settings
+from backend.stores import redis_client
 from backend.web import errors, request_bodies
 from backend.web.errors import ApiError
 from backend.web.request_bodies import checked_user, json_body, text_field
@@ -38,7 +39,8 @@ def create_app(config=None):
     CORS(app, origins=origins, allow_headers=["Content-Type"], max_age=600, always_send=False)  # as the API
     app.extensions["issuer.keys"] = KeyRing(app.config["ISSUER_ALGORITHM"], app.config["ISSUER_KEY_OVERLAP"])
     app.register_blueprint(bp)
-    limits.init_app(app, logins=["issuer.token"], basics=[], storage_uri="memory://")  # one process: exact counts
+    redis_client.init_app(app)  # the API's Redis, for the rate-limit counters alone (memory while it is out)
+    limits.init_app(app, logins=["issuer.token"], basics=[])  # the API's keys: a lock is a lock at both
     audit.init_app(app, blueprints={"issuer"})
     return app
 
