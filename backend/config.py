@@ -47,6 +47,7 @@ SETTINGS = {
     "JWKS_REFETCH_COOLDOWN": ("30", float),
     "ISSUER_ALGORITHM": ("RS256", str),
     "ISSUER_KEY_OVERLAP": ("900", int),
+    "ISSUER_ROTATE_SECRET": ("", str),  # the issuer's `POST /rotate` needs it; unset, rotation is off
     "ALLOW_DEV_SECRETS": ("0", _flag),  # tests that ask for the public defaults; `make run` generates its own
 }
 

@@ -14,6 +14,7 @@ from tests.helpers import Actions
 
 SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
 JWT_SECRET = "test-jwt-hmac-key-0123456789abcdef-0123456789abcdef"
+ROTATE_SECRET = "test-issuer-rotate-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,6 +23,7 @@ def test_secrets():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SECRET_KEY", SECRET)
         patch.setenv("JWT_SECRET", JWT_SECRET)
+        patch.setenv("ISSUER_ROTATE_SECRET", ROTATE_SECRET)
         patch.delenv("ALLOW_DEV_SECRETS", raising=False)
         yield
 
