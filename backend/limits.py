@@ -12,7 +12,7 @@
 - Redis down or hung: counters fall back to this process's memory for FALLBACK_SECONDS, then Redis is tried
   again. Meanwhile each process (and the issuer) counts on its own: with W workers an attacker gets up to
   W x the limit while Redis is down, and a lock taken in Redis is forgotten until it is back. Basic and signed
-  tokens, which need no store, keep working.
+  tokens, which need no store, keep working; logins that need Redis anyway answer 503 before any hash.
 
 Why not flask-limiter (used before): its `deduct_when` counts a failure *after* the view, so concurrent guesses
 all passed the check before any was counted (30-50 parallel wrong passwords got 15-17 hash checks, not 10); and
@@ -30,14 +30,16 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 from limits import parse_many
-from redis import RedisError
+from redis import Redis, RedisError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import users
-from .methods import password_endpoints
+from .methods import REGISTRY, password_endpoints
 from .methods.basic import parse_basic
 from .stores import redis_client
-from .web.errors import error_response
+from .web.errors import error_response, store_unavailable
 
 # Every endpoint that takes a password (the registry's, and logout-all's): logins read it from a JSON body,
 # the others from a Basic header.
@@ -138,6 +140,8 @@ class Counters:
     def __init__(self, app):
         self.redis = redis_client.redis(app)
         self.script = self.redis.register_script(_COUNT)
+        # Refunds are best effort and come after the answer is decided: one try, so a hung Redis costs one timeout.
+        self.refunds = Redis(connection_pool=self.redis.connection_pool, retry=Retry(NoBackoff(), 0))
         self.memory = MemoryCounters()
         self.redis_out_until = 0.0
 
@@ -156,7 +160,7 @@ class Counters:
         if store is self.memory:
             return self.memory.refund(keys)
         try:
-            pipe = self.redis.pipeline(transaction=False)
+            pipe = self.refunds.pipeline(transaction=False)
             for key in keys:
                 pipe.decr(key)
             pipe.execute()
@@ -171,8 +175,12 @@ def _too_many(scope, ms):
     return error_response(429, "rate_limited", message, {"Retry-After": str(retry_after)})
 
 
-def limited(view, rules):
-    """Wrap a view: count this attempt in every rule's windows first, run the view, refund what must not stay."""
+def limited(view, rules, needs_store):
+    """Wrap a view: count this attempt in every rule's windows first, run the view, refund what must not stay.
+
+    With Redis out and a view that `needs_store` anyway (a session, opaque or JWT login), the answer is the 503
+    at once: no password is checked for a login that cannot be recorded, and no second Redis timeout is paid.
+    """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -185,6 +193,9 @@ def limited(view, rules):
         (over, ms), store = counters.count(keys, [w.amount for _, w in counted], [w.get_expiry() for _, w in counted])
         if over:
             return _too_many(counted[over - 1][0].scope, ms)
+        if needs_store and store is counters.memory:
+            counters.refund(store, keys)
+            return store_unavailable()
         try:
             response = current_app.make_response(view(*args, **kwargs))
             status = response.status_code
@@ -194,11 +205,18 @@ def limited(view, rules):
         else:
             return response
         finally:  # only a rejected password (401; a 403 on /basic/admin is a right one) keeps a failure counted
-            refunds = [key for key, (rule, _) in zip(keys, counted, strict=True) if rule.failures_only and status != 401]
+            wrong_password = status == 401
+            refunds = [key for key, (rule, _) in zip(keys, counted, strict=True)
+                       if rule.failures_only and not wrong_password]
             if refunds:
                 counters.refund(store, refunds)
 
     return wrapper
+
+
+# Password endpoints that write to Redis after the check (logins of methods whose state lives there, logout-all)
+NEEDS_STORE = {endpoint for method in REGISTRY if method.kind == "redis" for endpoint in method.passwords}
+NEEDS_STORE.add("logout_all.logout_all")
 
 
 def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS):
@@ -209,8 +227,10 @@ def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS):
     per_client = Rule("login-client", client_windows, _client_key, False, False)
     basic_client = Rule("basic-client", client_windows, _client_key, True, True)
     for endpoint in logins:
-        app.view_functions[endpoint] = limited(app.view_functions[endpoint], (per_client, per_user))
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limited(view, (per_client, per_user), endpoint in NEEDS_STORE)
     for endpoint in basics:
-        app.view_functions[endpoint] = limited(app.view_functions[endpoint], (basic_client, per_user))
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limited(view, (basic_client, per_user), endpoint in NEEDS_STORE)
     app.extensions["authlab.limits"] = Counters(app)
     app.extensions["authlab.basic_endpoints"] = set(basics)

@@ -167,7 +167,7 @@ def issuer_token(issuer, username, password):
 
 
 def test_the_issuer_locks_a_username_after_failures_too(limited_issuer):
-    """The third-party login, in its own process: same rules, counters in its own memory."""
+    """The third-party login, in its own process: same rules, same counters."""
     statuses = [issuer_token(limited_issuer, "alice", "guess").status_code for _ in range(USER_LIMIT)]
     assert statuses == [401] * USER_LIMIT
     assert_rate_limited(issuer_token(limited_issuer, "alice", "wonderland"), "too many failed logins for this username")
@@ -207,10 +207,10 @@ def test_concurrent_wrong_passwords_never_get_more_than_the_limit_of_hash_checks
     assert statuses == {401: 10, 429: concurrent - 10}  # every 401 is one hash check; a 429 never hashes
 
 
-def test_the_issuer_and_the_api_share_the_username_lock(make_app, start_issuer, redis_service):
+def test_the_issuer_and_the_api_share_the_username_lock(make_app, start_issuer):
     """A user locked at the API is locked at the issuer too (and back): one counter, one Redis."""
     api = make_app(LOGIN_USER_LIMIT=f"{USER_LIMIT}/minute").test_client()
-    shared = start_issuer(REDIS_URL=redis_service.url, LOGIN_USER_LIMIT=f"{USER_LIMIT}/minute")
+    shared = start_issuer(LOGIN_USER_LIMIT=f"{USER_LIMIT}/minute")  # on the API's Redis, as under `make run`
     fail(api, session_attempt, "alice", USER_LIMIT - 1)
     assert issuer_token(shared, "alice", "guess").status_code == 401
     assert_rate_limited(issuer_token(shared, "alice", "wonderland"), "too many failed logins for this username")

@@ -80,7 +80,8 @@ def rotate(sid, spent_jti, next_jti):
     """('rotated', cookie attributes) if `spent_jti` was the family's live token; else ('reused' | 'unknown', None)."""
     script = redis().register_script(_ROTATE)
     seconds = current_app.config["JWT_REFRESH_TTL"]
-    outcome, cookie = script(keys=[family_key(sid), ended_key(sid)], args=[spent_jti, next_jti, seconds, _access_lifetime()])
+    keys, args = [family_key(sid), ended_key(sid)], [spent_jti, next_jti, seconds, _access_lifetime()]
+    outcome, cookie = script(keys=keys, args=args)
     return outcome.decode(), json.loads(cookie) if cookie else None
 
 

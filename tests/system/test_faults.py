@@ -128,6 +128,28 @@ def test_redis_down_stateless_logins_keep_working_with_per_process_limits(make_a
     assert locked.status_code == 429 and locked.get_json()["error"] == "rate_limited"
 
 
+@pytest.mark.parametrize("fault", ["stopped", "hung"])
+def test_redis_down_a_login_that_needs_it_is_a_quick_503_without_checking_the_password(logged_in, own_redis, hash_checks, fault):
+    """A session login could not be recorded anyway: no hash is spent on it, and one Redis timeout at most."""
+    logged_in.client.delete_cookie("session_id")  # a fresh client: the session store is not asked first
+    checked_before = len(hash_checks)
+    if fault == "hung":
+        own_redis.signal(signal.SIGSTOP)
+    else:
+        own_redis.stop()
+    try:
+        start = time.monotonic()
+        response = logged_in.session_login()
+        took = time.monotonic() - start
+    finally:
+        if fault == "hung":
+            own_redis.signal(signal.SIGCONT)
+    assert response.status_code == 503 and response.get_json() == UNAVAILABLE
+    assert response.headers["Retry-After"] == "2"
+    assert took < 2
+    assert len(hash_checks) == checked_before
+
+
 def test_a_503_from_a_dead_session_store_still_carries_cors_headers(logged_in, own_redis, app):
     """The page on frontend A must be able to read the 503; every after_request hook still runs."""
     origin = app.config["FRONTEND_A_ORIGIN"]
