@@ -1,5 +1,6 @@
 """A dead or hung Redis: a quick 503 in JSON, nothing lost, and recovery without a restart of the API."""
 
+import contextlib
 import logging
 import signal
 import time
@@ -98,6 +99,20 @@ def test_sessions_survive_an_api_restart(make_app, redis_service):
     assert restarted.get("/api/session/me").status_code == 200
 
 
+@contextlib.contextmanager
+def redis_out(own_redis, fault):
+    """Redis stopped, or hung (SIGSTOP) until the block ends."""
+    if fault == "hung":
+        own_redis.signal(signal.SIGSTOP)
+    else:
+        own_redis.stop()
+    try:
+        yield
+    finally:
+        if fault == "hung":
+            own_redis.signal(signal.SIGCONT)
+
+
 STATELESS_LOGINS = {
     "basic": lambda client, password: client.get("/api/basic/me", headers=basic_header("alice", password)),
     "signed-login": lambda client, password: client.post(
@@ -110,19 +125,12 @@ STATELESS_LOGINS = {
 def test_redis_down_stateless_logins_keep_working_with_per_process_limits(make_app, own_redis, attempt, fault):
     """Basic and signed tokens need no store: with Redis out they answer, throttled in this process's memory."""
     client = make_app(REDIS_URL=own_redis.url, LOGIN_USER_LIMIT="3/minute").test_client()
-    if fault == "hung":
-        own_redis.signal(signal.SIGSTOP)
-    else:
-        own_redis.stop()
-    try:
+    with redis_out(own_redis, fault):
         start = time.monotonic()
         first = attempt(client, "wonderland")
         took = time.monotonic() - start
         failures = [attempt(client, "wrong").status_code for _ in range(3)]
         locked = attempt(client, "wonderland")
-    finally:
-        if fault == "hung":
-            own_redis.signal(signal.SIGCONT)
     assert first.status_code == 200 and took < 2  # one Redis timeout at most, then memory for a while
     assert failures == [401] * 3
     assert locked.status_code == 429 and locked.get_json()["error"] == "rate_limited"
@@ -133,17 +141,10 @@ def test_redis_down_a_login_that_needs_it_is_a_quick_503_without_checking_the_pa
     """A session login could not be recorded anyway: no hash is spent on it, and one Redis timeout at most."""
     logged_in.client.delete_cookie("session_id")  # a fresh client: the session store is not asked first
     checked_before = len(hash_checks)
-    if fault == "hung":
-        own_redis.signal(signal.SIGSTOP)
-    else:
-        own_redis.stop()
-    try:
+    with redis_out(own_redis, fault):
         start = time.monotonic()
         response = logged_in.session_login()
         took = time.monotonic() - start
-    finally:
-        if fault == "hung":
-            own_redis.signal(signal.SIGCONT)
     assert response.status_code == 503 and response.get_json() == UNAVAILABLE
     assert response.headers["Retry-After"] == "2"
     assert took < 2
