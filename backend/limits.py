@@ -200,7 +200,7 @@ def limited(view, rules, needs_store):
             response = current_app.make_response(view(*args, **kwargs))
             status = response.status_code
         except Exception as exc:  # ApiError carries .status, werkzeug's HTTPException .code
-            status = getattr(exc, "status", None) or getattr(exc, "code", 500)
+            status = 503 if isinstance(exc, RedisError) else getattr(exc, "status", None) or getattr(exc, "code", 500)
             raise
         else:
             return response
@@ -208,7 +208,8 @@ def limited(view, rules, needs_store):
             wrong_password = status == 401
             refunds = [key for key, (rule, _) in zip(keys, counted, strict=True)
                        if rule.failures_only and not wrong_password]
-            if refunds:
+            # A 503 is Redis failing inside the view: a refund would only wait out a second timeout, so it stays.
+            if refunds and not (status == 503 and store is not counters.memory):
                 counters.refund(store, refunds)
 
     return wrapper

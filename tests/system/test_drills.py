@@ -187,7 +187,9 @@ def test_real_time_hang_kill_and_restart_redis_during_a_burst(own_redis, drill_a
     assert {r.status for r in results} <= {200, 401, 503}  # never a 500, never a dropped connection
     assert all(r.content_type == "application/json" for r in results)
     slowest = max(results, key=lambda r: r.seconds)
-    assert slowest.seconds < 2, slowest  # nobody waits on a dead Redis for more than 2 s
+    # Nobody waits long on a dead Redis: at most two 0.5 s timeouts and a 50 ms backoff (1.05 s), plus, for a
+    # login that was mid-way when Redis hung, its scrypt check on two busy cores.
+    assert slowest.seconds < 2.5, slowest
     assert all(r.retry_after == "2" for r in results if r.status == 503)
     stateless = [r for r in results if not PROBES[r.probe][1]]
     assert all(r.status == PROBES[r.probe][2] for r in stateless)  # unaffected throughout,
