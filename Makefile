@@ -22,7 +22,7 @@ run-https: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install  ## ARGS=--quick for the one-minute run; see `python -m bench --help`
+bench: install  ## ARGS=--quick: the one-minute run; ARGS=--publish: also update docs/bench/; see `python -m bench --help`
 	$(PY) -m bench $(ARGS)
 
 matrix: install
