@@ -16,10 +16,10 @@ from .servers import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by the README
-# --quick: the same measurements with shorter loads and fewer requests, and the in-process session store's
-# scale run left out (under a minute on 2 cores).
+# --quick: the same measurements with shorter loads and fewer requests, and no scale run (tests/test_scale.py
+# checks what it shows): under a minute on 2 cores.
 QUICK = {"seconds": 1, "password_seconds": 2, "pair_public": False, "warmup_s": 1, "warm_all": False, "rounds": 1,
-         "counted": 50, "inproc_budget_s": 0.4, "scale_per_method": 300, "scale_memory": 0, "scale_users": 2}
+         "counted": 50, "inproc_budget_s": 0.4, "scale_per_method": 0}
 
 
 def parse(argv=None):

@@ -29,7 +29,7 @@ class Settings:
     rounds: int = 3
     counted: int = 100  # exact requests per method for Redis counts and bytes (Basic: a tenth)
     inproc_budget_s: float = 1.5
-    scale_per_method: int = 10_000
+    scale_per_method: int = 10_000  # 0: no scale run
     scale_memory: int = 2_000  # 0: no in-process-store instances at all
     scale_users: int = 8
 
@@ -58,7 +58,7 @@ def measure(settings, progress):
         counts = {m.key: _counted(stack, m, credentials[m.key], settings.counted) for m in methods}
         progress("Redis commands and bytes counted over exact requests")
         costs = _in_process(stack, methods, credentials, settings, progress)
-        floors = inproc.primitives(stack.redis.url, 2_000 if settings.warm_all else 300)
+        floors = inproc.primitives(stack.redis.url, *((2_000, 3) if settings.warm_all else (300, 1)))
     about["load_average_after_throughput"] = [round(x, 2) for x in os.getloadavg()]
     rows = [_row(m, credentials[m.key], loads[m.key], counts[m.key], costs[m.key]) for m in methods]
     # The issuer's JWT takes the same Redis path as ours (the revocation MGET), so the scale run leaves it out.
@@ -164,7 +164,7 @@ def _row(m, credential, loaded, counted, cost):
 
 def _scale(settings, methods, progress):
     """Two instances on one Redis (restarted halfway), then two with in-process session stores."""
-    if not methods:
+    if not methods or not settings.scale_per_method:
         return None
     one_api = {"API_ORIGIN": "http://localhost:8000"}  # two instances of one API share its origin (JWT `iss`)
     in_process = {**one_api, "SESSION_STORE": "memory"}
