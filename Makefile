@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run run-https test bench matrix screenshots clean
+.PHONY: install run run-https test lint bench matrix screenshots clean
 
 install: $(STAMP)
 
@@ -21,6 +21,9 @@ run-https: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff, with the rules pyproject.toml selects
+	$(PY) -m ruff check .
 
 bench: install  ## ARGS=--quick: the one-minute run; ARGS=--publish: also update docs/bench/; see `python -m bench --help`
 	$(PY) -m bench $(ARGS)

@@ -11,30 +11,26 @@ JSON body or the Basic header); passwords, tokens, cookies and session IDs never
 
 import logging
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import user_logged_in, user_logged_out
 
 from . import users
-from .basic import auth
 from .limits import attempted_username
+from .methods import REGISTRY
+from .methods.basic import auth
 
 log = logging.getLogger("authlab.audit")
 
-# Blueprints that are authentication methods, and the actions logged even when they succeed.
-METHODS = {"basic", "session", "token", "signed", "jwt", "logout_all", "issuer"}
+# Blueprints whose requests are logged (the API's methods and logout-all), and the actions logged even on success.
+API_BLUEPRINTS = {*(method.name for method in REGISTRY), "logout_all"}
 ALWAYS = {"login", "logout", "logout_all", "refresh", "token"}  # `issuer.token` is the issuer's login
 OUTCOMES = {401: "denied", 403: "forbidden", 429: "throttled", 503: "unavailable"}
 
 
-def identify(username):
-    """Name the user this request acted for (views whose user the hooks below cannot see call this)."""
-    g.audit_user = username
-
-
 def _username():
     """Who the request acted for or tried to act as; None when nobody was named."""
-    if "audit_user" in g:
-        return g.audit_user
+    if "acted_for" in g:  # named by the view (users.acted_for)
+        return g.acted_for
     if "principal" in g:  # set by every token method once its token checked out
         return g.principal.user.username
     if auth.current_user() is not None:
@@ -54,7 +50,8 @@ def _outcome(status):
 def record(response):
     """Log this response if it is a login, a logout, a Basic check (every one is a login) or any failure."""
     method, _, action = (request.endpoint or "").partition(".")
-    if method not in METHODS or (action not in ALWAYS and method != "basic" and response.status_code < 400):
+    quiet_success = action not in ALWAYS and method != "basic" and response.status_code < 400
+    if method not in current_app.extensions["authlab.audited"] or quiet_success:
         return response
     name = _username()
     user = None if name is None else (name if users.get(name) else "<unknown>")
@@ -68,8 +65,9 @@ def record(response):
     return response
 
 
-def init_app(app):
-    """Log from one after_request hook; Flask-Login's signals name the user of a session login and logout."""
+def init_app(app, blueprints=API_BLUEPRINTS):
+    """Log `blueprints` from one after_request hook; Flask-Login's signals name the user of a session login/logout."""
+    app.extensions["authlab.audited"] = set(blueprints)
     app.after_request(record)
-    user_logged_in.connect(lambda sender, user, **extra: identify(user.username), app, weak=False)
-    user_logged_out.connect(lambda sender, user, **extra: identify(user.username), app, weak=False)
+    user_logged_in.connect(lambda sender, user, **extra: users.acted_for(user.username), app, weak=False)
+    user_logged_out.connect(lambda sender, user, **extra: users.acted_for(user.username), app, weak=False)

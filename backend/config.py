@@ -14,7 +14,7 @@ def _flag(value):
     return value.strip().lower() not in ("0", "false", "no", "off", "")
 
 
-# name -> (dev default, parser). Every one is documented in README.md "Configuration".
+# name -> (dev default, parser). Every one is documented in docs/configuration.md.
 SETTINGS = {
     "SECRET_KEY": (_DEV_SECRET, str),
     "REDIS_URL": ("redis://127.0.0.1:6380/0", str),
@@ -96,10 +96,7 @@ def derived(config):
         "HTTPS": https,
         "COOKIE_SECURE": config["COOKIE_SECURE"] or https,
         "CORS_ORIGINS": [config["FRONTEND_A_ORIGIN"], config["FRONTEND_B_ORIGIN"]],
-        "SESSION_COOKIE_NAME": "session_id",  # the base name: backend/cookies.py prefixes it in HTTPS mode
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": config["COOKIE_SAMESITE"],
-        "SESSION_COOKIE_SECURE": config["COOKIE_SECURE"] or https,
+        "SESSION_COOKIE_NAME": "session_id",  # the base name: backend/web/cookies.py prefixes it in HTTPS mode
         "PERMANENT_SESSION_LIFETIME": config["SESSION_IDLE_TIMEOUT"],
         "JWT_ISSUER": config["API_ORIGIN"],
         "SIGNED_TOKEN_KEYS": [k for k in config["SIGNED_TOKEN_SECRETS"].split(",") if k] or [config["SECRET_KEY"]],

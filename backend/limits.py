@@ -23,13 +23,16 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import store, users
-from .basic import parse_basic
-from .errors import error_response
+from . import users
+from .methods import password_endpoints
+from .methods.basic import parse_basic
+from .stores import redis_client
+from .web.errors import error_response
 
-# Every endpoint that takes a password: logins read it from a JSON body, the others from a Basic header.
-LOGIN_ENDPOINTS = ["session.login", "token.login", "signed.login", "jwt.login"]
-BASIC_ENDPOINTS = ["basic.me", "basic.admin", "logout_all.logout_all"]
+# Every endpoint that takes a password (the registry's, and logout-all's): logins read it from a JSON body,
+# the others from a Basic header.
+LOGIN_ENDPOINTS = password_endpoints("json")
+BASIC_ENDPOINTS = [*password_endpoints("basic"), "logout_all.logout_all"]
 
 REDIS_KEY_PREFIX = "LIMITS:LIMITER/"  # every counter's key starts so (limits' prefix, then flask-limiter's)
 
@@ -42,7 +45,7 @@ MESSAGES = {
 
 def attempted_username():
     """The username this request tries, from the Basic header or the JSON body; None if it names none."""
-    if request.endpoint in BASIC_ENDPOINTS:
+    if request.endpoint in current_app.extensions["authlab.basic_endpoints"]:
         parsed = parse_basic(request.headers.get("Authorization"))
         return users.normalize(parsed[0]) if parsed else None
     try:
@@ -70,7 +73,7 @@ def _failed(response):
 
 
 def _too_many(request_limit):
-    """The 429 in the contract's shape, with Retry-After until this window resets."""
+    """The 429 in the API's error shape, with Retry-After until this window resets."""
     scope = request_limit.request_args[-1]
     retry_after = max(1, math.ceil(request_limit.window.reset_time - time.time()))
     message = f"{MESSAGES.get(scope, 'rate limited')}; try again in {retry_after} s"
@@ -86,7 +89,7 @@ def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS, storage_uri=No
     limiter = Limiter(
         get_remote_address,  # request.remote_addr: X-Forwarded-For only counts behind TRUSTED_PROXIES
         storage_uri=storage_uri or config["REDIS_URL"],
-        storage_options={} if storage_uri else {"connection_pool": store.redis(app).connection_pool},
+        storage_options={} if storage_uri else {"connection_pool": redis_client.redis(app).connection_pool},
         strategy="fixed-window",  # a check is one GET, a failure one INCR script
         key_prefix="ratelimit",
         on_breach=_too_many,
@@ -110,3 +113,4 @@ def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS, storage_uri=No
     # check of application-wide limits to *every* request (about 40 µs of CPU, `make bench`), with none to find.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     app.extensions["authlab.limiter"] = limiter
+    app.extensions["authlab.basic_endpoints"] = set(basics)

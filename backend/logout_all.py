@@ -8,30 +8,34 @@ have no record to delete: they stay valid until they expire — the price of "st
 from flask import Blueprint, jsonify, request, session
 from flask_login import current_user
 
-from backend import audit, basic, cookies, csrf, jwt, revocation, signed, token, tokens, users
+from . import users
+from .methods import bearer, bearer_auths
+from .methods.basic import parse_basic
+from .stores import revocation
+from .web import cookies, csrf
 
 bp = Blueprint("logout_all", __name__, url_prefix="/api")
 
-TOKEN_AUTHS = (jwt.auth, signed.auth, token.auth)  # stateless checks first: a Bearer token is tried by each
+TOKEN_AUTHS = bearer_auths()  # a Bearer token is tried by each, those needing a Redis lookup last
 
 
 def _from_authorization(header):
     """The user proven by a Basic or Bearer header, a 401 if it proves nothing, None for other schemes."""
     scheme = header.partition(" ")[0].lower()
     if scheme == "basic":
-        parsed = basic.parse_basic(header)
+        parsed = parse_basic(header)
         user = users.check(*parsed) if parsed else None
         if user is None:
-            raise tokens.missing("wrong or malformed Basic credentials")
+            raise bearer.missing("wrong or malformed Basic credentials")
         return user
     if scheme == "bearer":
-        bearer, transport = tokens.from_header()
+        token, transport = bearer.from_header()
         for auth in TOKEN_AUTHS:
             try:
-                return auth.principal(bearer, transport).user
-            except tokens.InvalidToken:
+                return auth.principal(token, transport).user
+            except bearer.InvalidToken:
                 continue
-        raise tokens.rejected("no token method accepts this token")
+        raise bearer.rejected("no token method accepts this token")
     return None
 
 
@@ -41,12 +45,12 @@ def _from_cookies():
         csrf.check(session.get("_csrf"))
         return current_user
     for auth in TOKEN_AUTHS:
-        found = tokens.from_cookie(auth.cookie)
+        found = bearer.from_cookie(auth.cookie)
         if found is not None:
             principal = auth.check(*found)
             auth.check_csrf(principal)
             return principal.user
-    raise tokens.missing("log in first: any method's credentials will do (Basic, Bearer, or a login cookie)")
+    raise bearer.missing("log in first: any method's credentials will do (Basic, Bearer, or a login cookie)")
 
 
 @bp.post("/logout-all")
@@ -54,7 +58,7 @@ def logout_all():
     """End every session, opaque token and refresh family of the caller; refuse their older JWTs."""
     header = request.headers.get("Authorization")
     user = (_from_authorization(header) if header else None) or _from_cookies()
-    audit.identify(user.username)
+    users.acted_for(user.username)
     ended, since = revocation.end_everything(user.username)
     response = jsonify(
         user=user.username, ended=ended, jwts_issued_before=since,

@@ -1,4 +1,4 @@
-"""The API's OpenAPI 3.1 document: hand-maintained in openapi.json, served with this deployment's origin and cookie name.
+"""The API's OpenAPI 3.1 document: kept by hand in openapi.json, served with this deployment's origin and cookie names.
 
 A test checks that every registered route is in it, and schemathesis fuzzes the API against it.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify
 
-from . import cookies
+from .web import cookies
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 

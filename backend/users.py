@@ -4,10 +4,11 @@ import functools
 import unicodedata
 from dataclasses import dataclass
 
+from flask import g
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-# (username, password, role) — the contract's demo users. Hashed once per process, never stored as text.
+# (username, password, role) — the demo users (README). Hashed once per process, never stored as text.
 DEMO_USERS = (
     ("alice", "wonderland", "user"),
     ("bob", "builder", "user"),
@@ -30,6 +31,11 @@ class User(UserMixin):
         return {"user": self.username, "method": method, "role": self.role, **extra}
 
 
+def acted_for(username):
+    """Name the user this request acted for, for the audit log (views whose user it cannot see call this)."""
+    g.acted_for = username
+
+
 def normalize(text):
     """NFC, so `zoë` typed as e + combining diaeresis is the same name (RFC 8265 style)."""
     return unicodedata.normalize("NFC", text)
@@ -37,7 +43,9 @@ def normalize(text):
 
 @functools.cache
 def _table():
-    users = {normalize(name): User(normalize(name), role, generate_password_hash(normalize(pw))) for name, pw, role in DEMO_USERS}
+    users = {}
+    for name, password, role in DEMO_USERS:
+        users[normalize(name)] = User(normalize(name), role, generate_password_hash(normalize(password)))
     return users, generate_password_hash("dummy password for unknown users")
 
 

@@ -1,5 +1,5 @@
 """`python -m bench [--quick] [--publish]`: measure everything, print the table, write reports/ (and, with
---publish, docs/bench/ and the docs' generated bench block)."""
+--publish, docs/bench/ and docs/bench.md's generated figures)."""
 
 import argparse
 import datetime
@@ -10,12 +10,12 @@ from pathlib import Path
 
 from stack.procs import DEFAULT_SERVER, SERVERS
 
-from . import chart, readme, report
+from . import bench_page, chart, report
 from .run import Progress, Settings, measure
 from .servers import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by the README
+PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by docs/bench.md
 # --quick: the same measurements with shorter loads and fewer requests, and no scale run (tests/test_scale.py
 # checks what it shows): under a minute on 2 cores.
 QUICK = {"seconds": 1, "password_seconds": 2, "pair_public": False, "warmup_s": 1, "warm_all": False, "rounds": 1,
@@ -76,8 +76,8 @@ def main(argv=None):
         PUBLISHED.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(json_path, PUBLISHED / "bench.json")
         shutil.copyfile(png_path, PUBLISHED / "bench.png")
-        written = readme.write(result)
-        print(f"copied both to {_shown(PUBLISHED)}/ and re-rendered {_shown(written)}'s bench block from them")
+        bench_page.write(result)
+        print(f"copied both to {_shown(PUBLISHED)}/ and re-rendered docs/bench.md's figures from them")
     trouble = report.problems(result)
     for line in trouble:
         print(f"bench: PROBLEM: {line}")

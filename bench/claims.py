@@ -1,4 +1,4 @@
-"""The notes' performance claims (shared/auth-notes.txt) next to one run's figures, as README table rows."""
+"""The notes' performance claims (docs/notes.md) next to one run's figures, as table rows for docs/bench.md."""
 
 from .format import ratio
 

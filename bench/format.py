@@ -1,4 +1,4 @@
-"""How figures are written in the README: one rule for ratios everywhere."""
+"""How figures are written in docs/bench.md: one rule for ratios everywhere."""
 
 
 def ratio(value):

@@ -14,7 +14,8 @@ from werkzeug.test import EnvironBuilder
 @contextlib.contextmanager
 def app_like(env):
     """An app built from the same environment as the server instance it stands for."""
-    from backend import create_app, store
+    from backend import create_app
+    from backend.stores import redis_client
 
     logging.getLogger("authlab.config").setLevel(logging.ERROR)  # dev-default warnings are the servers' business
     with mock.patch.dict(os.environ, env):
@@ -22,7 +23,7 @@ def app_like(env):
     try:
         yield app
     finally:
-        store.redis(app).close()
+        redis_client.redis(app).close()
 
 
 def _start_response(status, headers, exc_info=None):

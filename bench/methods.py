@@ -126,14 +126,24 @@ PEERS = {
     "jwt_norevoke": _peer("jwt_extended", "flask-jwt-extended", "jwt_extended"),
 }
 
+def obtain_for(method):
+    """How a client gets a registered method's credential: a password, a session cookie or a bearer token."""
+    if method.auth is not None:
+        return login_token(method.prefix)
+    return session if method.opens_session else basic
+
+
+def _registered():
+    """One row per method in the API's registry, as the main configuration serves it, beside its peer."""
+    from backend.methods import REGISTRY
+
+    return tuple(Method(m.name, m.label, f"{m.prefix}/me", m.kind, obtain_for(m), peer=PEERS.get(m.name))
+                 for m in REGISTRY)
+
+
 METHODS = (
     Method("public", "/api/public (baseline)", "/api/public", "baseline", nothing, peer=PEERS["public"]),
-    Method("basic", "Basic", "/api/basic/me", "password", basic, peer=PEERS["basic"]),
-    Method("session", "session (Redis)", "/api/session/me", "redis", session, peer=PEERS["session"]),
-    Method("token", "opaque token (Redis)", "/api/token/me", "redis", login_token("/api/token"), peer=PEERS["token"]),
-    Method("signed", "signed token", "/api/signed/me", "stateless", login_token("/api/signed"),
-           peer=PEERS["signed"]),
-    Method("jwt", "JWT, revocation on", "/api/jwt/me", "redis", login_token("/api/jwt"), peer=PEERS["jwt"]),
+    *_registered(),
     Method("jwt_norevoke", "JWT, revocation off", "/api/jwt/me", "stateless", login_token("/api/jwt"), "norevoke",
            PEERS["jwt_norevoke"]),
     # The issuer's tokens pass the same revocation check as ours (logout-all): one MGET with it on.

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from stack import procs, redis_server
+from stack.environment import api_environment
 from stack.procs import DEFAULT_SERVER
 
 HOST = "127.0.0.1"
@@ -23,18 +24,10 @@ def api_env(redis_url, port, issuer_url, extra=None):
 
     Access tokens live an hour here (default 5 minutes) so that one login outlasts the whole run.
     """
-    return {
-        "SECRET_KEY": SECRET,
-        "JWT_SECRET": SECRET + "-jwt",
-        "REDIS_URL": redis_url,
-        "API_ORIGIN": f"http://localhost:{port}",
-        "ISSUER_ORIGIN": issuer_url,
-        "JWT_ACCESS_TTL": "3600",
-        # Every bench login comes from 127.0.0.1: the per-client login limit would answer 429 (backend/limits.py).
-        "LOGIN_USER_LIMIT": "1000000/minute",
-        "LOGIN_CLIENT_LIMIT": "1000000/minute",
-        **(extra or {}),
-    }
+    return api_environment(  # every bench login comes from 127.0.0.1: the default limits would answer 429
+        port, redis_url, SECRET, lenient_limits=True,
+        JWT_SECRET=SECRET + "-jwt", ISSUER_ORIGIN=issuer_url, JWT_ACCESS_TTL="3600", **(extra or {}),
+    )
 
 
 class Stack(contextlib.ExitStack):

@@ -3,7 +3,7 @@
 import { api, config, request } from "./client.js";
 import { saved } from "./storage.js";
 
-// The cookie options the contract lets a login choose (SameSite=None and Partitioned imply Secure).
+// The cookie options a login may choose (docs/api.md) (SameSite=None and Partitioned imply Secure).
 export const COOKIE_OPTIONS = {
   Lax: { samesite: "Lax", partitioned: false },
   None: { samesite: "None", partitioned: false },

@@ -4,7 +4,7 @@ import { el, fill, table } from "./dom.js";
 import { COOKIE_OPTIONS, METHODS } from "./methods.js";
 import { snapshot } from "./storage.js";
 
-// The contract's demo users; the password field follows the chosen user.
+// The demo users (README); the password field follows the chosen user.
 export const USERS = { alice: "wonderland", bob: "builder", "zoë": "pässwörd", admin: "admin-pass" };
 
 const VERBS = { login: "Log in", me: "Me", logout: "Log out", admin: "Admin only", refresh: "Refresh" };

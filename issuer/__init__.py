@@ -16,10 +16,11 @@ import secrets
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_cors import CORS
 
-from backend import audit, config as settings, errors, limits, users
-from backend.errors import ApiError
-from backend.inputs import credentials, json_body, text_field
-from backend.revocation import now_ms
+from backend import audit, clock, limits
+from backend import config as settings
+from backend.web import errors
+from backend.web.errors import ApiError
+from backend.web.request_bodies import checked_user, json_body, text_field
 
 from .keys import KeyRing
 
@@ -37,7 +38,7 @@ def create_app(config=None):
     app.extensions["issuer.keys"] = KeyRing(app.config["ISSUER_ALGORITHM"], app.config["ISSUER_KEY_OVERLAP"])
     app.register_blueprint(bp)
     limits.init_app(app, logins=["issuer.token"], basics=[], storage_uri="memory://")  # one process: exact counts
-    audit.init_app(app)
+    audit.init_app(app, blueprints={"issuer"})
     return app
 
 
@@ -56,11 +57,9 @@ def about():
 def token():
     """An access token for a demo user, for the API's audience unless another `audience` is asked for."""
     body = json_body()
-    user = users.check(*credentials(body))
-    if user is None:
-        raise ApiError(401, "invalid_credentials", "wrong username or password")
+    user = checked_user(body)
     config = current_app.config
-    now, seconds = now_ms(), config["JWT_ACCESS_TTL"]
+    now, seconds = clock.issued_at(), config["JWT_ACCESS_TTL"]
     claims = {
         "iss": config["ISSUER_ORIGIN"], "aud": text_field(body, "audience", default=config["JWT_AUDIENCE"]),
         "sub": user.username, "iat": now, "exp": int(now) + seconds, "jti": secrets.token_urlsafe(16),

@@ -46,10 +46,10 @@ def new_key(algorithm):
 class KeyRing:
     """Thread-safe: requests sign and publish while a rotation may be swapping keys."""
 
-    def __init__(self, algorithm, overlap):
+    def __init__(self, algorithm, overlap, clock=time.time):
         if algorithm not in ALGORITHMS:
             raise RuntimeError(f"ISSUER_ALGORITHM must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}")
-        self.algorithm, self.overlap = algorithm, overlap
+        self.algorithm, self.overlap, self.clock = algorithm, overlap, clock
         self.lock = threading.Lock()
         self.current, self.next = new_key(algorithm), new_key(algorithm)
         self.retired = []  # (key, retired at)
@@ -58,14 +58,14 @@ class KeyRing:
         """The next key starts signing, a new next key is published, the old one retires."""
         fresh = new_key(self.algorithm)
         with self.lock:
-            self.retired.append((self.current, time.time()))
+            self.retired.append((self.current, self.clock()))
             self.current, self.next = self.next, fresh
             return self.current.kid
 
     def published(self):
         """Keys a verifier may need: the signing one, the next one, and those retired within the overlap."""
         with self.lock:
-            self.retired = [(key, at) for key, at in self.retired if time.time() - at < self.overlap]
+            self.retired = [(key, at) for key, at in self.retired if self.clock() - at < self.overlap]
             return [self.current, self.next] + [key for key, _ in reversed(self.retired)]
 
     def jwks(self):

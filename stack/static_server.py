@@ -10,8 +10,8 @@ from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
-from backend.common import header_bytes
 from backend.config import raw
+from backend.shared_endpoints import header_bytes
 
 from .procs import ROOT
 

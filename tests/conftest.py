@@ -6,8 +6,10 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from backend import create_app, store
+from backend import create_app
+from backend.stores import redis_client
 from stack import certs, procs, redis_server
+from stack.environment import api_environment
 from tests.helpers import Actions
 
 SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
@@ -59,7 +61,7 @@ def make_app(redis_service, redis_db):
 
     yield make
     for app in apps:
-        store.redis(app).close()
+        redis_client.redis(app).close()
 
 
 @pytest.fixture
@@ -95,8 +97,7 @@ def start_api(redis_service, redis_db, tmp_path):
 
     def start(workers=1, **env):
         port = procs.free_port()
-        env = {"SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "API_ORIGIN": f"http://localhost:{port}", **env}
-        service = procs.api(port, env, workers=workers, log=tmp_path / f"api-{port}.log")
+        service = procs.api(port, api_environment(port, redis_service.url, SECRET, **env), workers=workers, log=tmp_path / f"api-{port}.log")
         started.append(service)
         return service.start()
 
@@ -138,10 +139,7 @@ def start_issuer(tmp_path):
 def lenient_api(redis_service, tmp_path_factory):
     """One real API process per module, with login limits out of the way of fuzzing (the limits have their own tests)."""
     port = procs.free_port()
-    env = {
-        "SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "API_ORIGIN": f"http://localhost:{port}",
-        "LOGIN_USER_LIMIT": "100000/minute", "LOGIN_CLIENT_LIMIT": "100000/minute",
-    }
+    env = api_environment(port, redis_service.url, SECRET, lenient_limits=True)
     with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as service:
         yield service
 
@@ -154,13 +152,12 @@ def tls(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def https_stack(redis_service, tls, tmp_path_factory):
-    """The API and frontend A over TLS on free ports (A on localhost, like the contract)."""
+    """The API and frontend A over TLS on free ports (A on localhost, as in `make run`)."""
     api_port, a_port = procs.free_port(), procs.free_port()
-    env = {
-        "SECRET_KEY": SECRET, "REDIS_URL": redis_service.url, "TLS_CERT": str(tls.cert), "TLS_KEY": str(tls.key),
-        "API_ORIGIN": f"https://localhost:{api_port}", "FRONTEND_A_ORIGIN": f"https://localhost:{a_port}",
-        "FRONTEND_B_ORIGIN": "https://127.0.0.1:1",
-    }
+    env = api_environment(
+        api_port, redis_service.url, SECRET, scheme="https", TLS_CERT=str(tls.cert), TLS_KEY=str(tls.key),
+        FRONTEND_A_ORIGIN=f"https://localhost:{a_port}", FRONTEND_B_ORIGIN="https://127.0.0.1:1",
+    )
     logs = tmp_path_factory.mktemp("https-logs")
     with contextlib.ExitStack() as stack:
         stack.enter_context(procs.api(api_port, env, workers=1, log=logs / "api.log"))

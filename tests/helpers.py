@@ -16,6 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_encode
 
+from backend.methods import REGISTRY
+
+BEARER_METHODS = [method.name for method in REGISTRY if method.auth is not None]  # token, signed, jwt
+
 
 def basic_header(username, password):
     """An `Authorization: Basic` header the way RFC 7617 builds it (UTF-8)."""
@@ -43,6 +47,13 @@ class Actions:
 def bearer(token):
     """An `Authorization: Bearer` header (RFC 6750)."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def assert_refused(client, method, token, message):
+    """`me` of `method` with this token is a 401 `invalid_token` saying `message`."""
+    response = client.get(f"/api/{method}/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "invalid_token", "message": message}
 
 
 def token_login(client, method, username="alice", password="wonderland", **extra):

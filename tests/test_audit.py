@@ -1,4 +1,4 @@
-"""The audit log (issue 6 §6): every login, logout and failure with user, method, outcome, origin; never a secret."""
+"""The audit log (backend/audit.py): every login, logout and failure with user, method, outcome, origin; never a secret."""
 
 import json
 import logging
@@ -6,7 +6,7 @@ import logging
 import pytest
 import requests
 
-from tests.helpers import Actions, basic_header, bearer
+from tests.helpers import BEARER_METHODS, Actions, basic_header, bearer
 
 A = "http://localhost:8001"
 
@@ -92,7 +92,7 @@ def secrets_of_a_full_run(client):
     client.post("/api/session/logout", headers={"X-CSRF-Token": csrf})
     client.post("/api/session/login", json={"username": "typed-my-password-as-username", "password": "wonderland"})
     secrets = ["wonderland", "typed-my-password-as-username", csrf, session_id]
-    for method in ("token", "signed", "jwt"):
+    for method in BEARER_METHODS:
         issued = json.loads(client.post(f"/api/{method}/login", json={"username": "alice", "password": "wonderland"}).text)
         client.get(f"/api/{method}/me", headers=bearer(issued["access_token"]))
         client.get(f"/api/{method}/me", headers=bearer(issued["access_token"] + "x"))  # a rejected one, too

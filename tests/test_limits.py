@@ -1,29 +1,32 @@
-"""Rate limits on password guessing (issue 6 §1): per username on failures, per client on attempts, 429 + Retry-After."""
+"""Rate limits on password guessing (backend/limits.py): per username on failures, per client on attempts, 429 + Retry-After."""
 
 import json
+
 import pytest
 import requests
 
 from backend import limits
+from backend.methods import REGISTRY
 from tests.helpers import basic_header
 
 USER_LIMIT, CLIENT_LIMIT = 3, 5
 RIGHT = {"alice": "wonderland", "bob": "builder", "zoë": "pässwörd", "admin": "admin-pass"}
 
 
-def session_attempt(client, username, password, headers=None):
-    return client.post("/api/session/login", json={"username": username, "password": password}, headers=headers or {})
-
-
 def basic_attempt(client, username, password, headers=None):
     return client.get("/api/basic/me", headers={**basic_header(username, password), **(headers or {})})
 
 
-def token_attempt(method):
+def login_attempt(method):
+    """A password sent to `method`'s JSON login."""
+
     def attempt(client, username, password, headers=None):
         return client.post(f"/api/{method}/login", json={"username": username, "password": password}, headers=headers or {})
 
     return attempt
+
+
+session_attempt = login_attempt("session")
 
 
 def logout_all_attempt(client, username, password, headers=None):
@@ -31,12 +34,9 @@ def logout_all_attempt(client, username, password, headers=None):
     return client.post("/api/logout-all", headers={**basic_header(username, password), **(headers or {})})
 
 
-# Every way to present a password to the API.
+# Every way to present a password to the API: each registered method's login, Basic, and logout-all.
 ATTEMPTS = {
-    "session": session_attempt,
-    "token": token_attempt("token"),
-    "signed": token_attempt("signed"),
-    "jwt": token_attempt("jwt"),
+    **{method.name: login_attempt(method.name) for method in REGISTRY if f"{method.name}.login" in method.passwords},
     "basic": basic_attempt,
     "logout-all": logout_all_attempt,
 }

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.helpers import Actions, basic_header, bearer, token_login
+from tests.helpers import BEARER_METHODS, Actions, basic_header, bearer, token_login
 
 CHALLENGE = 'Bearer realm="auth-demo"'
 
@@ -17,7 +17,7 @@ class Logins:
         self.csrf = self.session.session_login(username, password).get_json()["csrf_token"]
         self.cookie_client = app.test_client()
         self.cookie_csrf = token_login(self.cookie_client, "token", username, password, transport="cookie").get_json()["csrf_token"]
-        self.tokens = {m: token_login(app.test_client(), m, username, password).get_json() for m in ("token", "signed", "jwt")}
+        self.tokens = {m: token_login(app.test_client(), m, username, password).get_json() for m in BEARER_METHODS}
         issued = requests.post(f"{issuer.origin}/token", json={"username": username, "password": password}, timeout=5)
         self.issuer_token = issued.json()["access_token"]
 

@@ -1,4 +1,4 @@
-"""The OpenAPI document (issue 6 §3): complete, served, and the API keeps to it under schemathesis's fuzzing."""
+"""The OpenAPI document (backend/openapi.json): complete, served, and the API keeps to it under schemathesis's fuzzing."""
 
 import re
 

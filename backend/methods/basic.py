@@ -1,0 +1,87 @@
+"""HTTP Basic: the password travels (base64, not encrypted) and is verified on every request.
+
+    curl -i -u alice:wonderland localhost:8000/api/basic/me
+    curl -i -u admin:admin-pass localhost:8000/api/basic/admin
+"""
+
+import base64
+
+from flask import Blueprint, jsonify, request
+from flask_httpauth import HTTPBasicAuth
+from werkzeug.datastructures import Authorization
+
+from backend import users
+from backend.web.errors import error_response
+
+from . import Method
+
+bp = Blueprint("basic", __name__, url_prefix="/api/basic")
+
+
+def parse_basic(header):
+    """(username, password) from an RFC 7617 `Basic` header, or None for anything else or malformed."""
+    scheme, _, param = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(param.strip(), validate=True).decode("utf-8")
+    except ValueError:  # bad base64 (binascii.Error), non-ASCII text, or invalid UTF-8
+        return None
+    username, colon, password = decoded.partition(":")  # user-ids cannot contain ':', passwords can
+    if not colon or not username or not password or any(ord(c) < 32 or ord(c) == 127 for c in decoded):
+        return None
+    return username, password
+
+
+class StrictBasicAuth(HTTPBasicAuth):
+    """Flask-HTTPAuth with strict parsing and a UTF-8 challenge."""
+
+    def get_auth(self):
+        parsed = parse_basic(request.headers.get("Authorization"))
+        return Authorization("basic", {"username": parsed[0], "password": parsed[1]}) if parsed else None
+
+    def authenticate_header(self):
+        return f'Basic realm="{self.realm}", charset="UTF-8"'
+
+
+auth = StrictBasicAuth(realm="auth-demo")
+
+ERRORS = {
+    401: ("unauthorized", "missing, malformed or wrong Basic credentials"),
+    403: ("forbidden", "these credentials are valid but lack the admin role"),
+}
+
+
+@auth.verify_password
+def verify_password(username, password):
+    return users.check(username, password)
+
+
+@auth.get_user_roles
+def get_user_roles(user):
+    return user.role
+
+
+@auth.error_handler
+def auth_error(status):
+    return error_response(status, *ERRORS[status])
+
+
+@bp.get("/me")
+@auth.login_required
+def me():
+    """Any valid user; the password hash is checked again on this and every request."""
+    return jsonify(auth.current_user().me("basic"))
+
+
+@bp.get("/admin")
+@auth.login_required(role="admin")
+def admin():
+    """Only the admin role: a valid non-admin gets 403, bad credentials 401."""
+    return jsonify(auth.current_user().me("basic", admin=True))
+
+
+METHOD = Method(
+    "basic", "Basic", "the password itself (base64, not encrypted) on every request; verified every time",
+    bp, storages=("header",), passwords={"basic.me": "basic", "basic.admin": "basic"}, kind="password",
+)

@@ -1,0 +1,74 @@
+"""Opaque tokens: a random string that means nothing by itself; Redis knows whose it is.
+
+Unlike Django REST framework's built-in tokens, these expire: the record's TTL is `expires_in`.
+Redis holds only the SHA-256 of the token, so a leaked database cannot be replayed.
+
+    curl -s -H 'Content-Type: application/json' \\
+         -d '{"username": "alice", "password": "wonderland"}' localhost:8000/api/token/login
+    curl -i -H "Authorization: Bearer $TOKEN" localhost:8000/api/token/me
+"""
+
+import hashlib
+import json
+import secrets
+
+from flask import Blueprint, current_app, g
+
+from backend import users
+from backend.stores import revocation
+from backend.stores.redis_client import redis
+
+from . import Method, bearer
+
+bp = Blueprint("token", __name__, url_prefix="/api/token")
+
+
+def record_key(token):
+    """`token:<sha256 hex>`: the token itself is never stored."""
+    return "token:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def verify(token):
+    """One GET: the record names the user, or the token is unknown, expired or logged out."""
+    raw = redis().get(record_key(token))
+    if raw is None:
+        raise bearer.InvalidToken("unknown, expired or logged-out token")
+    record = json.loads(raw)
+    user = users.get(record["user"])
+    if user is None:
+        raise bearer.InvalidToken("the token's user no longer exists")
+    return bearer.Principal(user, token, csrf_key=token, cookie=record["cookie"])
+
+
+auth = bearer.TokenAuth("token", verify, cookie="opaque_token", looks_up=True)
+
+
+@bp.post("/login")
+def login():
+    """Verify once, store the token's hash with a TTL, and hand the token out."""
+    user, transport, opts = bearer.login()
+    token, seconds = secrets.token_urlsafe(32), current_app.config["TOKEN_TTL"]
+    pipe = redis().pipeline()
+    pipe.set(record_key(token), json.dumps({"user": user.username, "cookie": opts}), ex=seconds)
+    revocation.remember(user.username, record_key(token), seconds, pipe)
+    pipe.execute()
+    return auth.deliver(transport, opts, token, access_token=(token, seconds))
+
+
+bearer.serve_me(bp, auth, "Whose token this is, looked up in Redis on this request (one round trip).")
+
+
+@bp.post("/logout")
+@auth.required
+def logout():
+    """Delete the record: the token is dead at once, everywhere."""
+    auth.check_csrf(g.principal)
+    redis().delete(record_key(g.principal.token))
+    return auth.forget(current_app.response_class(status=204), g.principal)
+
+
+METHOD = Method(
+    "token", "opaque token (Redis)", "a random string that means nothing by itself; Redis knows whose it is",
+    bp, storages=("header", "cookie"), passwords={"token.login": "json"}, kind="redis",
+    auth=auth, cookies=dict(auth.cookies.values()), logout_all="every opaque token of the user",
+)

@@ -1,0 +1,78 @@
+"""Server-side sessions: the session object lives in Redis, the browser holds only its ID.
+
+    curl -i -c jar -H 'Content-Type: application/json' \\
+         -d '{"username": "alice", "password": "wonderland"}' localhost:8000/api/session/login
+    curl -i -b jar localhost:8000/api/session/me
+"""
+
+import secrets
+
+from flask import Blueprint, current_app, jsonify, session
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+
+from backend import clock, users
+from backend.stores import revocation
+from backend.web import cookies, csrf
+from backend.web.errors import error_response
+from backend.web.request_bodies import login_body
+
+from . import Method
+
+bp = Blueprint("session", __name__, url_prefix="/api/session")
+login_manager = LoginManager()
+
+
+def init_app(app):
+    """Attach Flask-Login without its remember-me hook: authlab never issues that cookie, and the hook reads the
+    session after every request, even one whose session could not be opened (Redis down: a second traceback)."""
+    login_manager.init_app(app)
+    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
+
+
+@login_manager.user_loader
+def load_user(username):
+    return users.get(username)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    return error_response(401, "unauthorized", "no valid session: log in first (or it expired or was logged out)")
+
+
+@bp.post("/login")
+def login():
+    """Verify once, then keep the user in a new server-side session whose ID goes in a cookie."""
+    body, user = login_body()
+    opts = cookies.options(body)
+    current_app.session_interface.regenerate(session)  # never adopt an ID the client brought
+    session.clear()
+    login_user(user)
+    session.update(_created=int(clock.now()), _csrf=secrets.token_urlsafe(32), _cookie=opts)
+    record = current_app.session_interface.record_key(session)
+    if record:  # indexed per user, so /api/logout-all can end it
+        revocation.remember(user.username, record, current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
+    return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts))
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """Who the session cookie belongs to, looked up in Redis on this request."""
+    return jsonify(current_user.me("session", csrf_token=session["_csrf"]))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Destroy the session on both sides: the Redis record is deleted and the cookie expired."""
+    csrf.check(session.get("_csrf"))
+    logout_user()
+    session.clear()
+    return "", 204
+
+
+METHOD = Method(
+    "session", "session (Redis)", "a random session ID in an HttpOnly cookie; the session itself lives in Redis",
+    bp, storages=("cookie",), passwords={"session.login": "json"}, kind="redis",
+    cookies={"session_id": "/"}, opens_session=True, logout_all="every session of the user",
+)

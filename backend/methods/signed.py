@@ -1,0 +1,79 @@
+"""Signed tokens: the token carries the user and a timestamp, signed; the server keeps nothing.
+
+That is what "stateless" really means: no Redis command at all, so it also works with Redis
+down — and logout cannot end a token, which stays valid until `max_age` passes.
+SIGNED_TOKEN_SECRETS lists signing keys, oldest first: the last signs, all verify (key rotation).
+
+    curl -s -H 'Content-Type: application/json' \\
+         -d '{"username": "alice", "password": "wonderland"}' localhost:8000/api/signed/login
+    curl -i -H "Authorization: Bearer $TOKEN" localhost:8000/api/signed/me
+"""
+
+import time
+
+from flask import Blueprint, current_app, g, jsonify
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from backend import users
+from backend.web import cookies
+
+from . import Method, bearer
+
+bp = Blueprint("signed", __name__, url_prefix="/api/signed")
+
+
+def serializer():
+    """A timed serializer over every configured key, with a salt of its own (not shared with sessions)."""
+    return URLSafeTimedSerializer(current_app.config["SIGNED_TOKEN_KEYS"], salt="authlab.signed-token")
+
+
+def verify(token):
+    """Check signature and age in memory; what the token says is all there is."""
+    max_age = current_app.config["TOKEN_TTL"]
+    try:
+        payload, signed_at = serializer().loads(token, max_age=max_age, return_timestamp=True)
+    except SignatureExpired:
+        raise bearer.InvalidToken(f"the token is older than {max_age} seconds") from None
+    except BadSignature:
+        raise bearer.InvalidToken("the signature does not match (tampered, or signed with an unknown key)") from None
+    user = users.get(payload.get("sub", "")) if isinstance(payload, dict) else None
+    if user is None:
+        raise bearer.InvalidToken("the token names no known user")
+    expires_in = max(0, int(signed_at.timestamp()) + max_age - int(time.time()))
+    details = {"expires_in": expires_in}
+    return bearer.Principal(user, token, csrf_key=token, cookie=cookies.carried(payload.get("cookie")), details=details)
+
+
+auth = bearer.TokenAuth("signed", verify, cookie="signed_token")
+
+
+@bp.post("/login")
+def login():
+    """Sign the user's name (and, for cookies, the cookie's attributes) with a timestamp."""
+    user, transport, opts = bearer.login()
+    payload = {"sub": user.username, **({"cookie": opts} if opts else {})}
+    token = serializer().dumps(payload)
+    return auth.deliver(transport, opts, token, access_token=(token, current_app.config["TOKEN_TTL"]))
+
+
+bearer.serve_me(bp, auth, "Whose token this is, from the token alone: zero Redis commands.")
+
+
+@bp.post("/logout")
+@auth.required
+def logout():
+    """Honest logout: the server can only forget the cookie; the token itself stays valid until it expires."""
+    auth.check_csrf(g.principal)
+    body = {
+        "revoked": False,
+        "expires_in": g.principal.details["expires_in"],
+        "message": "signed tokens have no server record to delete: this token stays valid until it expires",
+    }
+    return auth.forget(jsonify(body), g.principal)
+
+
+METHOD = Method(
+    "signed", "signed token", "the user and a timestamp, signed; the server keeps nothing and cannot end it early",
+    bp, storages=("header", "cookie"), passwords={"signed.login": "json"}, kind="stateless",
+    auth=auth, cookies=dict(auth.cookies.values()),
+)

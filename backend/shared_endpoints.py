@@ -1,0 +1,55 @@
+"""Endpoints every method shares: health, the unauthenticated baseline, what reached the server, the methods."""
+
+from flask import Blueprint, jsonify, request
+
+from .methods import REGISTRY
+from .stores import redis_client
+from .web import cookies
+from .web.errors import RETRY_AFTER_SECONDS
+
+bp = Blueprint("common", __name__, url_prefix="/api")
+
+
+@bp.get("/health")
+def health():
+    """200 while Redis answers, 503 (degraded) while it does not."""
+    if redis_client.ping():
+        return jsonify(status="ok", redis=True)
+    body = {"status": "degraded", "redis": False, "error": "store_unavailable", "message": "redis is not answering"}
+    return jsonify(body), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+@bp.get("/public")
+def public():
+    """No authentication: the baseline every method is measured against."""
+    return jsonify(message="public: anyone can read this", authenticated=False)
+
+
+def _scheme(header):
+    """The Authorization scheme word only, never the credential after it."""
+    if header is None:
+        return None
+    scheme, space, _ = header.partition(" ")
+    return scheme if space and scheme.isalnum() and len(scheme) <= 20 else "malformed"
+
+
+def header_bytes(headers):
+    """How many bytes these request headers took on the wire (name, colon, value, CRLF each)."""
+    return sum(len(f"{k}: {v}\r\n".encode("latin-1", "replace")) for k, v in headers.items())
+
+
+@bp.get("/methods")
+def methods():
+    """Each registered method's facts (endpoints, storages, cookie names, what logout-all ends) for the pages."""
+    return jsonify(methods=[method.describe(cookies.name) for method in REGISTRY])
+
+
+@bp.get("/echo")
+def echo():
+    """What this request brought: origin, cookie names with value lengths, auth scheme, header bytes."""
+    return jsonify(
+        origin=request.headers.get("Origin"),
+        cookies={name: len(value) for name, value in request.cookies.items()},
+        authorization=_scheme(request.headers.get("Authorization")),
+        request_header_bytes=header_bytes(request.headers),
+    )

@@ -1,0 +1,1 @@
+"""What the server remembers: the Redis client, the session interface and the revocation records."""

@@ -1,0 +1,108 @@
+"""The session interface: Flask-Session's storage backends with authlab's rules on top.
+
+The library keeps the session object server-side under `session:<id>`; this module adds
+what the demo needs: only the paths of methods that open sessions (and logout-all) open one, so other
+methods never touch Redis; one round trip per request (GETEX reads and pushes back the
+idle deadline); an absolute lifetime; a fresh ID at every login; and cookie attributes
+chosen per login, including Partitioned, which Flask-Session does not pass on.
+"""
+
+from cachelib import SimpleCache
+from flask import current_app
+from flask_session.cachelib import CacheLibSessionInterface
+from flask_session.redis import RedisSession, RedisSessionInterface
+
+from backend import clock
+from backend.methods import session_paths
+from backend.web import cookies
+
+from .redis_client import redis
+
+# The only paths whose requests open a server-side session.
+SESSION_PATHS = (*session_paths(), "/api/logout-all")
+
+
+class AuthlabSession(RedisSession):
+    def clear(self):
+        """Forget the data but remember how the cookie was set, so logout can expire the same cookie."""
+        self.cookie_options = self.get("_cookie")
+        super().clear()
+
+
+class _AuthlabRules:
+    session_class = AuthlabSession
+
+    def _idle_seconds(self):
+        return current_app.config["SESSION_IDLE_TIMEOUT"]
+
+    def open_session(self, app, request):
+        """Load the session named by the cookie, or start an empty one under a new random ID."""
+        if not request.path.startswith(SESSION_PATHS):
+            return None  # Flask substitutes a read-only null session: no store access at all
+        sid = cookies.get(self.get_cookie_name(app))
+        if sid and len(sid) <= 128:
+            data = self._retrieve_session_data(self._get_store_id(sid))
+            if data is not None and data.get("_created", 0) + app.config["SESSION_ABSOLUTE_TIMEOUT"] > clock.now():
+                return self.session_class(data, sid=sid)
+        # An unknown, expired or absent ID is never adopted: the client gets a new one if it logs in.
+        return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
+
+    def record_key(self, session):
+        """The Redis key of this session's record, for the user's logout-all index."""
+        return self._get_store_id(session.sid)
+
+    def regenerate(self, session):
+        """Give this session a new ID and drop the old record, whether or not it held anything."""
+        self._delete_session(self._get_store_id(session.sid))
+        session.sid = self._generate_sid(self.sid_length)
+        session.modified = True
+
+    def save_session(self, app, session, response):
+        """Write the record only when it changed; set the cookie at login and expire it at logout."""
+        if session is None:
+            return  # opening it failed (the store is down) and Flask still calls us: nothing to save
+        name = self.get_cookie_name(app)
+        store_id = self._get_store_id(session.sid)
+        if session.accessed:
+            response.vary.add("Cookie")
+        if not session:
+            if session.modified:  # cleared by logout
+                self._delete_session(store_id)
+                opts = getattr(session, "cookie_options", None) or cookies.default_options()
+                cookies.delete_cookie(response, name, opts)
+            return
+        if not session.modified:
+            return  # reading already pushed the idle deadline back
+        self._upsert_session(app.permanent_session_lifetime, session, store_id)
+        expires = session["_created"] + app.config["SESSION_ABSOLUTE_TIMEOUT"]
+        cookies.set_cookie(response, name, session.sid, session["_cookie"], expires)
+
+
+class RedisSessions(_AuthlabRules, RedisSessionInterface):
+    def _retrieve_session_data(self, store_id):
+        """GETEX: read the record and restart its idle TTL in one round trip."""
+        raw = self.client.getex(store_id, ex=self._idle_seconds())
+        return self.serializer.decode(raw) if raw else None
+
+
+class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
+    """Sessions in this process's memory: the multi-server problem (docs/notes.md), on purpose."""
+
+    def record_key(self, session):
+        """None: these records live in one process's memory, out of logout-all's reach."""
+        return None
+
+    def _retrieve_session_data(self, store_id):
+        data = self.cache.get(store_id)
+        if data is not None:
+            self.cache.set(store_id, data, timeout=self._idle_seconds())
+        return data
+
+
+def init_app(app):
+    """Install the session backend named by SESSION_STORE (redis or memory)."""
+    common = {"key_prefix": "session:", "permanent": True, "sid_length": 32}
+    if app.config["SESSION_STORE"] == "memory":
+        app.session_interface = MemorySessions(app, client=SimpleCache(threshold=10_000), **common)
+    else:
+        app.session_interface = RedisSessions(app, client=redis(app), **common)

@@ -1,0 +1,1 @@
+"""HTTP plumbing every method shares: errors, request bodies, cookies, CSRF, CORS and HTTPS."""

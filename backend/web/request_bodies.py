@@ -1,0 +1,48 @@
+"""Reading request bodies: JSON only, bounded, with the API's JSON errors for anything else."""
+
+from flask import request
+
+from backend import users
+
+from . import csrf
+from .errors import ApiError
+
+MAX_CREDENTIAL_LENGTH = 1024
+
+
+def json_body():
+    """The request's JSON object; 415 for another content type, 400 for malformed JSON or a non-object."""
+    body = request.get_json()  # raises 415 / 400 as werkzeug HTTPExceptions, rendered as JSON
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object")
+    return body
+
+
+def text_field(body, name, default=None, choices=None, limit=MAX_CREDENTIAL_LENGTH):
+    """A string field of the body, present (unless defaulted), bounded and, if given, one of choices."""
+    value = body.get(name, default)
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise ApiError(400, "invalid_request", f"`{name}` must be a non-empty string of at most {limit} characters")
+    if choices and value not in choices:
+        raise ApiError(400, "invalid_request", f"`{name}` must be one of {', '.join(choices)}")
+    return value
+
+
+def credentials(body):
+    """(username, password) from a login body."""
+    return text_field(body, "username"), text_field(body, "password")
+
+
+def checked_user(body):
+    """The user whose username and password this body gives, or 401 `invalid_credentials`."""
+    user = users.check(*credentials(body))
+    if user is None:
+        raise ApiError(401, "invalid_credentials", "wrong username or password")
+    return user
+
+
+def login_body():
+    """Every login's first steps: (body, user) after the Origin check, or 401 `invalid_credentials`."""
+    csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
+    body = json_body()
+    return body, checked_user(body)

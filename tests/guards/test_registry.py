@@ -1,0 +1,108 @@
+"""A method in backend/methods/'s REGISTRY must have everything a method has: a test here fails for the missing part."""
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from backend.methods import REGISTRY
+from backend.openapi import document
+from backend.stores.sessions import SESSION_PATHS
+from tests.browser.test_matrix import SCENARIOS
+from tests.helpers import basic_header, bearer
+
+ROOT = Path(__file__).resolve().parents[2]
+WRONG = {"username": "alice", "password": "not-her-password"}
+by_name = pytest.mark.parametrize("method", REGISTRY, ids=lambda method: method.name)
+
+
+def rule_of(app, endpoint):
+    """(HTTP method, path) of the route serving `endpoint`."""
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    return next(iter(rule.methods - {"HEAD", "OPTIONS"})), rule.rule
+
+
+def guess(client, app, endpoint, source):
+    """One wrong password at `endpoint`, in the JSON body or a Basic header as the endpoint reads it."""
+    verb, path = rule_of(app, endpoint)
+    if source == "basic":
+        return client.open(path, method=verb, headers=basic_header(**WRONG))
+    return client.open(path, method=verb, json=WRONG)
+
+
+def credential(client, method):
+    """Headers that authenticate alice's `me` by this method (a session rides in the client's cookie jar)."""
+    if method.auth is not None or method.opens_session:
+        response = client.post(f"{method.prefix}/login", json={"username": "alice", "password": "wonderland"})
+        assert response.status_code == 200, response.get_json()
+        return bearer(response.get_json()["access_token"]) if method.auth is not None else {}
+    return basic_header("alice", "wonderland")
+
+
+@by_name
+def test_every_password_endpoint_is_rate_limited(make_app, redis_db, method):
+    """Each endpoint that reads a password locks the name after the configured failures (429)."""
+    assert method.passwords, "a method with no endpoint taking a password has nothing to log in with"
+    client = make_app(LOGIN_USER_LIMIT="1/minute").test_client()
+    for endpoint, source in method.passwords.items():
+        redis_db.flushdb()  # the per-user counter is shared by every endpoint
+        statuses = [guess(client, client.application, endpoint, source).status_code for _ in range(2)]
+        assert statuses == [401, 429], endpoint
+
+
+@by_name
+def test_a_failed_login_is_audited_under_the_method_name(client, caplog, method):
+    """The audit log names the method of every refused password."""
+    caplog.set_level(logging.INFO, logger="authlab.audit")
+    for endpoint, source in method.passwords.items():
+        guess(client, client.application, endpoint, source)
+    lines = [r.getMessage() for r in caplog.records if r.name == "authlab.audit"]
+    assert len(lines) == len(method.passwords)
+    assert all(f"method={method.name} outcome=denied status=401 user='alice'" in line for line in lines)
+
+
+@by_name
+def test_logout_all_ends_what_the_method_declares(client, method):
+    """A login outlives `POST /api/logout-all` exactly when the method declares that logout-all ends nothing."""
+    headers = credential(client, method)
+    assert client.get(f"{method.prefix}/me", headers=headers).status_code == 200
+    ended = client.post("/api/logout-all", headers=basic_header("alice", "wonderland"))
+    assert ended.status_code == 200
+    after = client.get(f"{method.prefix}/me", headers=headers).status_code
+    assert after == (401 if method.logout_all else 200)
+
+
+@by_name
+def test_a_session_is_opened_only_on_the_paths_of_methods_that_declare_one(method):
+    assert method.prefix.startswith("/api/")
+    assert any(path.startswith(method.prefix) for path in SESSION_PATHS) is method.opens_session
+
+
+@by_name
+def test_every_route_of_the_method_is_in_the_openapi_document(app, method):
+    """The completeness test covers all routes; this one names the method whose entry is missing."""
+    documented = {(verb.upper(), path) for path, item in document()["paths"].items() for verb in item}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(method.name + "."):
+            for verb in rule.methods - {"HEAD", "OPTIONS"}:
+                assert (verb, rule.rule) in documented, f"{verb} {rule.rule} is not in backend/openapi.json"
+
+
+@by_name
+def test_the_matrix_has_a_cell_for_every_storage_of_the_method(method):
+    """tests/browser/test_matrix.py's SCENARIOS and the frontends' method table both know the method."""
+    cells = {(name, storage) for name, storage, _ in SCENARIOS}
+    assert {(method.name, storage) for storage in method.storages} <= cells
+    table = (ROOT / "frontend_shared" / "methods.js").read_text()
+    entries = table[table.index("export const METHODS = {"):]
+    entries = entries[: entries.index("\n};")]
+    assert re.search(rf"^  {method.name}[,:]", entries, re.M), f"frontend_shared/methods.js has no {method.name!r}"
+
+
+def test_api_methods_serves_the_registry(client):
+    """GET /api/methods lists every registered method, with its cookies named as this deployment names them."""
+    served = client.get("/api/methods").get_json()["methods"]
+    assert [entry["name"] for entry in served] == [method.name for method in REGISTRY]
+    session = next(entry for entry in served if entry["name"] == "session")
+    assert session["cookies"] == [{"name": "session_id", "path": "/"}] and session["login"] == "/api/session/login"

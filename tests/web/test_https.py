@@ -1,0 +1,143 @@
+"""HTTPS mode (`make run-https`): the core API over TLS with a local CA, __Host- cookies, HSTS, and why it matters."""
+
+import pytest
+import requests
+
+from stack.wiretap import Wiretap, decode_basic
+from tests.helpers import basic_header, bearer, launched
+
+CHALLENGE = 'Basic realm="auth-demo", charset="UTF-8"'
+
+
+@pytest.fixture
+def https(https_stack, redis_db):
+    """A client that trusts the local CA (and nothing else), on an emptied Redis."""
+    with requests.Session() as session:
+        session.verify = https_stack.ca
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE in the environment would replace `verify`
+        yield session
+
+
+def attributes(set_cookie):
+    """A Set-Cookie header as (name, value, {attribute lowercased: value or True})."""
+    first, *rest = set_cookie.split("; ")
+    name, _, value = first.partition("=")
+    return name, value, {k.lower(): v or True for k, _, v in (part.partition("=") for part in rest)}
+
+
+CORE_API = [
+    ("health", "/api/health", {}, 200, {"status": "ok", "redis": True}),
+    ("public", "/api/public", {}, 200, {"message": "public: anyone can read this", "authenticated": False}),
+    ("basic-none", "/api/basic/me", {}, 401, {"error": "unauthorized", "message": "missing, malformed or wrong Basic credentials"}),
+    ("basic-ok", "/api/basic/me", basic_header("zoë", "pässwörd"), 200, {"user": "zoë", "method": "basic", "role": "user"}),
+    ("basic-no-role", "/api/basic/admin", basic_header("alice", "wonderland"), 403, {"error": "forbidden", "message": "these credentials are valid but lack the admin role"}),
+    ("session-none", "/api/session/me", {}, 401, {"error": "unauthorized", "message": "no valid session: log in first (or it expired or was logged out)"}),
+]
+
+
+@pytest.mark.parametrize(("path", "headers", "status", "body"), [c[1:] for c in CORE_API], ids=[c[0] for c in CORE_API])
+def test_the_core_api_holds_over_tls_with_hsts(https, https_stack, path, headers, status, body):
+    response = https.get(https_stack.api + path, headers=headers, timeout=5)
+    assert response.status_code == status
+    assert response.json() == body
+    assert response.headers["Strict-Transport-Security"] == "max-age=300"
+    if status == 401 and path.startswith("/api/basic/"):
+        assert response.headers["WWW-Authenticate"] == CHALLENGE
+
+
+@pytest.mark.parametrize(
+    ("options", "extra"),
+    [({}, {}), ({"samesite": "None", "partitioned": True}, {"partitioned": True})],
+    ids=["default", "samesite-none-partitioned"],
+)
+def test_session_cookie_is_secure_and_host_prefixed_and_the_whole_flow_works(https, https_stack, options, extra):
+    login = https.post(f"{https_stack.api}/api/session/login", json={"username": "alice", "password": "wonderland", **options}, timeout=5)
+    assert login.status_code == 200
+    assert login.json()["cookie"] == {"samesite": options.get("samesite", "Lax"), "secure": True, "partitioned": bool(extra)}
+    name, session_id, attrs = attributes(login.headers["Set-Cookie"])
+    assert name == "__Host-session_id" and len(session_id) >= 43
+    assert {"secure", "httponly", "path", "samesite"} <= attrs.keys() and attrs["path"] == "/" and "domain" not in attrs
+    assert https.get(f"{https_stack.api}/api/session/me", timeout=5).status_code == 200
+    logout = https.post(f"{https_stack.api}/api/session/logout", headers={"X-CSRF-Token": login.json()["csrf_token"]}, timeout=5)
+    assert logout.status_code == 204
+    assert attributes(logout.headers["Set-Cookie"])[0] == "__Host-session_id"
+    replay = requests.get(f"{https_stack.api}/api/session/me", cookies={"__Host-session_id": session_id}, verify=https_stack.ca, timeout=5)
+    assert replay.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "names"),
+    [("token", ["__Host-opaque_token"]), ("signed", ["__Host-signed_token"]), ("jwt", ["__Host-jwt_access", "__Secure-jwt_refresh"])],
+)
+def test_token_cookies_are_secure_and_prefixed_and_work_over_tls(https, https_stack, method, names):
+    """`__Secure-` where the cookie's path is narrower than / (the refresh cookie lives on /api/jwt)."""
+    login = https.post(f"{https_stack.api}/api/{method}/login", json={"username": "bob", "password": "builder", "transport": "cookie"}, timeout=5)
+    assert login.status_code == 200
+    cookies = [attributes(header) for header in login.raw.headers.getlist("Set-Cookie")]
+    assert [name for name, _, _ in cookies] == names
+    assert all("secure" in attrs and "httponly" in attrs for _, _, attrs in cookies)
+    me = https.get(f"{https_stack.api}/api/{method}/me", timeout=5)
+    assert me.status_code == 200
+    assert (me.json()["user"], me.json()["transport"]) == ("bob", "cookie")
+    if method == "jwt":  # the refresh cookie reaches /api/jwt/refresh, with the CSRF token
+        refresh = https.post(f"{https_stack.api}/api/jwt/refresh", headers={"X-CSRF-Token": login.json()["csrf_token"]}, timeout=5)
+        assert refresh.status_code == 200
+
+
+def test_cors_grants_the_https_frontend(https, https_stack):
+    response = https.get(f"{https_stack.api}/api/public", headers={"Origin": https_stack.a}, timeout=5)
+    assert response.headers["Access-Control-Allow-Origin"] == https_stack.a
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_the_certificate_covers_both_sites_and_only_the_local_ca_vouches_for_it(https_stack, host):
+    url = f"https://{host}:{https_stack.api_port}/api/health"
+    assert requests.get(url, verify=https_stack.ca, timeout=5).status_code == 200
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(url, timeout=5)  # the system's CAs do not know it
+
+
+def test_plain_http_to_the_tls_port_gets_no_answer(https_stack):
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(f"http://localhost:{https_stack.api_port}/api/health", timeout=5)
+
+
+def test_frontend_is_served_over_tls_and_points_at_the_https_api(https, https_stack):
+    config = https.get(f"{https_stack.a}/config.js", timeout=5).text
+    assert f'"api": "{https_stack.api}"' in config
+
+
+def sniff_basic_login(target_host, port, scheme, ca=None):
+    """Send alice's Basic credentials through a wiretap in front of the server; return what it captured."""
+    with Wiretap(target_host, port) as tap:
+        response = requests.get(f"{scheme}://localhost:{tap.port}/api/basic/me", headers=basic_header("alice", "wonderland"), verify=ca, timeout=5)
+        assert response.status_code == 200
+    return bytes(tap.captured)
+
+
+def test_over_plain_http_the_basic_header_decodes_straight_to_the_password(start_api):
+    """The notes: Basic "should be used only over HTTPS". Base64 is not encryption."""
+    api = start_api()
+    captured = sniff_basic_login(api.host, api.port, "http")
+    assert decode_basic(captured) == ["alice:wonderland"]
+
+
+def test_over_tls_the_same_wiretap_reads_nothing(https_stack):
+    captured = sniff_basic_login("127.0.0.1", https_stack.api_port, "https", https_stack.ca)
+    assert len(captured) > 100
+    assert decode_basic(captured) == []
+    assert b"Authorization" not in captured and b"YWxpY2U6d29uZGVybGFuZA" not in captured and b"wonderland" not in captured
+
+
+def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path):
+    """The launcher switches every origin to https (the helper hands it http ones) and makes the local CA."""
+    with launched(tmp_path, "--https", until="--ignore-certificate-errors-spki-list") as (ports, banner):
+        ca = tmp_path / "var" / "tls" / "ca.pem"
+        assert f"https://localhost:{ports['api']}" in banner and f"trust {ca}" in banner
+        health = requests.get(f"https://localhost:{ports['api']}/api/health", verify=ca, timeout=5)
+        assert health.json() == {"status": "ok", "redis": True}
+        assert "frontend B" in requests.get(f"https://127.0.0.1:{ports['b']}/", verify=ca, timeout=5).text
+        issued = requests.post(f"https://127.0.0.1:{ports['issuer']}/token", json={"username": "alice", "password": "wonderland"}, verify=ca, timeout=5)
+        me = requests.get(f"https://localhost:{ports['api']}/api/jwt/me", headers=bearer(issued.json()["access_token"]), verify=ca, timeout=5)
+        assert me.status_code == 200  # the API fetched the issuer's JWKS over TLS, trusting the local CA
