@@ -103,10 +103,11 @@ class TokenAuth:
             raise rejected(str(exc)) from None
 
     def authenticate(self):
-        """The first token found (header, then cookie), checked; 401 with the bare challenge if none."""
-        for found in (from_header(), from_cookie(self.cookie)):
-            if found is not None:
-                return self.check(*found)
+        """The first token found (header, then cookie), checked; 401 with the bare challenge if none.
+        The cookie jar is parsed only when no Bearer header came."""
+        found = from_header() or from_cookie(self.cookie)
+        if found is not None:
+            return self.check(*found)
         raise missing(f"no token: send `Authorization: Bearer <token>` or the {self.cookie} cookie (never the URL)")
 
     def required(self, view):
