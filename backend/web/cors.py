@@ -40,10 +40,9 @@ def _only_with_origin(hook):
 
 
 def _vary_origin(response):
-    """Every answer may differ by Origin (CORS headers), so caches must key on it: the header set directly when
-    nothing else varies yet (the usual case), merged through werkzeug's parsed set otherwise."""
-    if "Vary" not in response.headers:
-        response.headers["Vary"] = "Origin"
-    else:
-        response.vary.add("Origin")
+    """Every answer may differ by Origin (CORS headers), so caches must key on it. Appended as a header line of
+    its own (Vary is a list: several lines mean their union, RFC 9110 §5.3): werkzeug's parsed `response.vary`
+    and even a `"Vary" in headers` test cost several µs per request, the append half of one. Nothing sets
+    Vary before this hook; the session interface, after it, merges `Cookie` into this line."""
+    response.headers.add("Vary", "Origin")
     return response
