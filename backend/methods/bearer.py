@@ -93,7 +93,8 @@ class TokenAuth:
         """The Principal for one presented token; InvalidToken if this method does not accept it."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken(f"the token is empty or longer than {MAX_TOKEN_LENGTH} characters")
-        return replace(self.verify(token), transport=transport)
+        principal = self.verify(token)  # verifiers build it for the header; a copy only for a cookie
+        return principal if principal.transport == transport else replace(principal, transport=transport)
 
     def check(self, token, transport):
         """The Principal for one presented token, or the 401 that says why not."""
