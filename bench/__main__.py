@@ -19,7 +19,7 @@ PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, 
 # --quick: the same measurements with shorter loads and fewer requests, and no scale run (tests/test_scale.py
 # checks what it shows): under a minute on 2 cores.
 QUICK = {"seconds": 1, "password_seconds": 2, "pair_public": False, "warmup_s": 1, "warm_all": False, "rounds": 1,
-         "counted": 50, "inproc_budget_s": 0.4, "scale_per_method": 0}
+         "counted": 30, "inproc_budget_s": 0.3, "inproc_password_calls": 1, "scale_per_method": 0}
 
 
 def parse(argv=None):

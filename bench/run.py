@@ -27,8 +27,9 @@ class Settings:
     warmup_s: int = 1
     warm_all: bool = True  # warm every endpoint (else one per API configuration)
     rounds: int = 3
-    counted: int = 100  # exact requests per method for Redis counts and bytes (Basic: a tenth)
+    counted: int = 100  # exact requests per method for Redis counts and bytes (Basic: a tenth, at least 3)
     inproc_budget_s: float = 1.5
+    inproc_password_calls: int = 50  # in-process calls for a method that hashes a password (each ~0.1-0.4 s)
     scale_per_method: int = 10_000  # 0: no scale run
     scale_memory: int = 2_000  # 0: no in-process-store instances at all
     scale_users: int = 8
@@ -116,7 +117,7 @@ def _obtain_peer(stack, m, warm_requests=20):
 
 def _counted(stack, m, credential, n):
     """Exactly n requests (n/10 for Basic), all 200: Redis work per request and the bytes each way."""
-    n = max(5, n // 10) if m.kind == "password" else n
+    n = max(3, n // 10) if m.kind == "password" else n
     port = stack.apis[m.server].port
     request = wire.raw_request(HOST, port, m.path, credential.headers)
     sizes = []
@@ -138,7 +139,7 @@ def _in_process(stack, methods, credentials, settings, progress):
     for server in {m.server for m in methods}:
         with inproc.app_like(stack.envs[server]) as app:
             for m in (m for m in methods if m.server == server):
-                calls = 50 if m.kind == "password" else 20_000
+                calls = settings.inproc_password_calls if m.kind == "password" else 20_000
                 headers = credentials[m.key].headers
                 costs[m.key] = inproc.time_requests(app, m.path, headers, settings.inproc_budget_s, calls)
     progress("in-process cost per request timed")
