@@ -7,8 +7,8 @@ import importlib
 import pytest
 
 from bench import bench_page, report
-from bench.methods import METHODS, PEERS
 from bench.bench_page import END, START
+from bench.methods import METHODS, PEERS
 
 PUBLIC_ROUNDS = [1000, 500, 800]
 PEER_ROUNDS = {"public": [1000, 500, 800], "session": [400, 250, 400], "signed": [700, 500, 800]}
