@@ -2,24 +2,53 @@
 // /api/echo) plus what the page asked for (method, storage, cookie option) and where it runs.
 import { endpoint, METHODS } from "./methods.js";
 
-// Why a cookie the API set did not come back from this page.
-export function cookieBlocked(cookieOption, sameSite) {
-  if (sameSite) return "this browser did not keep it, although the API is same-site with this page";
-  if (cookieOption === "Lax") return "SameSite=Lax cookies are not sent on cross-site requests (nor stored from cross-site responses)";
-  if (cookieOption === "None") return "the browser blocks third-party cookies, and the API's cookie is third-party on this cross-site page";
-  return "this browser kept no partitioned (CHIPS) cookie for this site";
+// Does this browser keep a Secure cookie set by this page over plain http? (null over https.) Chromium and
+// Firefox treat localhost as secure and keep it; WebKit refuses it, and every Secure cookie from the API too.
+export function secureCookieKeptOverHttp() {
+  if (location.protocol !== "http:") return null;
+  document.cookie = "authlab_secure_probe=1; Secure; path=/; SameSite=Lax";
+  const kept = document.cookie.split("; ").includes("authlab_secure_probe=1");
+  document.cookie = "authlab_secure_probe=; Secure; path=/; max-age=0";
+  return kept;
 }
 
-// Why a cookie did come back.
-function cookieAllowed(cookieOption, sameSite) {
+// Why a cookie the API set did not come back. secureOverHttp: did this browser keep a Secure cookie of this
+// page's own over http (null over https)? A browser that refuses those refuses the API's SameSite=None ones too.
+export function cookieBlocked(cookieOption, sameSite, secureOverHttp = null) {
+  const secure = cookieOption !== "Lax"; // SameSite=None (and Partitioned) imply Secure
+  if (secure && secureOverHttp === false) {
+    return "this browser refuses every Secure cookie over plain http, even from localhost where the page counts as a secure context " +
+      `(WebKit does; over HTTPS it keeps them)${sameSite ? "" : ", and the cookie is third-party here as well"}`;
+  }
+  if (sameSite) return "this browser did not keep it, although the API is same-site with this page";
+  if (cookieOption === "Lax") return "SameSite=Lax cookies are not sent on cross-site requests (nor stored from cross-site responses)";
+  if (cookieOption === "None") return "this browser blocks third-party cookies, and the API's cookie is third-party on this cross-site page";
+  return "this browser blocks third-party cookies, Partitioned (CHIPS) ones too: it kept none for this site";
+}
+
+// Why a cookie did come back. partitioned: where it was kept, as seen from the API's own site (null: not looked).
+function cookieAllowed(cookieOption, sameSite, partitioned = null) {
   if (sameSite) return "this page is same-site with the API (ports do not count), so its cookies are first-party";
-  if (cookieOption === "None+Partitioned") return "a Partitioned cookie is kept in a jar of this site's own, so it works here and nowhere else";
-  return "this browser allows third-party cookies, so a SameSite=None cookie goes cross-site";
+  const asked = cookieOption === "None+Partitioned";
+  if (partitioned === true) {
+    return asked
+      ? "a Partitioned cookie is kept in a jar of this site's own, so it works here and nowhere else (partitioned)"
+      : "this browser keeps third-party cookies in a jar of this site's own although the cookie did not ask for it " +
+        "(partitioned: Firefox's Total Cookie Protection), so it works here and the API's own site never sees it";
+  }
+  if (partitioned === false) {
+    return "this browser allows third-party cookies: it is kept in the API's own jar and goes to the API from every site" +
+      (asked ? " (Partitioned was ignored)" : "");
+  }
+  return "this browser lets the API's cookie through on this cross-site page, either in a jar of this site's own (partitioned) " +
+    "or in the API's own jar; only a look from the API's own site tells which";
 }
 
 // Did the credential travel? For cookies: did the method's cookie reach the API; for headers: any Authorization.
+// Over HTTPS the API prefixes its cookie names (__Host-, or __Secure- off Path=/).
 export function carried(method, storage, sent) {
-  if (storage === "cookie") return Object.hasOwn(sent.cookies || {}, METHODS[method].cookie);
+  const name = METHODS[method].cookie;
+  if (storage === "cookie") return ["", "__Host-", "__Secure-"].some((prefix) => Object.hasOwn(sent.cookies || {}, prefix + name));
   return Boolean(sent.authorization);
 }
 
@@ -29,7 +58,8 @@ function failed(result) {
 }
 
 // loggedIn: false when this page has not logged in with the method (or has logged out) since it loaded.
-export function why({ method, verb, storage, cookieOption, result, sent, sameSite, loggedIn = true }) {
+// secureOverHttp and partitioned: the runner's evidence (see cookieBlocked and cookieAllowed); partitioned null: not looked.
+export function why({ method, verb, storage, cookieOption, result, sent, sameSite, loggedIn = true, secureOverHttp = secureCookieKeptOverHttp(), partitioned = null }) {
   const cookie = METHODS[method].cookie;
   const travelled = carried(method, storage, sent);
   if (result.status === 0) return `No answer from ${endpoint(method, verb)}: ${result.error}.`;
@@ -40,8 +70,8 @@ export function why({ method, verb, storage, cookieOption, result, sent, sameSit
     if (!result.ok) return `Login refused (${failed(result)}).`;
     if (method === "basic") return "Right password: the page keeps the header in memory and sends it again on every request, where the API checks it again.";
     if (storage === "header") return "The token came back in the body; the page put it in localStorage and sends it itself as Authorization: Bearer.";
-    if (travelled) return `The API set an HttpOnly ${cookie} cookie and the browser sends it back: ${cookieAllowed(cookieOption, sameSite)}.`;
-    return `The API answered 200 with Set-Cookie, but no ${cookie} cookie comes back: ${cookieBlocked(cookieOption, sameSite)}.`;
+    if (travelled) return `The API set an HttpOnly ${cookie} cookie and the browser sends it back: ${cookieAllowed(cookieOption, sameSite, partitioned)}.`;
+    return `The API answered 200 with Set-Cookie, but no ${cookie} cookie comes back: ${cookieBlocked(cookieOption, sameSite, secureOverHttp)}.`;
   }
 
   if (result.ok) {
@@ -49,12 +79,12 @@ export function why({ method, verb, storage, cookieOption, result, sent, sameSit
     if (verb === "refresh") return "The refresh token bought a new pair and is now spent; presenting it again revokes the whole family.";
     if (method === "basic") return "The page sent Authorization: Basic itself (credentials: \"omit\") and the API checked the password again.";
     if (storage === "header") return "The page sent Authorization: Bearer from localStorage itself; a header works the same from any site.";
-    return `The browser sent the ${cookie} cookie (credentials: "include"): ${cookieAllowed(cookieOption, sameSite)}.`;
+    return `The browser sent the ${cookie} cookie (credentials: "include"): ${cookieAllowed(cookieOption, sameSite, partitioned)}.`;
   }
 
   if (result.status === 403) return `Authenticated but refused (${failed(result)}).`;
   if (storage === "cookie" && !travelled && !loggedIn) return `No ${cookie} cookie to send: not logged in on this page (or logged out).`;
-  if (storage === "cookie" && !travelled) return `Cookie not sent: ${cookieBlocked(cookieOption, sameSite)}.`;
+  if (storage === "cookie" && !travelled) return `Cookie not sent: ${cookieBlocked(cookieOption, sameSite, secureOverHttp)}.`;
   if (!travelled) return method === "basic" ? "No credentials to send: log in first (Basic keeps no state on the server)." : "Nothing to send: no token in localStorage (log in first).";
   return `The credential arrived but the API rejected it (${failed(result)}).`;
 }

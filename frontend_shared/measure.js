@@ -2,6 +2,7 @@
 // Each measurement is {id, label, value, shown, meaning}: `value` for the tests, the rest for people.
 import { api, config, echo, request, sameSiteAsApi } from "./client.js";
 import { METHODS } from "./methods.js";
+import { carried, secureCookieKeptOverHttp } from "./explain.js";
 import { RUNNER_USER } from "./runner.js";
 import { saved } from "./storage.js";
 
@@ -78,16 +79,33 @@ async function withSession(cookieOption, body) {
   }
 }
 
+// Does the API's cookie with this option come back to this page? ("first-party" where the API is same-site.)
+async function cookieComesBack(cookieOption) {
+  return withSession(cookieOption, async () => carried("session", "cookie", await echo({ credentials: "include" })));
+}
+
 async function thirdPartyCookies() {
-  const sent = await withSession("None", async () => Object.hasOwn((await echo({ credentials: "include" })).cookies, "session_id"));
-  let shown = sent ? "allowed: a SameSite=None cookie from the API came back" : "blocked: a SameSite=None cookie from the API never came back";
+  const sent = await cookieComesBack("None");
+  let shown = sent ? "let through: a SameSite=None cookie from the API came back (kept in the API's jar, or partitioned: the matrix's first-party check tells which)" : "blocked: a SameSite=None cookie from the API never came back";
   if (sameSiteAsApi()) shown = `not third-party here (the API is same-site): the SameSite=None cookie ${sent ? "came back" : "did not come back"}`;
+  if (!sent && secureCookieKeptOverHttp() === false) shown += " (this browser refuses Secure cookies over plain http anyway)";
   return {
     id: "third_party_cookies",
-    label: "Third-party cookies (the API's cookies on this page)",
+    label: "Third-party cookies (the API's SameSite=None cookie on this page)",
     value: sameSiteAsApi() ? "first-party" : sent ? "allowed" : "blocked",
     shown,
-    meaning: "Blocked by default in Safari, Firefox and Chrome incognito: a cookie login to another site's API fails.",
+    meaning: "Each engine has its own rule: Chromium blocks them unless Partitioned, Firefox keeps them per site, WebKit blocks them.",
+  };
+}
+
+async function partitionedCookies() {
+  const sent = await cookieComesBack("None+Partitioned");
+  return {
+    id: "partitioned_cookies",
+    label: "Partitioned (CHIPS) cookies (the API's SameSite=None; Partitioned cookie on this page)",
+    value: sameSiteAsApi() ? "first-party" : sent ? "allowed" : "blocked",
+    shown: sent ? "came back: kept for this site" : "never came back",
+    meaning: "A Partitioned cookie is the cross-site cookie Chromium and Firefox still let through; WebKit does not.",
   };
 }
 
@@ -187,7 +205,7 @@ async function fatJwt() {
   if (inHeader.ok) await jwt.logout({ storage: "header" });
   const cookieOption = sameSiteAsApi() ? "Lax" : "None+Partitioned";
   const inCookie = await jwt.login({ ...RUNNER_USER, storage: "cookie", cookieOption, padding });
-  const kept = Object.hasOwn((await echo({ credentials: "include" })).cookies, jwt.cookie);
+  const kept = carried("jwt", "cookie", await echo({ credentials: "include" }));
   const cookieMe = await jwt.me({ storage: "cookie" });
   if (cookieMe.ok) await jwt.logout({ storage: "cookie" });
   const value = { token_chars: chars, header_status: headerMe.status, cookie_login_status: inCookie.status, cookie_kept: kept, cookie_status: cookieMe.status };
@@ -200,7 +218,7 @@ async function fatJwt() {
   };
 }
 
-export const MEASUREMENTS = [cookieLimit, localStorageQuota, thirdPartyCookies, injectedScript, cookieBytes, fatJwt, headerLimit];
+export const MEASUREMENTS = [cookieLimit, localStorageQuota, thirdPartyCookies, partitionedCookies, injectedScript, cookieBytes, fatJwt, headerLimit];
 
 // Run every measurement in turn; one that throws is reported, not fatal.
 export async function measureAll(onResult = () => {}) {

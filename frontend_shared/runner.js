@@ -1,7 +1,7 @@
 // "Run the matrix here": every method x storage x cookie option, run from this page in this browser.
 // The result is a plain JSON array of cells; the page renders it and the automated tests read it.
 import { config, echo, sameSiteAsApi } from "./client.js";
-import { carried, why } from "./explain.js";
+import { carried, secureCookieKeptOverHttp, why } from "./explain.js";
 import { COOKIE_OPTIONS, METHODS, transport } from "./methods.js";
 
 export const RUNNER_USER = { username: "alice", password: "wonderland" };
@@ -31,6 +31,7 @@ async function clearLeftovers(method, storage) {
 export async function runCell({ method, storage, cookie_option }) {
   const verbs = METHODS[method];
   const choice = { ...RUNNER_USER, storage, cookieOption: cookie_option };
+  const secureOverHttp = secureCookieKeptOverHttp();
   const before = await clearLeftovers(method, storage);
   const leftover = carried(method, storage, before);
   const login = await verbs.login(choice);
@@ -47,7 +48,7 @@ export async function runCell({ method, storage, cookie_option }) {
     status: result.status,
     works: Boolean(me && me.ok),
     reason: (leftover ? `(A ${METHODS[method].cookie} cookie from an earlier login could not be logged out and rode along.) ` : "") +
-      why({ method, verb, storage, cookieOption: cookie_option, result, sent, sameSite: sameSiteAsApi() }),
+      why({ method, verb, storage, cookieOption: cookie_option, result, sent, sameSite: sameSiteAsApi(), secureOverHttp }),
     evidence: {
       origin: location.origin,
       login_status: login.status,
@@ -60,8 +61,28 @@ export async function runCell({ method, storage, cookie_option }) {
       request_header_bytes: sent.request_header_bytes,
       cookies_before: before.cookies,
       cookies_after_logout: after.cookies,
+      secure_cookie_kept_over_http: secureOverHttp,
+      partitioned: null, // where the cookie was kept: only a look from the API's own site tells (withFirstPartyView)
     },
   };
+}
+
+// Where a cookie that worked on this cross-site page was kept cannot be seen from here. A harness (or a person)
+// logs in again with loginAgain, looks from the API's own site (a page on it fetching /api/echo), comes back and
+// hands what it saw to withFirstPartyView, which logs out and says "partitioned" or "in the API's own jar".
+export async function loginAgain({ method, storage, cookie_option }) {
+  await clearLeftovers(method, storage);
+  const login = await METHODS[method].login({ ...RUNNER_USER, storage, cookieOption: cookie_option });
+  return login.status;
+}
+
+export async function withFirstPartyView(cell, firstParty) {
+  const { method, storage, cookie_option } = cell;
+  await clearLeftovers(method, storage);
+  const partitioned = !carried(method, storage, firstParty);
+  const sent = { cookies: cell.evidence.sent_cookies };
+  const reason = why({ method, verb: "me", storage, cookieOption: cookie_option, result: { status: cell.status, ok: cell.works }, sent, sameSite: sameSiteAsApi(), partitioned });
+  return { ...cell, reason, evidence: { ...cell.evidence, partitioned, first_party_cookies: firstParty.cookies } };
 }
 
 // Run every scenario in turn (they share this page's cookie jar, so never at once).

@@ -2,24 +2,30 @@
 
 Starts its own Redis (unless REDIS_URL is set), API and frontends on free loopback ports (A on
 `localhost`, B on `127.0.0.1`), clicks "Run the matrix here" on each frontend in each engine and
-cookie profile, prints the table and writes reports/matrix.json, .md and .html (MATRIX_REPORTS=dir).
+cookie profile (WebKit over HTTPS too: MATRIX_HTTPS), prints the table and writes reports/matrix.json, .md and
+.html (MATRIX_REPORTS=dir).
 """
 
 import html
 import json
 import os
+import re
 import secrets
 import sys
 import tempfile
+import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import browsers, procs, redis_server
+from . import browsers, certs, procs, redis_server
+from .environment import api_environment
 
 RUN_TIMEOUT_MS = 90_000
-PROFILE_TITLES = {"default": "default (third-party cookies blocked)", "third_party_allowed": "third-party cookies allowed"}
+# The HTTPS column: by default WebKit, whose http results hide its cookie rules (it refuses Secure over http);
+# MATRIX_HTTPS=chromium,firefox,webkit runs it in every engine, MATRIX_HTTPS= in none.
+HTTPS_ENGINES = tuple(n.strip() for n in os.environ.get("MATRIX_HTTPS", "webkit").split(",") if n.strip())
 
 
 @dataclass(frozen=True)
@@ -34,18 +40,20 @@ class Origins:
 
 
 @contextmanager
-def servers(workdir, redis_url):
-    """The API, both frontends and the issuer on free ports with the contract's host relations; all stopped on exit."""
+def servers(workdir, redis_url, tls=None):
+    """The API, both frontends and the issuer on free ports with the contract's host relations; all stopped on exit.
+    With `tls` (stack.certs files) every origin is https, as in `make run-https`."""
     workdir = Path(workdir)
     api, a, b, issuer = (procs.free_port() for _ in range(4))
-    origins = Origins(f"http://localhost:{api}", f"http://localhost:{a}", f"http://127.0.0.1:{b}", f"http://127.0.0.1:{issuer}")
-    from .environment import api_environment  # here, so this hunk is the whole change to this file
-
+    s = "https" if tls else "http"
+    origins = Origins(f"{s}://localhost:{api}", f"{s}://localhost:{a}", f"{s}://127.0.0.1:{b}", f"{s}://127.0.0.1:{issuer}")
     # A matrix run logs in ~15 times per page, every page from 127.0.0.1: the login limits are lifted.
     env = api_environment(
-        api, redis_url, secrets.token_hex(32), lenient_limits=True, JWT_SECRET=secrets.token_hex(32),
+        api, redis_url, secrets.token_hex(32), scheme=s, lenient_limits=True, JWT_SECRET=secrets.token_hex(32),
         FRONTEND_A_ORIGIN=origins.a, FRONTEND_B_ORIGIN=origins.b, ISSUER_ORIGIN=origins.issuer,
     )
+    if tls:
+        env.update(TLS_CERT=str(tls.cert), TLS_KEY=str(tls.key), ISSUER_CA_FILE=str(tls.ca))
     services = [
         procs.api(api, env, workers=2, log=workdir / "api.log"),
         procs.frontend("frontend_a", a, env, log=workdir / "frontend_a.log"),
@@ -61,73 +69,139 @@ def servers(workdir, redis_url):
             service.stop()
 
 
-def click_and_read(context, origin, button, key):
+def click_and_read(browser, origin, button, key):
     """Open the frontend, click `button` as a person would, wait, and read window.authlab[key] (what it shows)."""
-    page = context.new_page()
+    page = browser.open(origin + "/")
     try:
-        page.goto(origin + "/")
         page.click(button)
-        page.wait_for_function(f"() => window.authlab.{key} !== null", timeout=RUN_TIMEOUT_MS)
-        return page.evaluate(f"() => window.authlab.{key}")
+        page.wait_until(f"window.authlab.{key} !== null", RUN_TIMEOUT_MS)
+        return page.evaluate(f"window.authlab.{key}")
     finally:
         page.close()
 
 
-def run_in_page(context, origin):
-    """The cells "Run the matrix here" shows on that frontend."""
-    return click_and_read(context, origin, "#run-matrix", "matrix")
+def first_party_view(browser, origins, cells):
+    """For each cookie cell that worked from B: log in again from B, look from A (the API's own site, a first-party
+    request) whether the cookie is in the API's own jar, and let B's runner log out and say where it was kept.
+    Returns the cells with evidence.partitioned true/false (null where nothing came back to look for)."""
+    checked = []
+    page = browser.open(origins.b + "/")
+    try:
+        for cell in cells:
+            if cell["storage"] != "cookie" or not cell["works"]:
+                checked.append({**cell, "evidence": {**cell["evidence"], "partitioned": None}})
+                continue
+            scenario = json.dumps({k: cell[k] for k in ("method", "storage", "cookie_option")})
+            page.evaluate(f"(await import('/shared/runner.js')).loginAgain({scenario})")
+            page.goto(origins.a + "/")
+            first_party = page.evaluate("(await import('/shared/client.js')).echo({credentials: 'include'})")
+            page.goto(origins.b + "/")
+            checked.append(page.evaluate(
+                f"(await import('/shared/runner.js')).withFirstPartyView({json.dumps(cell)}, {json.dumps(first_party)})"))
+    finally:
+        page.close()
+    return checked
 
 
-def run_all(playwright, origins, workdir):
-    """Every present engine x profile x frontend; absent engines and unsupported profiles are listed."""
-    report = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "origins": vars(origins), "runs": [], "absent": []}
+def run_matrix(browser, origins, frontend):
+    """The cells "Run the matrix here" shows on that frontend, from B with the first-party check merged in."""
+    browser.clear_cookies((origins.api, origins.a, origins.b))
+    cells = click_and_read(browser, origins.frontend(frontend), "#run-matrix", "matrix")
+    return first_party_view(browser, origins, cells) if frontend == "B" else cells
+
+
+def run_all(playwright, columns, workdir, tls=None):
+    """Every present engine x profile x scheme x frontend; absent engines are listed.
+    columns: {"http": origins, "https": origins}; HTTPS runs only in HTTPS_ENGINES."""
+    report = {
+        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "origins": vars(columns["http"]), "https_origins": vars(columns["https"]) if "https" in columns else None,
+        "runs": [], "absent": [],
+    }
     for engine in browsers.engines(playwright):
         if not engine.present:
             report["absent"].append({"engine": engine.name, "why": engine.why})
             continue
-        for profile in browsers.PROFILES:
-            if not browsers.profile_supported(engine, profile):
-                report["absent"].append({"engine": engine.name, "profile": profile, "why": "no switch for this profile"})
-                continue
-            context = browsers.launch(playwright, engine, profile, Path(workdir) / f"{engine.name}-{profile}")
-            try:
-                for frontend in ("A", "B"):
-                    cells = run_in_page(context, origins.frontend(frontend))
-                    report["runs"].append({
-                        "engine": engine.name, "version": browsers.version(context), "executable": engine.executable,
-                        "profile": profile, "frontend": frontend, "origin": origins.frontend(frontend), "cells": cells,
-                    })
-            finally:
-                context.close()
+        for profile in browsers.profiles(engine.name):
+            for scheme, origins in columns.items():
+                if scheme == "https" and engine.name not in HTTPS_ENGINES:
+                    continue
+                # A browser per scheme: the API's HSTS over https would upgrade every later http://localhost.
+                browser = browsers.launch(playwright, engine, profile, Path(workdir) / f"{engine.name}-{profile}-{scheme}", tls)
+                try:
+                    for frontend in ("A", "B"):
+                        started = time.monotonic()
+                        report["runs"].append({
+                            "engine": engine.name, "version": browser.version, "executable": engine.executable,
+                            "profile": profile, "profile_title": browsers.profile_title(engine.name, profile),
+                            "scheme": scheme, "frontend": frontend, "origin": origins.frontend(frontend),
+                            "cells": run_matrix(browser, origins, frontend),
+                        })
+                        print(f"ran {engine.name} {browser.version} {profile} {scheme} {frontend} in "
+                              f"{time.monotonic() - started:.1f} s", file=sys.stderr)
+                finally:
+                    browser.close()
     return report
 
 
+def _mark(cell):
+    """✓ worked, ✗ did not; ᵖ: worked, kept in a jar of that site's own (partitioned)."""
+    return ("✓" + ("ᵖ" if cell["evidence"].get("partitioned") else "")) if cell["works"] else "✗"
+
+
+def _footnote(reasons, reason):
+    if reason not in reasons:
+        reasons.append(reason)
+    return reasons.index(reason) + 1
+
+
+def _scenario(cell):
+    return [cell["method"], cell["storage"], cell["cookie_option"] or "-"]
+
+
+COOKIE_NAME = re.compile(r"\b(__Host-)?(session_id|opaque_token|signed_token|jwt_access) cookie")
+
+
+def compact(report):
+    """(headings, rows, footnotes): one table, scenarios x engine/profile/scheme/frontend, cells like "✗3"
+    (footnotes shared across methods: the cookie's name becomes "the method's cookie")."""
+    runs, reasons = report["runs"], []
+    headings = ["method", "storage", "cookie"] + [
+        f"{r['engine']} {r['profile']}{' https' if r.get('scheme') == 'https' else ''} {r['frontend']}" for r in runs]
+    rows = [_scenario(cell) + [
+        f"{_mark(run['cells'][i])}{_footnote(reasons, COOKIE_NAME.sub('method' + chr(39) + 's cookie', run['cells'][i]['reason']))}"
+        for run in runs]
+            for i, cell in enumerate(runs[0]["cells"] if runs else [])]
+    return headings, rows, reasons
+
+
 def _grid(report):
-    """(columns, rows, footnotes) per engine: rows are scenarios, columns frontend x profile."""
+    """(title, headings, rows, footnotes) per engine: rows are scenarios, columns profile x scheme x frontend."""
     tables = {}
     for run in report["runs"]:
         tables.setdefault((run["engine"], run["version"]), []).append(run)
     for (engine, version), runs in tables.items():
-        columns = [f"{run['frontend']} · {PROFILE_TITLES[run['profile']]}" for run in runs]
+        columns = [f"{run['frontend']} · {run.get('scheme', 'http')} · {run['profile_title']}" for run in runs]
         reasons, rows = [], []
         for index, cell in enumerate(runs[0]["cells"]):
-            row = [cell["method"], cell["storage"], cell["cookie_option"] or "-"]
-            for run in runs:
-                cell = run["cells"][index]
-                if cell["reason"] not in reasons:
-                    reasons.append(cell["reason"])
-                mark = "✓" if cell["works"] else "✗"
-                row.append(f"{mark} {cell['status']} [{reasons.index(cell['reason']) + 1}]")
-            rows.append(row)
+            rows.append(_scenario(cell) + [
+                f"{_mark(run['cells'][index])} {run['cells'][index]['status']} [{_footnote(reasons, run['cells'][index]['reason'])}]"
+                for run in runs])
         yield f"{engine} {version}", ["method", "storage", "cookie option", *columns], rows, reasons
 
 
+def _table(headings, rows):
+    return ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)] + ["| " + " | ".join(row) + " |" for row in rows]
+
+
 def markdown(report):
-    lines = []
+    headings, rows, reasons = compact(report)
+    lines = ["**All engines** (✓ = `me` answered 200 from that page, ✓ᵖ = and the cookie was partitioned, "
+             "✗ = it did not; the number is the reason, below)", ""]
+    lines += _table(headings, rows) + [""] + [f"{n}. {reason}" for n, reason in enumerate(reasons, 1)] + [""]
     for title, headings, rows, reasons in _grid(report):
         lines += [f"**{title}** (headless; ✓ = `me` answered 200 from that page, ✗ = it did not; [n] = why, below)", ""]
-        lines += ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        lines += _table(headings, rows)
         lines += [""] + [f"{n}. {reason}" for n, reason in enumerate(reasons, 1)] + [""]
     for missing in report["absent"]:
         lines.append(f"- not run: {missing['engine']}{' / ' + missing['profile'] if 'profile' in missing else ''}: {missing['why']}")
@@ -168,9 +242,14 @@ def main():
         redis_url = os.environ.get("REDIS_URL")
         if not redis_url:
             redis_url = stack.enter_context(redis_server.server(procs.free_port(), Path(tmp) / "redis", log=Path(tmp) / "redis.log")).url
-        origins = stack.enter_context(servers(tmp, redis_url))
+        tls = certs.ensure(Path(tmp) / "tls")
+        for scheme in ("http", "https"):
+            (Path(tmp) / scheme).mkdir()
+        columns = {"http": stack.enter_context(servers(Path(tmp) / "http", redis_url))}
+        if HTTPS_ENGINES:
+            columns["https"] = stack.enter_context(servers(Path(tmp) / "https", redis_url, tls))
         with sync_playwright() as playwright:
-            report = run_all(playwright, origins, tmp)
+            report = run_all(playwright, columns, tmp, tls)
     if not report["runs"]:
         print("authlab matrix: no browser to run in:", "; ".join(m["why"] for m in report["absent"]), file=sys.stderr)
         return 1

@@ -1,5 +1,6 @@
-"""Browser fixtures: the demo's servers on free ports, one browser context per engine and cookie profile
-(reused for the whole run), and the in-page runners' results, each run once and read by many tests."""
+"""Browser fixtures: the demo's servers on free ports (http, and https for the HTTPS column), one browser per
+engine and cookie profile (reused for the whole run), and the in-page runners' results, each run once and read
+by many tests."""
 
 import functools
 
@@ -16,29 +17,55 @@ def found_engines():
         return tuple(browsers.engines(playwright))
 
 
+LAUNCHED = {}  # engine name -> version, for the summary line
+
+
 def present(engine_name=None):
     return [e for e in found_engines() if e.present and engine_name in (None, e.name)]
 
 
 def engine_profiles():
-    """(engine, profile) pairs to run: present engines x the profiles they support."""
-    return [(e.name, p) for e in present() for p in browsers.PROFILES if browsers.profile_supported(e, p)]
+    """(engine, profile) pairs to run: present engines x their profiles."""
+    return [(e.name, p) for e in present() for p in browsers.profiles(e.name)]
+
+
+def matrix_columns():
+    """(engine, profile, scheme): every profile over http, and over https where the matrix runs it."""
+    return [(e, p, s) for e, p in engine_profiles() for s in ("http", "https") if s == "http" or e in matrix.HTTPS_ENGINES]
 
 
 def pytest_generate_tests(metafunc):
-    """`engine_profile` runs every test that asks for it in each present engine and profile."""
-    if "engine_profile" in metafunc.fixturenames:
-        pairs = engine_profiles()
-        metafunc.parametrize("engine_profile", pairs, ids=[f"{e}-{p}" for e, p in pairs], scope="session")
+    """`engine_profile` runs a test in each present engine and profile; `matrix_column` also over https."""
+    for name, values in (("engine_profile", engine_profiles), ("matrix_column", matrix_columns)):
+        if name in metafunc.fixturenames:
+            found = values()
+            metafunc.parametrize(name, found, ids=["-".join(v) for v in found], scope="session")
+    if "required_engine" in metafunc.fixturenames:
+        metafunc.parametrize("required_engine", browsers.required())
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Say plainly which engines ran and which were absent."""
+    """Say plainly which engines ran (with their version) and which were absent."""
     if not found_engines.cache_info().currsize:
         return
     for engine in found_engines():
-        state = f"ran ({engine.why}: {engine.executable})" if engine.present else engine.why
+        if engine.name in LAUNCHED:
+            state = f"ran, version {LAUNCHED[engine.name]} ({engine.why}: {engine.executable})"
+        else:
+            state = f"present, not launched ({engine.executable})" if engine.present else engine.why
         terminalreporter.write_line(f"matrix browsers: {engine.name}: {state}")
+
+
+@pytest.fixture(scope="session")
+def engine_here():
+    """engine_here(name): that engine located; a test about one engine only is skipped where it is absent."""
+    def get(name):
+        [engine] = [e for e in found_engines() if e.name == name] or [None]
+        if engine is None or not engine.present:
+            pytest.skip(f"{name} is not here ({engine.why if engine else 'not in MATRIX_BROWSERS'})")
+        return engine
+
+    return get
 
 
 @pytest.fixture(scope="session")
@@ -55,50 +82,74 @@ def playwright():
 
 
 @pytest.fixture(scope="session")
-def contexts(playwright, tmp_path_factory):
-    """contexts(engine, profile): one persistent context each, launched on first use, closed at the end."""
+def https_servers(redis_service, tls, tmp_path_factory):
+    """The same servers over TLS (`make run-https`), for the matrix's HTTPS column."""
+    with matrix.servers(tmp_path_factory.mktemp("https-servers"), redis_service.url.rsplit("/", 1)[0] + "/1", tls) as origins:
+        yield origins
+
+
+@pytest.fixture(scope="session")
+def origins_for(servers, https_servers):
+    """origins_for("http" | "https"): that column's servers."""
+    return {"http": servers, "https": https_servers}.get
+
+
+@pytest.fixture(scope="session")
+def browser_for(playwright, tls, tmp_path_factory):
+    """browser_for(engine, profile, scheme="http"): one browser each for the whole run (Firefox takes seconds to
+    start), launched on first use, trusting this run's TLS certificate, closed at the end. The HTTPS column has
+    browsers of its own: the API's HSTS would upgrade every later http://localhost request (WebKit obeys it)."""
     opened = {}
 
-    def get(engine_name, profile):
-        if (engine_name, profile) not in opened:
+    def get(engine_name, profile, scheme="http"):
+        key = engine_name, profile, scheme
+        if key not in opened:
             engine = browsers.find(playwright, engine_name)
             assert engine.present, engine.why
-            user_data_dir = tmp_path_factory.mktemp(f"{engine_name}-{profile}")
-            opened[engine_name, profile] = browsers.launch(playwright, engine, profile, user_data_dir)
-        return opened[engine_name, profile]
+            opened[key] = browsers.launch(playwright, engine, profile, tmp_path_factory.mktemp("-".join(key)), tls)
+            LAUNCHED[engine_name] = opened[key].version
+        return opened[key]
 
     yield get
-    for context in opened.values():
-        context.close()
+    for browser in opened.values():
+        browser.close()
 
 
-def once_per_page(contexts, servers, button, key):
-    """get(engine, profile, frontend): click `button` on that frontend once (from an empty cookie jar; the
-    page logs out what it logs in) and keep what it shows in window.authlab[key] for every test that asks."""
+@pytest.fixture(scope="session")
+def contexts(browser_for):
+    """contexts("chromium", profile): the Playwright context under that shared Chromium, for the UI tests."""
+    return lambda engine_name, profile: browser_for(engine_name, profile).context
+
+
+@pytest.fixture(scope="session")
+def matrix_cells(browser_for, origins_for):
+    """matrix_cells(engine, profile, scheme, frontend): "Run the matrix here"'s cells (from B with the
+    first-party check merged in), run once from an empty cookie jar, keyed by (method, storage, option)."""
     done = {}
 
-    def get(engine_name, profile, frontend):
-        if (engine_name, profile, frontend) not in done:
-            context = contexts(engine_name, profile)
-            context.clear_cookies()
-            done[engine_name, profile, frontend] = matrix.click_and_read(context, servers.frontend(frontend), button, key)
-        return done[engine_name, profile, frontend]
+    def get(engine_name, profile, scheme, frontend):
+        if (engine_name, profile, scheme, frontend) not in done:
+            cells = matrix.run_matrix(browser_for(engine_name, profile, scheme), origins_for(scheme), frontend)
+            done[engine_name, profile, scheme, frontend] = {(c["method"], c["storage"], c["cookie_option"]): c for c in cells}
+        return done[engine_name, profile, scheme, frontend]
 
     return get
 
 
 @pytest.fixture(scope="session")
-def matrix_cells(contexts, servers):
-    """matrix_cells(engine, profile, frontend): "Run the matrix here"'s cells, keyed by (method, storage, option)."""
-    run = once_per_page(contexts, servers, "#run-matrix", "matrix")
-    return lambda *where: {(c["method"], c["storage"], c["cookie_option"]): c for c in run(*where)}
+def measurements(browser_for, servers):
+    """measurements(engine, profile, frontend): the "Measure" button's results over http, keyed by id."""
+    done = {}
 
+    def get(engine_name, profile, frontend):
+        if (engine_name, profile, frontend) not in done:
+            browser = browser_for(engine_name, profile)
+            browser.clear_cookies((servers.api, servers.a, servers.b))
+            found = matrix.click_and_read(browser, servers.frontend(frontend), "#measure", "measurements")
+            done[engine_name, profile, frontend] = {m["id"]: m for m in found}
+        return done[engine_name, profile, frontend]
 
-@pytest.fixture(scope="session")
-def measurements(contexts, servers):
-    """measurements(engine, profile, frontend): the "Measure" button's results, keyed by id."""
-    run = once_per_page(contexts, servers, "#measure", "measurements")
-    return lambda *where: {m["id"]: m for m in run(*where)}
+    return get
 
 
 @pytest.fixture

@@ -91,7 +91,8 @@ def test_every_route_of_the_method_is_in_the_openapi_document(app, method):
 
 @by_name
 def test_the_matrix_has_a_cell_for_every_storage_of_the_method(method):
-    """tests/browser/test_matrix.py's SCENARIOS and the frontends' method table both know the method."""
+    """The matrix's scenarios (from the registry; the browser tests check the page runs exactly these) and the
+    frontends' method table both know the method."""
     cells = {(name, storage) for name, storage, _ in SCENARIOS}
     assert {(method.name, storage) for storage in method.storages} <= cells
     table = (ROOT / "frontend_shared" / "methods.js").read_text()
