@@ -25,7 +25,7 @@ test: install
 lint: install  ## ruff, with the rules pyproject.toml selects
 	$(PY) -m ruff check .
 
-bench: install  ## ARGS=--quick for the one-minute run; see `python -m bench --help`
+bench: install  ## ARGS=--quick: the one-minute run; ARGS=--publish: also update docs/bench/; see `python -m bench --help`
 	$(PY) -m bench $(ARGS)
 
 matrix: install

@@ -66,8 +66,10 @@ def record(response):
 
 
 def init_app(app, blueprints=API_BLUEPRINTS):
-    """Log `blueprints` from one after_request hook; Flask-Login's signals name the user of a session login/logout."""
+    """Log `blueprints` from an after_request hook on each of them only (other requests never run it);
+    Flask-Login's signals name the user of a session login/logout."""
     app.extensions["authlab.audited"] = set(blueprints)
-    app.after_request(record)
+    for name in blueprints:
+        app.after_request_funcs.setdefault(name, []).append(record)
     user_logged_in.connect(lambda sender, user, **extra: users.acted_for(user.username), app, weak=False)
     user_logged_out.connect(lambda sender, user, **extra: users.acted_for(user.username), app, weak=False)

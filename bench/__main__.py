@@ -1,4 +1,5 @@
-"""`python -m bench [--quick]`: measure everything, print the table, write the JSON, the chart and docs/bench.md."""
+"""`python -m bench [--quick] [--publish]`: measure everything, print the table, write reports/ (and, with
+--publish, docs/bench/ and docs/bench.md's generated figures)."""
 
 import argparse
 import datetime
@@ -15,9 +16,10 @@ from .servers import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by docs/bench.md
-# --quick: the same measurements with shorter loads and fewer requests (about a minute on 2 cores).
-QUICK = {"seconds": 1, "warmup_s": 1, "warm_all": False, "rounds": 1, "counted": 50, "inproc_budget_s": 0.4,
-         "scale_per_method": 1_000, "scale_memory": 400, "scale_users": 4}
+# --quick: the same measurements with shorter loads and fewer requests, and no scale run (tests/test_scale.py
+# checks what it shows): under a minute on 2 cores.
+QUICK = {"seconds": 1, "password_seconds": 2, "pair_public": False, "warmup_s": 1, "warm_all": False, "rounds": 1,
+         "counted": 30, "inproc_budget_s": 0.3, "inproc_password_calls": 1, "scale_per_method": 0}
 
 
 def parse(argv=None):
@@ -32,7 +34,8 @@ def parse(argv=None):
     p.add_argument("--seconds", type=int, help="seconds of load per endpoint per round (whole seconds: wrk)")
     p.add_argument("--rounds", type=int, help="interleaved rounds (medians are reported)")
     p.add_argument("--out", type=Path, default=ROOT / "reports", help="where bench(.json|.png) go")
-    p.add_argument("--no-readme", action="store_true", help="leave docs/bench.md and docs/bench/ alone")
+    p.add_argument("--publish", action="store_true",
+                   help="a full run only: also copy it to docs/bench/ and re-render the docs' generated bench block")
     return p.parse_args(argv)
 
 
@@ -52,6 +55,8 @@ def settings_from(args):
 def main(argv=None):
     """Run, report, and exit non-zero if a load had failed requests or the shared store lost a login."""
     args = parse(argv)
+    if args.publish and args.quick:
+        raise SystemExit("bench: --publish is for full runs; a quick run is never published")
     settings = settings_from(args)
     progress, started = Progress(), time.time()
     result = measure(settings, progress)
@@ -67,7 +72,7 @@ def main(argv=None):
     chart.draw(result, png_path)
     print("\n" + report.table(result) + "\n")
     print(f"wrote {_shown(json_path)} and {_shown(png_path)} in {result['elapsed_s']:.0f} s")
-    if not args.quick and not args.no_readme:
+    if args.publish:
         PUBLISHED.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(json_path, PUBLISHED / "bench.json")
         shutil.copyfile(png_path, PUBLISHED / "bench.png")

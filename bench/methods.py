@@ -9,8 +9,6 @@ import requests
 USER, PASSWORD = "alice", "wonderland"
 TIMEOUT = 10
 
-# Throughput each kind must keep, as a fraction of /api/public (docs/bench.md).
-MIN_RATIO = {"stateless": 0.85, "redis": 0.75}
 # Redis round trips per request each kind may cost.
 ROUND_TRIPS = {"baseline": 0, "password": 0, "stateless": 0, "redis": 1}
 
@@ -30,6 +28,16 @@ class Credential:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """The usual way to do what a method does: an app under bench/peers/, served like authlab, and its login."""
+
+    key: str
+    label: str
+    factory: str  # "package.module:function", as a WSGI server takes it
+    obtain: Callable[[str, str], Credential] = field(repr=False)  # (peer_url, issuer_url) -> Credential
+
+
+@dataclass(frozen=True)
 class Method:
     """One row of the table: a `me` endpoint, how to log in for it, and which API configuration serves it."""
 
@@ -39,10 +47,7 @@ class Method:
     kind: str  # baseline | password | stateless | redis
     obtain: Callable[[str, str], Credential] = field(repr=False)  # (api_url, issuer_url) -> Credential
     server: str = "main"  # the API configuration (see SERVERS) whose instance answers it
-
-    @property
-    def min_ratio(self):
-        return MIN_RATIO.get(self.kind)
+    peer: Peer | None = None  # the usual way it is measured against (None: no library does it alike)
 
     @property
     def round_trips(self):
@@ -92,12 +97,34 @@ def login_token(prefix):
     return obtain
 
 
+def peer_login(api, issuer):
+    """POST a peer's /login; its session cookie or access token is the credential."""
+    response = _post(api, "/login", {"username": USER, "password": PASSWORD})
+    if "session" in response.cookies:
+        return Credential({"Cookie": f"session={response.cookies['session']}"}, issued_as="cookie")
+    return _bearer(response.json()["access_token"])
+
+
 def issuer_token(api, issuer):
     """A JWT from the separate issuer (the "third-party" IdP); the API verifies it with the issuer's JWKS."""
     if not issuer:
         raise Unavailable("no issuer process in this run")
     return _bearer(_post(issuer, "/token", {"username": USER, "password": PASSWORD}).json()["access_token"])
 
+
+def _peer(key, label, module, function="create_app", obtain=peer_login):
+    return Peer(key, label, f"bench.peers.{module}:{function}", obtain)
+
+
+PEERS = {
+    "public": _peer("bare", "bare Flask", "bare", obtain=nothing),
+    "basic": _peer("httpauth_basic", "Flask-HTTPAuth + scrypt", "httpauth_basic", obtain=basic),
+    "session": _peer("session_login", "Flask-Session + Flask-Login, defaults", "session_login"),
+    "token": _peer("httpauth_token", "Flask-HTTPAuth token + Redis GET", "httpauth_token"),
+    "signed": _peer("itsdangerous", "itsdangerous in before_request", "itsdangerous_token"),
+    "jwt": _peer("jwt_blocklist", "flask-jwt-extended + Redis blocklist", "jwt_extended", "with_blocklist"),
+    "jwt_norevoke": _peer("jwt_extended", "flask-jwt-extended", "jwt_extended"),
+}
 
 def obtain_for(method):
     """How a client gets a registered method's credential: a password, a session cookie or a bearer token."""
@@ -107,19 +134,32 @@ def obtain_for(method):
 
 
 def _registered():
-    """One row per method in the API's registry, as the main configuration serves it."""
+    """One row per method in the API's registry, as the main configuration serves it, beside its peer."""
     from backend.methods import REGISTRY
 
-    return tuple(Method(m.name, m.label, f"{m.prefix}/me", m.kind, obtain_for(m)) for m in REGISTRY)
+    return tuple(Method(m.name, m.label, f"{m.prefix}/me", m.kind, obtain_for(m), peer=PEERS.get(m.name))
+                 for m in REGISTRY)
 
 
 METHODS = (
-    Method("public", "/api/public (baseline)", "/api/public", "baseline", nothing),
+    Method("public", "/api/public (baseline)", "/api/public", "baseline", nothing, peer=PEERS["public"]),
     *_registered(),
-    Method("jwt_norevoke", "JWT, revocation off", "/api/jwt/me", "stateless", login_token("/api/jwt"), "norevoke"),
+    Method("jwt_norevoke", "JWT, revocation off", "/api/jwt/me", "stateless", login_token("/api/jwt"), "norevoke",
+           PEERS["jwt_norevoke"]),
     # The issuer's tokens pass the same revocation check as ours (logout-all): one MGET with it on.
     Method("issuer", "issuer JWT (JWKS, rev. on)", "/api/jwt/me", "redis", issuer_token),
 )
+
+# The primitives (bench/inproc.py's `primitives`) each method must pay per request: its auth cost's floor.
+FLOORS = {
+    "basic": ("scrypt",),
+    "session": ("redis_round_trip",),
+    "token": ("redis_round_trip",),
+    "signed": ("hmac_sha1",),
+    "jwt": ("hmac_sha256", "redis_round_trip"),
+    "jwt_norevoke": ("hmac_sha256",),
+    "issuer": ("rsa_verify", "redis_round_trip"),
+}
 
 # API configurations the methods need: name -> environment on top of the bench's own.
 SERVERS = {"main": {"JWT_REVOCATION_CHECK": "on"}, "norevoke": {"JWT_REVOCATION_CHECK": "off"}}

@@ -33,8 +33,10 @@ def api_env(redis_url, port, issuer_url, extra=None):
 class Stack(contextlib.ExitStack):
     """Redis plus one API instance per configuration; leaving the `with` stops all of them, error or not."""
 
-    def __init__(self, workdir, workers, server=DEFAULT_SERVER, configs=None, issuer=True):
+    def __init__(self, workdir, workers, server=DEFAULT_SERVER, configs=None, issuer=True, peers=None):
         super().__init__()
+        self.peer_factories = peers or {}  # name -> "module:factory" of an app under bench/peers/
+        self.peers = {}
         self.with_issuer = issuer
         self.workdir = Path(workdir)
         self.workers, self.server = workers, server
@@ -53,14 +55,26 @@ class Stack(contextlib.ExitStack):
             self.redis = self.start(redis)
             issuer_port = procs.free_port()
             origin = f"http://{HOST}:{issuer_port}"  # the APIs trust this issuer whether or not it runs
+            services = {}
             if self.with_issuer:
                 env = {"ISSUER_ORIGIN": origin, "JWT_ACCESS_TTL": "3600"}
-                self.start(procs.issuer(issuer_port, env, HOST, self.workdir / "issuer.log", self.server))
+                services["issuer"] = procs.issuer(issuer_port, env, HOST, self.workdir / "issuer.log", self.server)
                 self.issuer_url = origin
             for name, extra in self.configs.items():
                 port = procs.free_port()
                 self.envs[name] = api_env(self.redis.url, port, origin, extra)
-                self.apis[name] = self.start(self.api(name, port))
+                services[("api", name)] = self.api(name, port)
+            for name, factory in self.peer_factories.items():
+                services[("peer", name)] = self.peer(name, factory, origin)
+            for service in services.values():  # all launched first, so that they start up side by side
+                self.callback(service.stop)
+                service.launch()
+            for key, service in services.items():
+                service.wait_listening()
+                if key[0] == "api":
+                    self.apis[key[1]] = service
+                elif key[0] == "peer":
+                    self.peers[key[1]] = service
         except BaseException:
             self.close()
             raise
@@ -70,6 +84,16 @@ class Stack(contextlib.ExitStack):
         """Start a service and make sure it is stopped when the stack closes."""
         self.callback(service.stop)
         return service.start()
+
+    def peer(self, name, factory, issuer_origin):
+        """A peer app (not yet started), served exactly like the API: same server, workers and threads."""
+        port = procs.free_port()
+        env = api_env(self.redis.url, port, issuer_origin)
+        return procs.wsgi(f"peer {name}", factory, port, env, self.workers, HOST, self.workdir / f"peer-{name}.log",
+                          self.server)
+
+    def peer_url(self, name):
+        return f"http://{HOST}:{self.peers[name].port}"
 
     def api(self, name, port):
         """An API instance (not yet started) with this run's worker model."""

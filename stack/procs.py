@@ -40,6 +40,10 @@ class Service:
 
     def start(self, timeout=20):
         """Launch and wait until the port accepts connections."""
+        return self.launch().wait_listening(timeout)
+
+    def launch(self):
+        """Start the process without waiting for it (from the main thread: the child dies with its parent thread)."""
         out = open(self.log, "ab") if self.log else None
         try:
             self.proc = subprocess.Popen(
@@ -49,6 +53,10 @@ class Service:
         finally:
             if out:
                 out.close()  # the child has its own copy
+        return self
+
+    def wait_listening(self, timeout=20):
+        """Wait until the launched process's port accepts connections; stop it and raise if it does not."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

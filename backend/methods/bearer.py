@@ -96,7 +96,8 @@ class TokenAuth:
         """The Principal for one presented token; InvalidToken if this method does not accept it."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken(f"the token is empty or longer than {MAX_TOKEN_LENGTH} characters")
-        return replace(self.verify(token), transport=transport)
+        principal = self.verify(token)  # verifiers build it for the header; a copy only for a cookie
+        return principal if principal.transport == transport else replace(principal, transport=transport)
 
     def check(self, token, transport):
         """The Principal for one presented token, or the 401 that says why not."""
@@ -106,10 +107,11 @@ class TokenAuth:
             raise rejected(str(exc)) from None
 
     def authenticate(self):
-        """The first token found (header, then cookie), checked; 401 with the bare challenge if none."""
-        for found in (from_header(), from_cookie(self.cookie)):
-            if found is not None:
-                return self.check(*found)
+        """The first token found (header, then cookie), checked; 401 with the bare challenge if none.
+        The cookie jar is parsed only when no Bearer header came."""
+        found = from_header() or from_cookie(self.cookie)
+        if found is not None:
+            return self.check(*found)
         raise missing(f"no token: send `Authorization: Bearer <token>` or the {self.cookie} cookie (never the URL)")
 
     def required(self, view):

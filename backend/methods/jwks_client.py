@@ -28,10 +28,10 @@ def init_app(app):
     )
 
 
-def signing_key(token):
-    """The issuer's published key named by the token's `kid`; 503 if the JWKS cannot be fetched."""
+def signing_key(kid):
+    """The issuer's published key named `kid` (from a token's header); 503 if the JWKS cannot be fetched."""
     try:
-        return current_app.extensions["authlab.jwks"].get_signing_key_from_jwt(token)
+        return current_app.extensions["authlab.jwks"].get_signing_key(kid)
     except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, ValueError):  # unreachable, or not a JWKS
         raise ApiError(
             503, "issuer_unavailable", "the token issuer's keys (JWKS) cannot be fetched; try again shortly",

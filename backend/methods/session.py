@@ -19,7 +19,21 @@ from backend.web.request_bodies import login_body
 from . import Method
 
 bp = Blueprint("session", __name__, url_prefix="/api/session")
-login_manager = LoginManager()
+
+
+class SessionLoginManager(LoginManager):
+    """Flask-Login without its session protection. Its default ("basic") hashes the client's address and
+    User-Agent (SHA-512) on every session request and, on a mismatch, only marks the session not fresh (one more
+    Redis write) — authlab never asks for freshness, and an agent string is no secret. Sessions are bound
+    instead by a random 256-bit ID in an HttpOnly cookie, a new ID at every login, idle and absolute
+    lifetimes, and server-side deletion at logout and logout-all (backend/stores/sessions.py)."""
+
+    def _session_protection_failed(self):
+        return False  # Flask-Login 0.6 hashes the agent before it reads the mode; with no protection, skip both
+
+
+login_manager = SessionLoginManager()
+login_manager.session_protection = None
 
 
 def init_app(app):

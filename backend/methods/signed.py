@@ -23,8 +23,13 @@ bp = Blueprint("signed", __name__, url_prefix="/api/signed")
 
 
 def serializer():
-    """A timed serializer over every configured key, with a salt of its own (not shared with sessions)."""
-    return URLSafeTimedSerializer(current_app.config["SIGNED_TOKEN_KEYS"], salt="authlab.signed-token")
+    """A timed serializer over every configured key, with a salt of its own (not shared with sessions);
+    made once per app, not on every request."""
+    made = current_app.extensions.get("authlab.signed")
+    if made is None:
+        keys = current_app.config["SIGNED_TOKEN_KEYS"]
+        made = current_app.extensions["authlab.signed"] = URLSafeTimedSerializer(keys, salt="authlab.signed-token")
+    return made
 
 
 def verify(token):

@@ -170,8 +170,10 @@ def test_a_real_refresh_token_is_not_an_access_token(api):
 
 @pytest.mark.parametrize(
     "token",
-    ["", "a.b", "a.b.c.d", "x" * 10_000, "eyJ.eyJ.sig", "bm90IGpzb24.e30.", "e30.W10.", "e30.e30.e30"],
-    ids=["empty", "two-parts", "four-parts", "10KB", "bad-base64", "header-not-json", "payload-array", "no-alg"],
+    ["", "a.b", "a.b.c.d", "x" * 10_000, "eyJ.eyJ.sig", "bm90IGpzb24.e30.", "e30.W10.", "e30.e30.e30",
+     "eyJhbGciOiJIUzI1NiJ9." + base64url_encode(b"[" * 6000).decode() + ".sig"],
+    ids=["empty", "two-parts", "four-parts", "10KB", "bad-base64", "header-not-json", "payload-array", "no-alg",
+         "payload-nested-too-deep"],
 )
 def test_junk_is_rejected(api, token):
     assert_rejected(api, token)
@@ -203,3 +205,9 @@ def test_the_issuers_tokens_are_held_to_the_same_cap(make_app, start_issuer):
 def test_a_cap_below_the_apis_own_access_lifetime_refuses_to_start(make_app):
     with pytest.raises(RuntimeError, match="JWT_MAX_LIFETIME"):
         make_app(JWT_MAX_LIFETIME=60, JWT_ACCESS_TTL=300)
+
+
+def test_a_token_stating_the_issuer_under_a_broken_header_is_rejected(api):
+    """Routing reads `iss` alone; the issuer's verifier must still refuse a header it cannot parse."""
+    payload = base64url_encode(json.dumps(claims(api, iss=api.config["ISSUER_ORIGIN"])).encode()).decode()
+    assert_rejected(api, f"bm90IGpzb24.{payload}.c2ln")

@@ -1,11 +1,18 @@
-"""`make bench`'s arithmetic and docs/bench.md rendering, on a made-up run (the real one takes minutes)."""
+"""`make bench`'s arithmetic, report shape and docs/bench.md rendering, on a made-up run (the real one takes minutes),
+and the peer apps it measures authlab against, each doing its method's work for real."""
+
+import base64
+import importlib
 
 import pytest
 
 from bench import bench_page, report
 from bench.bench_page import END, START
+from bench.methods import METHODS, PEERS
 
 PUBLIC_ROUNDS = [1000, 500, 800]
+PEER_ROUNDS = {"public": [1000, 500, 800], "session": [400, 250, 400], "signed": [700, 500, 800]}
+PRIMITIVES = {"hmac_sha1": 2.0, "hmac_sha256": 2.5, "redis_round_trip": 40.0}
 
 
 def load(rps, cpu_us):
@@ -13,18 +20,21 @@ def load(rps, cpu_us):
             "foreign_cpu": 0.0}
 
 
-def row(key, kind, rps_rounds, inproc_us, trips, request_bytes=60, min_ratio=None):
+def row(key, kind, rps_rounds, inproc_us, trips, request_bytes=60, floor=()):
     rounds = [load(r, inproc_us * 2) for r in rps_rounds]
     if kind != "baseline":  # each load ran right after one of public
         rounds = [{**r, "baseline": load(b, 140)} for r, b in zip(rounds, PUBLIC_ROUNDS, strict=True)]
+    peers = [load(p, inproc_us) for p in PEER_ROUNDS[key]]  # and beside its peer
+    rounds = [{**r, "peer": p} for r, p in zip(rounds, peers, strict=True)]
     return {
         "key": key, "label": key, "path": f"/api/{key}", "kind": kind, "server": "main",
         "load": {"rps": sorted(rps_rounds)[1], "p50_ms": 1.0, "p99_ms": 3.0, "server_cpu_us": inproc_us * 2,
-                 "errors": 0, "rounds": rounds},
+                 "errors": 0, "rounds": rounds,
+                 "peer": {"rps": sorted(PEER_ROUNDS[key])[1], "server_cpu_us": inproc_us, "requests": 1000}},
         "inproc_us": inproc_us, "redis": {"commands": trips, "round_trips": trips},
         "request_bytes": request_bytes, "response_bytes": 200, "credential_header_bytes": 0,
         "credential": {"issued_as": "cookie", "issued_bytes": 43, "set_cookie_bytes": 90},
-        "target": {"min_ratio": min_ratio, "round_trips": trips},
+        "target": {"round_trips": trips}, "floor": list(floor), "peer": f"usual {key}", "peer_key": key,
     }
 
 
@@ -33,23 +43,50 @@ def run():
     methods = [
         row("public", "baseline", PUBLIC_ROUNDS, 70, 0),
         # Half public's speed in round 2 only because the whole machine was slow then: paired, it is 0.8.
-        row("session", "redis", [800, 400, 640], 170, 1, 119, 0.75),
-        row("signed", "stateless", [700, 350, 560], 120, 0, 150, 0.85),
+        row("session", "redis", [800, 400, 640], 170, 1, 119, ("redis_round_trip",)),
+        row("signed", "stateless", [700, 350, 560], 120, 0, 150, ("hmac_sha1",)),
     ]
     machine = {"cores": 2, "cpu": "cpu", "os": "Linux", "python": "3.11", "redis_server": "6.2", "load_tool": "wrk",
                "libraries": {"flask": "3.1"}, "load_average_at_start": [0.1, 0.1, 0.1]}
     settings = {"workers": 5, "server": "gunicorn-sync", "connections": 10, "seconds": 5, "rounds": 3, "tool": "wrk"}
     result = {"methods": methods, "missing": {"issuer": "no issuer"}, "scale": None, "machine": machine,
-              "settings": settings, "mode": "full", "finished": "2026-11-23T21:00:00+00:00", "elapsed_s": 200}
+              "settings": settings, "mode": "full", "finished": "2026-11-23T21:00:00+00:00", "elapsed_s": 200,
+              "primitives_us": PRIMITIVES}
     return report.finish(result)
 
 
 def test_ratios_are_paired_by_round_and_verdicts_follow_the_targets(run):
     public, session, signed = run["methods"]
     assert (session["ratios"]["rps"], signed["ratios"]["rps"]) == (0.8, 0.7)
+    assert (public["vs_peer"], session["vs_peer"], signed["vs_peer"]) == (1.0, 1.6, 0.7)  # medians of round pairs
     assert session["auth_us"] == 100
-    assert (public["verdict"]["met"], session["verdict"]["met"], signed["verdict"]["met"]) == (None, True, False)
+    assert (public["verdict"]["met"], session["verdict"]["met"], signed["verdict"]["met"]) == (True, True, False)
     assert run["targets_met"] is False
+
+
+def test_public_needs_only_to_stay_within_three_percent_of_bare_flask(run):
+    public = run["methods"][0]
+    for r in public["load"]["rounds"]:
+        r["rps"] = r["peer"]["rps"] * 0.98
+    assert report.finish(run)["methods"][0]["verdict"]["met"] is True
+
+
+def test_every_row_carries_its_peer_both_cpu_figures_and_its_floor(run):
+    for row in run["methods"]:
+        assert row["peer"] and isinstance(row["vs_peer"], float)
+        assert set(row["cpu_us"]) == {"authlab", "peer"} and None not in row["cpu_us"].values()
+    session, signed = run["methods"][1:]
+    assert (session["floor_us"], session["over_floor_us"]) == (40.0, 60.0)
+    assert (signed["floor_us"], signed["over_floor_us"]) == (2.0, 48.0)
+
+
+def test_a_method_without_a_peer_has_no_verdict(run):
+    signed = run["methods"][2]
+    for r in signed["load"]["rounds"]:
+        r["peer"] = None
+    signed["load"]["peer"] = None
+    signed = report.finish(run)["methods"][2]
+    assert (signed["vs_peer"], signed["cpu_us"]["peer"], signed["verdict"]["met"]) == (None, None, None)
 
 
 def test_the_page_block_is_replaced_and_nothing_else(run):
@@ -57,8 +94,9 @@ def test_the_page_block_is_replaced_and_nothing_else(run):
     updated = bench_page.update(text, bench_page.render(run))
     assert updated.startswith(f"intro\n{START}\n") and updated.endswith(f"{END}\noutro\n")
     assert "old figures" not in updated
-    assert "| session | 640 | 0.80x |" in updated
-    assert "| 340 (2.43x) | 170 (2.43x) | 100 |" in updated  # server CPU under load, in-process, auth
+    assert "| session | 640 | usual session | 400 | **1.60** | 0.80x |" in updated
+    assert "| 340; Redis 0 / 170 | 170 | 100 / 40 |" not in updated  # Redis's share only where it spent some
+    assert "| 340 / 170 | 170 | 100 / 40 |" in updated  # server CPU authlab / peer, in-process, auth / floor
     assert "`issuer` (no issuer)" in updated
 
 
@@ -71,3 +109,35 @@ def test_failed_requests_under_load_make_the_run_fail(run):
     assert report.problems(run) == []
     run["methods"][1]["load"]["errors"] = 3
     assert report.problems(run) == ["session: 3 failed requests under load"]
+
+
+def _credential(client, method, peer):
+    """The headers a bench client sends to this peer: from its /login, or Basic's password."""
+    if method.kind == "baseline":
+        return {}
+    if method.kind == "password":
+        return {"Authorization": "Basic " + base64.b64encode(b"alice:wonderland").decode()}
+    response = client.post("/login", json={"username": "alice", "password": "wonderland"})
+    assert response.status_code == 200
+    if peer.key == "session_login":
+        return {"Cookie": f"session={client.get_cookie('session').value}"}
+    return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m.peer], ids=lambda m: m.key)
+def test_each_peer_answers_its_methods_me_for_a_real_credential_only(method, redis_service, redis_db, monkeypatch):
+    """A peer is only a fair comparison if it really authenticates: 200 with the user, 401 without."""
+    monkeypatch.setenv("REDIS_URL", redis_service.url)
+    module, _, factory = method.peer.factory.partition(":")
+    client = getattr(importlib.import_module(module), factory)().test_client()
+    response = client.get(method.path, headers=_credential(client, method, method.peer))
+    assert response.status_code == 200
+    if method.kind != "baseline":
+        assert response.json["user"] == "alice"
+        client.delete_cookie("session")
+        refused = client.get(method.path, headers={"Authorization": "Bearer x.y.z"}).status_code
+        assert refused in (401, 422)  # flask-jwt-extended's default for a token it cannot decode is 422
+
+
+def test_every_peer_is_a_method_peer():
+    assert {m.peer.key for m in METHODS if m.peer} == {p.key for p in PEERS.values()}
