@@ -1,5 +1,6 @@
 // The one client module both frontends load from /shared/client.js (a single file, no copies).
-// Every request has a timeout and resolves to {status, ok, body, error}: status 0 means no answer.
+// Every request has a timeout and resolves to {status, ok, body, error, timing, challenge}: status 0 means no
+// answer; timing is what the API's Server-Timing says this request cost it, challenge its WWW-Authenticate.
 import config from "/config.js";
 
 export { config };
@@ -19,7 +20,7 @@ export async function request(url, { method = "GET", body, headers = {}, credent
     response = await fetch(url, init);
   } catch (error) {
     const why = error.name === "TimeoutError" ? `no answer within ${timeout / 1000} s` : `network error (${error.message})`;
-    return { status: 0, ok: false, body: null, error: why };
+    return { status: 0, ok: false, body: null, error: why, timing: null, challenge: null };
   }
   const text = await response.text();
   let parsed = null;
@@ -28,7 +29,17 @@ export async function request(url, { method = "GET", body, headers = {}, credent
   } catch {
     parsed = { text: text.slice(0, 200) };
   }
-  return { status: response.status, ok: response.ok, body: parsed, error: null };
+  const timing = serverTiming(response.headers.get("Server-Timing"));
+  return { status: response.status, ok: response.ok, body: parsed, error: null, timing, challenge: response.headers.get("WWW-Authenticate") };
+}
+
+// `auth;dur=0.42, redis;desc="1 round trip"` -> {ms: 0.42, trips: 1, text}; null when the API sent none.
+// (The same value is in PerformanceResourceTiming.serverTiming: the API sends Timing-Allow-Origin for both pages.)
+export function serverTiming(header) {
+  if (!header) return null;
+  const ms = /auth;dur=([\d.]+)/.exec(header);
+  const trips = /redis;desc="(\d+) round trip/.exec(header);
+  return { ms: ms ? Number(ms[1]) : null, trips: trips ? Number(trips[1]) : null, text: header };
 }
 
 // The API at config.api.

@@ -154,6 +154,19 @@ const issuer = {
   },
 };
 
+// POST /api/logout-all with a method's credential (a copied header, or its cookie with the CSRF token); the page
+// then forgets its own copy as a logout does.
+export async function logoutAll(method, storage, copy) {
+  const sent = copy ? { headers: copy } : withCsrf(method, storage);
+  const result = await api("/api/logout-all", { method: "POST", ...sent });
+  if (method === "basic") memory.basic = null;
+  if (storage === "header") {
+    saved.remove(method);
+    saved.remove(`${method}.refresh`);
+  }
+  return result;
+}
+
 export const METHODS = {
   basic,
   session,
