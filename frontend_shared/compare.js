@@ -2,7 +2,7 @@
 // replay the old credential; then again with logout-all. One row per method, every cell from what was observed.
 import { api, echo } from "./client.js";
 import { carried } from "./explain.js";
-import { logoutAll, METHODS, transport } from "./methods.js";
+import { endpoint, METHODS, transport } from "./methods.js";
 import { RUNNER_USER } from "./runner.js";
 import { appeared, find, inspect } from "./server.js";
 
@@ -14,8 +14,6 @@ export const COMPARED = [
   { method: "signed", storage: "header" },
   { method: "jwt", storage: "header" },
 ];
-
-const ME = { basic: "/api/basic/me", session: "/api/session/me", token: "/api/token/me", signed: "/api/signed/me", jwt: "/api/jwt/me" };
 
 // Log in as alice and call me; what a thief who copied the credential then holds (null for an HttpOnly cookie).
 async function logIn(method, storage) {
@@ -31,7 +29,7 @@ async function logIn(method, storage) {
 // Replay a copied credential: what the thief gets (null when the page could hold no copy).
 async function replay(method, copy) {
   if (!copy) return null;
-  return (await api(ME[method], { headers: copy })).status;
+  return (await api(endpoint(method, "me"), { headers: copy })).status;
 }
 
 function credentialBytes(method, storage, sent) {
@@ -61,17 +59,18 @@ export async function compareMethod({ method, storage }) {
   const afterLogout = await inspect(RUNNER_USER.username);
   const replayLogout = await replay(method, first.copy);
   const second = await logIn(method, storage);
-  const ended = await logoutAll(method, storage, second.copy);
+  const ended = await METHODS[method].everywhere(second.choice);
   const afterAll = await inspect(RUNNER_USER.username);
   const replayAll = await replay(method, second.copy);
   const recordGone = (read) => (record ? !(find(read, record.id) || {}).exists : null);
   const stillCarried = carried(method, storage, await echo(transport(method, storage)));
   const me = first.me || first.login;
+  const works = Boolean(first.me && first.me.ok);
   return {
     method,
     label: METHODS[method].label,
     storage,
-    works: Boolean(first.me && first.me.ok),
+    works,
     me_status: me.status,
     record: record ? { kind: record.kind, ttl: record.ttl, bytes: record.bytes } : null,
     records_at_login: records.map((r) => r.kind),
@@ -86,9 +85,9 @@ export async function compareMethod({ method, storage }) {
     copy_held: Boolean(first.copy),
     replay_after_logout: replayLogout,
     replay_after_logout_all: replayAll,
-    // Survives: the thief's copy still works, or (for an HttpOnly cookie) its record is still there.
-    survives_logout: first.copy ? replayLogout === 200 : record ? !recordGone(afterLogout) : null,
-    survives_logout_all: second.copy ? replayAll === 200 : record ? !recordGone(afterAll) : null,
+    // Survives: the thief's copy still works, or (for an HttpOnly cookie that worked here) its record is still there.
+    survives_logout: first.copy ? replayLogout === 200 : record && works ? !recordGone(afterLogout) : null,
+    survives_logout_all: second.copy ? replayAll === 200 : record && works ? !recordGone(afterAll) : null,
     cookie_left_after: stillCarried,
     expires: expiry(method, first.login, record),
     jwt_revocation_check: kept.api ? kept.api.jwt_revocation_check : null,

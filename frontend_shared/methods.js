@@ -57,6 +57,7 @@ const basic = {
     memory.basic = null;
     return nothingSent("Basic has no logout");
   },
+  everywhere: () => logoutAll("basic", "header", memory.basic ? { Authorization: memory.basic } : null),
 };
 
 const session = {
@@ -78,6 +79,10 @@ const session = {
   async logout() {
     if (!memory.csrf.session) await this.me();
     return api("/api/session/logout", { method: "POST", ...withCsrf("session", "cookie") });
+  },
+  async everywhere() {
+    if (!memory.csrf.session) await this.me();
+    return logoutAll("session", "cookie", null);
   },
 };
 
@@ -112,6 +117,11 @@ function tokenMethod({ id, label, base, cookie, summary }) {
         saved.remove(`${id}.refresh`);
       }
       return result;
+    },
+    async everywhere({ storage }) {
+      const header = transport(id, storage).headers;
+      if (storage === "cookie" && !memory.csrf[id]) await this.me({ storage }); // recover the CSRF token after a reload
+      return logoutAll(id, storage, header.Authorization ? header : null);
     },
   };
 }

@@ -1,14 +1,16 @@
 // Wiring shared by both frontends: small named handlers on the panels view.js builds.
 import { api, config, echo, sameSiteAsApi } from "./client.js";
+import { runCompare } from "./compare.js";
 import { why } from "./explain.js";
 import { measureAll } from "./measure.js";
-import { METHODS, transport } from "./methods.js";
+import { endpoint, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
+import { showServerRecords } from "./server.js";
 import { saved } from "./storage.js";
-import { build, renderMatrix, renderMeasurements, renderState, renderStep, resetStep, showError, USERS } from "./view.js";
+import { build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
-window.authlab = { steps: [], matrix: null, measurements: null };
+window.authlab = { steps: [], matrix: null, measurements: null, compare: null };
 // Methods this page has logged in with (and not out of) since it loaded, for the "why" of a 401.
 const loggedIn = {};
 
@@ -16,6 +18,8 @@ build(document.querySelector("#app"));
 const form = document.querySelector("#try");
 const handoff = document.querySelector("#handoff");
 const handoffNote = document.querySelector("#handoff-note");
+// The credential the page just logged out, kept in memory only, to replay as a thief who had copied it would.
+let loggedOut = null;
 
 function choice() {
   const data = new FormData(form);
@@ -62,6 +66,7 @@ function onMethodChange() {
   if (!storages.includes(storage)) radio("storage", storages[0]).checked = true;
   for (const button of form.querySelectorAll("[data-verb]")) button.hidden = !(button.dataset.verb in METHODS[method]);
   document.querySelector("#method-summary").textContent = summary;
+  radio("storage", "header").nextElementSibling.textContent = method === "basic" ? "kept in memory + Authorization header" : "localStorage + Authorization header";
   document.querySelector("#basic-direct").hidden = method !== "basic";
   onStorageChange();
 }
@@ -81,7 +86,9 @@ async function runStep(verb) {
   setBusy(true);
   showError("");
   try {
+    const copy = transport(current.method, current.storage).headers.Authorization || null; // before it is forgotten
     const result = await METHODS[current.method][verb](current);
+    if ((verb === "logout" || verb === "everywhere") && result.ok) offerReplay(current, copy, verb);
     const sent = await echo(transport(current.method, current.storage));
     if (verb === "login") loggedIn[current.method] = result.ok;
     if (verb === "logout" && result.ok) loggedIn[current.method] = false;
@@ -90,8 +97,44 @@ async function runStep(verb) {
     renderStep({ ...current, verb, result, reason });
     renderState(sent, current.storage === "header" ? saved.get(current.method) : null);
     updateHandoff();
+    await showServerRecords(current.username);
   } catch (error) {
     showError(`${verb} failed in the page: ${error.message}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// After a logout: offer to replay the old credential (a header the page had), or say why there is no copy.
+function offerReplay(current, copy, verb) {
+  const line = document.querySelector("#replay-line");
+  const note = document.querySelector("#replay-note");
+  loggedOut = copy ? { ...current, copy, verb } : null;
+  line.hidden = false;
+  document.querySelector("#replay").hidden = !copy;
+  note.textContent = copy
+    ? `The page kept a copy in memory (${copy.split(" ")[0]}, ${copy.length} characters): what a thief who had copied it would hold.`
+    : "It was in an HttpOnly cookie, which this page's scripts can never read, so the page holds no copy to replay " +
+      "(an injected script cannot take it away either, only use it while it is set: see Measure). \"The server keeps\" shows whether its record is gone.";
+}
+
+const REPLAYED = {
+  basic: "the password is the credential: there is nothing on the server to log out",
+  signed: "a signed token has no server record to delete: it stays valid until it expires",
+  jwt: "this API runs with the JWT revocation check off, so a logged-out JWT works until it expires",
+};
+
+async function onReplay() {
+  if (!loggedOut) return;
+  const { copy, method } = loggedOut;
+  setBusy(true);
+  try {
+    const result = await api(endpoint(method, "me"), { headers: { Authorization: copy } });
+    const refused = result.body && result.body.message ? result.body.message : `status ${result.status}`;
+    const reason = result.ok ? `The old credential still works after ${loggedOut.verb === "everywhere" ? "logging out everywhere" : "logout"}: ${REPLAYED[method] || "it was not ended"}.` : `Refused, as it should be: ${refused}.`;
+    window.authlab.steps.push({ verb: "replay", method, storage: loggedOut.storage, status: result.status, ok: result.ok, reason });
+    renderStep({ ...loggedOut, verb: "Replay the logged-out credential", result, reason });
+    await showServerRecords(loggedOut.username);
   } finally {
     setBusy(false);
   }
@@ -107,9 +150,11 @@ function onVerbClick(event) {
   if (verb && verb !== "login") runStep(verb);
 }
 
-// The matrix and the measurements log in and out as alice: afterwards this page is logged in nowhere.
+// The matrix, the measurements and the comparison log in and out as alice: afterwards this page is logged in nowhere.
 function forgetLogins(what) {
   for (const method of Object.keys(loggedIn)) delete loggedIn[method];
+  loggedOut = null;
+  document.querySelector("#replay-line").hidden = true;
   resetStep(`${what} logged in and out as alice: this page is logged in nowhere now.`);
 }
 
@@ -126,6 +171,7 @@ async function runAll(what, key, run, render) {
   } finally {
     setBusy(false);
     refreshState().catch((error) => showError(error.message));
+    showServerRecords("alice").catch((error) => showError(error.message));
   }
 }
 
@@ -134,7 +180,11 @@ function onRunMatrix() {
 }
 
 function onMeasure() {
-  return runAll("Measuring", "measurements", measureAll, renderMeasurements);
+  return runAll("The measurements", "measurements", measureAll, renderMeasurements);
+}
+
+function onCompare() {
+  return runAll("The comparison", "compare", runCompare, renderCompare);
 }
 
 // Arriving from the other frontend with #handoff=<method>&token=<token>: keep the token, clean the URL, use it.
@@ -166,6 +216,8 @@ for (const input of form.querySelectorAll('input[name="storage"]')) input.addEve
 form.elements.username.addEventListener("change", onUserChange);
 document.querySelector("#run-matrix").addEventListener("click", onRunMatrix);
 document.querySelector("#measure").addEventListener("click", onMeasure);
+document.querySelector("#run-compare").addEventListener("click", onCompare);
+document.querySelector("#replay").addEventListener("click", onReplay);
 
 onMethodChange();
 showHealth();

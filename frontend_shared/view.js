@@ -7,7 +7,7 @@ import { snapshot } from "./storage.js";
 // The demo users (README); the password field follows the chosen user.
 export const USERS = { alice: "wonderland", bob: "builder", "zoë": "pässwörd", admin: "admin-pass" };
 
-const VERBS = { login: "Log in", me: "Me", logout: "Log out", admin: "Admin only", refresh: "Refresh" };
+const VERBS = { login: "Log in", me: "Me", logout: "Log out", everywhere: "Log out everywhere", admin: "Admin only", refresh: "Refresh" };
 const otherName = config.name === "A" ? "B" : "A";
 
 function radios(name, legend, options) {
@@ -177,7 +177,7 @@ export function timingText(timing) {
 export function renderStep({ verb, method, storage, cookieOption, result, reason }) {
   $("#timing").textContent = timingText(result.timing);
   const where = method === "basic" ? "header from memory" : storage === "cookie" ? `HttpOnly cookie (${cookieOption})` : "localStorage + header";
-  $("#step").textContent = `${VERBS[verb]} · ${METHODS[method].label} · ${where}`;
+  $("#step").textContent = `${VERBS[verb] || verb} · ${METHODS[method].label} · ${where}`;
   $("#status").textContent = statusText(result.status);
   $("#status").className = `status ${result.ok ? "ok" : "fail"}`;
   $("#why").textContent = reason;
@@ -194,8 +194,9 @@ export function resetStep(message) {
   $("#body").textContent = "";
 }
 
-function replayed(status, gone) {
+function replayed(status, gone, works) {
   if (status !== null) return `${status === 200 ? "yes" : "no"}: replay ${status}`;
+  if (!works) return "- (it never worked from this site)";
   return gone === null ? "-" : `${gone ? "no" : "yes"}: record ${gone ? "deleted" : "kept"} (HttpOnly: no copy to replay)`;
 }
 
@@ -209,8 +210,8 @@ export function renderCompare(rows, total) {
     r.trips === null ? "-" : String(r.trips),
     r.auth_ms === null ? "-" : `${r.auth_ms.toFixed(2)} ms`,
     `${r.credential_bytes} bytes`,
-    replayed(r.replay_after_logout, r.record_gone_after_logout),
-    replayed(r.replay_after_logout_all, r.record_gone_after_logout_all),
+    replayed(r.replay_after_logout, r.record_gone_after_logout, r.works),
+    replayed(r.replay_after_logout_all, r.record_gone_after_logout_all, r.works),
     r.expires,
     el("span", { class: r.works ? "works" : "fails" }, r.works ? "✓ yes" : `✗ no (me ${r.me_status})`),
   ]);
