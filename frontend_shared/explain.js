@@ -100,5 +100,9 @@ function loggedOut(method, result) {
   if (method === "session") return "Logged out: the Redis record is deleted and the cookie expired; the old ID now gets 401.";
   if (method === "token") return "Logged out: the token's Redis record is deleted, so it is dead at once.";
   if (method === "jwt") return "Logged out: this token's jti is denied until it expires.";
-  return result.body?.message || "Logged out.";
+  if (method === "signed") {
+    const left = result.body && Number.isInteger(result.body.expires_in) ? ` (${result.body.expires_in} s more)` : "";
+    return `Logged out here only: the page forgot the token, but the API keeps no record of it to delete, so a copy stays valid until it expires${left}.`;
+  }
+  return "Logged out.";
 }

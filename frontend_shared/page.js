@@ -90,6 +90,7 @@ async function runStep(verb) {
     const result = await METHODS[current.method][verb](current);
     if ((verb === "logout" || verb === "everywhere") && result.ok) offerReplay(current, copy, verb);
     const sent = await echo(transport(current.method, current.storage));
+    await showServerRecords(current.username); // drawn before the step counts as shown
     if (verb === "login") loggedIn[current.method] = result.ok;
     if (verb === "logout" && result.ok) loggedIn[current.method] = false;
     const reason = why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
@@ -97,7 +98,6 @@ async function runStep(verb) {
     renderStep({ ...current, verb, result, reason });
     renderState(sent, current.storage === "header" ? saved.get(current.method) : null);
     updateHandoff();
-    await showServerRecords(current.username);
   } catch (error) {
     showError(`${verb} failed in the page: ${error.message}`);
   } finally {
@@ -132,9 +132,9 @@ async function onReplay() {
     const result = await api(endpoint(method, "me"), { headers: { Authorization: copy } });
     const refused = result.body && result.body.message ? result.body.message : `status ${result.status}`;
     const reason = result.ok ? `The old credential still works after ${loggedOut.verb === "everywhere" ? "logging out everywhere" : "logout"}: ${REPLAYED[method] || "it was not ended"}.` : `Refused, as it should be: ${refused}.`;
+    await showServerRecords(loggedOut.username);
     window.authlab.steps.push({ verb: "replay", method, storage: loggedOut.storage, status: result.status, ok: result.ok, reason });
     renderStep({ ...loggedOut, verb: "Replay the logged-out credential", result, reason });
-    await showServerRecords(loggedOut.username);
   } finally {
     setBusy(false);
   }
@@ -222,3 +222,5 @@ document.querySelector("#replay").addEventListener("click", onReplay);
 onMethodChange();
 showHealth();
 receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`));
+// A hand-off link pasted into a tab of this page that is already open changes only the fragment: no reload.
+window.addEventListener("hashchange", () => receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`)));

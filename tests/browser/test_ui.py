@@ -213,3 +213,70 @@ def test_a_credentialed_fetch_meeting_a_basic_challenge_never_settles(open_front
     url = servers.api + "/api/basic/me"
     assert page.evaluate(fetch, [url, "omit", 10_000]) == 401
     assert page.evaluate(fetch, [url, "include", 3_000]) == "TimeoutError"
+
+
+@pytest.mark.parametrize(("method", "storage", "replayed"), [("signed", "header", "200"), ("token", "header", "401"), ("jwt", "header", "401"), ("basic", "header", "200")])
+def test_replay_the_credential_just_logged_out(open_frontend, method, storage, replayed):
+    """The page kept a copy of the header it logged out: a signed token (and Basic's password) still works, an
+    opaque token and a JWT (revocation check on) are refused; the server panel shows what is left."""
+    page = open_frontend("A")
+    choose(page, method, storage)
+    step(page, "login")
+    step(page, "logout")
+    assert "what a thief who had copied it would hold" in page.text_content("#replay-note")
+    before = page.evaluate("() => window.authlab.steps.length")
+    page.click("#replay")
+    page.wait_for_function("n => window.authlab.steps.length > n", arg=before)
+    assert page.text_content("#status") == replayed
+    assert page.text_content("#why").startswith("The old credential still works" if replayed == "200" else "Refused")
+
+
+def test_a_session_cookie_has_no_copy_to_replay_and_its_record_goes(open_frontend):
+    """HttpOnly: the page says why it holds no copy; "The server keeps" shows the session, then shows it gone."""
+    page = open_frontend("A")
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    assert "session" in page.text_content("#server-records")
+    assert "round trip" in page.text_content("#timing")
+    step(page, "logout")
+    assert page.is_hidden("#replay") and "HttpOnly" in page.text_content("#replay-note")
+    page.wait_for_function("() => document.querySelector('#server-records').textContent.includes('gone (deleted)')")
+
+
+def test_server_timing_is_shown_under_each_step(open_frontend):
+    """A signed token's `me` costs the API no Redis round trip, and the page says so from Server-Timing."""
+    page = open_frontend("B")
+    choose(page, "signed", "header")
+    step(page, "login")
+    step(page, "me")
+    assert "made 0 Redis round trips" in page.text_content("#timing")
+
+
+def test_basic_is_labelled_as_kept_in_memory(open_frontend):
+    page = open_frontend("A")
+    choose(page, "basic")
+    assert page.text_content('input[name="storage"][value="header"] + span') == "kept in memory + Authorization header"
+    choose(page, "token")
+    assert page.text_content('input[name="storage"][value="header"] + span') == "localStorage + Authorization header"
+
+
+def test_no_favicon_request_fails(open_frontend):
+    """The page names its (empty) icon, so the browser does not ask the static server for a missing favicon.ico."""
+    page = open_frontend("A")
+    failed = []
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    page.reload(wait_until="networkidle")
+    assert failed == []
+
+
+def test_a_hand_off_link_pasted_into_an_open_tab_is_used(open_frontend):
+    """Only the fragment changes, so no reload happens: the page listens for hashchange."""
+    page = open_frontend("A")
+    choose(page, "signed", "header")
+    step(page, "login")
+    link = page.get_attribute("#handoff", "href")
+    b = open_frontend("B")
+    before = b.evaluate("() => window.authlab.steps.length")
+    b.evaluate("url => { location.hash = new URL(url).hash; }", link)
+    b.wait_for_function("n => window.authlab.steps.length > n", arg=before)
+    assert b.text_content("#status") == "200" and b.text_content("#why").startswith("Handed over")
