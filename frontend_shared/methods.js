@@ -111,6 +111,7 @@ function tokenMethod({ id, label, base, cookie, summary }) {
       return result;
     },
     async logout({ storage }) {
+      if (storage === "cookie" && !memory.csrf[id]) await this.me({ storage }); // recover the CSRF token after a reload
       const result = await api(`${base}/logout`, { method: "POST", ...withCsrf(id, storage) });
       if (storage === "header") {
         saved.remove(id); // the client destroys its copy whatever the server said
@@ -138,6 +139,7 @@ const jwt = tokenMethod({
 // (header storage) or as the jwt_refresh cookie, which then needs the CSRF token like any cookie request.
 jwt.refresh = async ({ storage }) => {
   if (storage === "cookie") {
+    if (!memory.csrf.jwt) await jwt.me({ storage }); // recover the CSRF token after a reload, as sessions do
     return api("/api/jwt/refresh", { method: "POST", ...withCsrf("jwt", "cookie") });
   }
   const result = await api("/api/jwt/refresh", { method: "POST", body: { refresh_token: saved.get("jwt.refresh") || "" } });

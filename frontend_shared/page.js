@@ -21,15 +21,14 @@ const handoffNote = document.querySelector("#handoff-note");
 // The credential the page just logged out, kept in memory only, to replay as a thief who had copied it would.
 let loggedOut = null;
 
+// The form's one source of truth. Every control is rendered from it, and only a person's change writes it, so
+// what the browser restores into a form (Back, bfcache, reload) can never disagree with what the page does.
+const state = { method: "basic", storage: "header", cookieOption: "Lax", username: "alice" };
+window.authlab.choice = state;
+const FIELDS = { method: "method", storage: "storage", cookie: "cookieOption", username: "username" }; // input name -> key
+
 function choice() {
-  const data = new FormData(form);
-  return {
-    method: data.get("method"),
-    storage: data.get("storage"),
-    cookieOption: data.get("cookie"),
-    username: data.get("username"),
-    password: data.get("password"),
-  };
+  return { ...state, password: form.elements.password.value };
 }
 
 const radio = (name, value) => form.querySelector(`input[name="${name}"][value="${value}"]`);
@@ -59,25 +58,29 @@ function updateHandoff() {
   else handoff.removeAttribute("href");
 }
 
-function onMethodChange() {
-  const { method, storage } = choice();
-  const { storages, summary } = METHODS[method];
+// Draw every control from `state`, then what the page sees with that choice.
+function render() {
+  const { storages, summary } = METHODS[state.method];
+  if (!storages.includes(state.storage)) state.storage = storages[0];
+  for (const [name, key] of Object.entries(FIELDS)) {
+    if (name === "username") form.elements.username.value = state.username;
+    else for (const input of form.querySelectorAll(`input[name="${name}"]`)) input.checked = input.value === state[key];
+  }
   for (const input of form.querySelectorAll('input[name="storage"]')) input.disabled = !storages.includes(input.value);
-  if (!storages.includes(storage)) radio("storage", storages[0]).checked = true;
-  for (const button of form.querySelectorAll("[data-verb]")) button.hidden = !(button.dataset.verb in METHODS[method]);
+  for (const button of form.querySelectorAll("[data-verb]")) button.hidden = !(button.dataset.verb in METHODS[state.method]);
   document.querySelector("#method-summary").textContent = summary;
-  radio("storage", "header").nextElementSibling.textContent = method === "basic" ? "kept in memory + Authorization header" : "localStorage + Authorization header";
-  document.querySelector("#basic-direct").hidden = method !== "basic";
-  onStorageChange();
-}
-
-function onStorageChange() {
-  form.querySelector("fieldset.cookie").disabled = choice().storage !== "cookie";
+  radio("storage", "header").nextElementSibling.textContent = state.method === "basic" ? "kept in memory + Authorization header" : "localStorage + Authorization header";
+  document.querySelector("#basic-direct").hidden = state.method !== "basic";
+  form.querySelector("fieldset.cookie").disabled = state.storage !== "cookie";
   refreshState().catch((error) => showError(error.message));
 }
 
-function onUserChange(event) {
-  form.elements.password.value = USERS[event.target.value];
+function onChoiceChange(event) {
+  const key = FIELDS[event.target.name];
+  if (!key) return; // the password field is read when used
+  state[key] = event.target.value;
+  if (key === "username") form.elements.password.value = USERS[state.username];
+  render();
 }
 
 // One step (login, me, logout, ...): call it, then show storage, what the API received, status and why.
@@ -194,9 +197,8 @@ async function receiveHandoff() {
   if (!params.has("token") || !(method in METHODS) || !METHODS[method].storages.includes("header")) return false;
   saved.set(method, params.get("token"));
   history.replaceState(null, "", location.pathname + location.search); // out of the address bar and history
-  radio("method", method).checked = true;
-  radio("storage", "header").checked = true;
-  onMethodChange();
+  Object.assign(state, { method, storage: "header" });
+  render();
   await runStep("me");
   document.querySelector("#why").textContent = `Handed over from ${config.otherFrontend} in the URL fragment and kept in localStorage: ${document.querySelector("#why").textContent}`;
   return true;
@@ -211,15 +213,15 @@ document.querySelector("#origin").textContent = location.origin;
 document.querySelector("#api").textContent = config.api;
 form.addEventListener("submit", onSubmit);
 form.addEventListener("click", onVerbClick);
-for (const input of form.querySelectorAll('input[name="method"]')) input.addEventListener("change", onMethodChange);
-for (const input of form.querySelectorAll('input[name="storage"]')) input.addEventListener("change", onStorageChange);
-form.elements.username.addEventListener("change", onUserChange);
+form.addEventListener("change", onChoiceChange);
+// Shown again (Back, bfcache) or after the browser restored the form's values: draw the controls from state again.
+window.addEventListener("pageshow", render);
 document.querySelector("#run-matrix").addEventListener("click", onRunMatrix);
 document.querySelector("#measure").addEventListener("click", onMeasure);
 document.querySelector("#run-compare").addEventListener("click", onCompare);
 document.querySelector("#replay").addEventListener("click", onReplay);
 
-onMethodChange();
+render();
 showHealth();
 receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`));
 // A hand-off link pasted into a tab of this page that is already open changes only the fragment: no reload.

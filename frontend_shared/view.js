@@ -26,7 +26,7 @@ function tryPanel() {
     el("h2", {}, "Log in, call me, log out"),
     el(
       "form",
-      { id: "try" },
+      { id: "try", autocomplete: "off" },
       radios("method", "Method", Object.entries(METHODS).map(([id, method]) => [id, method.label])),
       el("p", { id: "method-summary", class: "hint" }),
       radios("storage", "Where the credential lives", [

@@ -280,3 +280,33 @@ def test_a_hand_off_link_pasted_into_an_open_tab_is_used(open_frontend):
     b.evaluate("url => { location.hash = new URL(url).hash; }", link)
     b.wait_for_function("n => window.authlab.steps.length > n", arg=before)
     assert b.text_content("#status") == "200" and b.text_content("#why").startswith("Handed over")
+
+
+def test_back_button_shows_the_form_as_the_page_uses_it(open_frontend, servers):
+    """After navigating away and back, every control agrees with the page's one state, and a step uses it."""
+    page = open_frontend("A")
+    choose(page, "jwt", "cookie", "Lax")
+    page.goto(servers.api + "/api/public")
+    page.go_back()
+    page.wait_for_function("() => window.authlab && window.authlab.choice")
+    state = page.evaluate("() => ({...window.authlab.choice})")
+    checked = page.evaluate("""() => Object.fromEntries(['method', 'storage', 'cookie'].map(
+        (n) => [n, document.querySelector(`#try input[name=${n}]:checked`).value]))""")
+    assert checked == {"method": state["method"], "storage": state["storage"], "cookie": state["cookieOption"]}
+    summary = page.evaluate("m => import('/shared/methods.js').then((mod) => mod.METHODS[m].summary)", state["method"])
+    assert page.text_content("#method-summary") == summary
+    step(page, "me")
+    label = page.evaluate("m => import('/shared/methods.js').then((mod) => mod.METHODS[m].label)", state["method"])
+    assert label in page.text_content("#step")
+
+
+@pytest.mark.parametrize(("method", "verb"), [("token", "logout"), ("jwt", "logout"), ("jwt", "refresh")])
+def test_cookie_tokens_recover_the_csrf_token_after_a_reload(open_frontend, method, verb):
+    """The CSRF token lives in the page's memory: after a reload, log out and refresh fetch it again (via me)."""
+    page = open_frontend("A")
+    choose(page, method, "cookie", "Lax")
+    step(page, "login")
+    page.reload()
+    choose(page, method, "cookie", "Lax")
+    status, reason = step(page, verb)
+    assert status in ("200", "204"), reason
