@@ -142,7 +142,10 @@ jwt.refresh = async ({ storage }) => {
     if (!memory.csrf.jwt) await jwt.me({ storage }); // recover the CSRF token after a reload, as sessions do
     return api("/api/jwt/refresh", { method: "POST", ...withCsrf("jwt", "cookie") });
   }
-  const result = await api("/api/jwt/refresh", { method: "POST", body: { refresh_token: saved.get("jwt.refresh") || "" } });
+  if (!saved.get("jwt.refresh")) {
+    return nothingSent("No refresh token on this page: a hand-off carries only the access token, so the refresh token stayed with the page that logged in. Log in here to get a pair of this page's own.");
+  }
+  const result = await api("/api/jwt/refresh", { method: "POST", body: { refresh_token: saved.get("jwt.refresh") } });
   if (result.ok) {
     saved.set("jwt", result.body.access_token);
     saved.set("jwt.refresh", result.body.refresh_token);

@@ -310,3 +310,27 @@ def test_cookie_tokens_recover_the_csrf_token_after_a_reload(open_frontend, meth
     choose(page, method, "cookie", "Lax")
     status, reason = step(page, verb)
     assert status in ("200", "204"), reason
+
+
+def test_refresh_on_b_after_a_hand_off_says_the_refresh_token_stayed_with_a(open_frontend):
+    """A hand-off carries only the access token: B says so instead of sending an empty refresh token (a 400)."""
+    page = open_frontend("A")
+    choose(page, "jwt", "header")
+    step(page, "login")
+    link = page.get_attribute("#handoff", "href")
+    b = open_frontend("B")
+    before = b.evaluate("() => window.authlab.steps.length")
+    b.evaluate("url => { location.hash = new URL(url).hash; }", link)
+    b.wait_for_function("n => window.authlab.steps.length > n", arg=before)
+    status, reason = step(b, "refresh")
+    assert status == "nothing sent" and "stayed with the page that logged in" in reason
+
+
+def test_a_cleared_cookie_is_said_to_be_gone_not_refused(open_frontend):
+    """Same-site, the browser kept the cookie at login; after the person clears cookies, `me` says it is gone."""
+    page = open_frontend("A")
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    page.context.clear_cookies()
+    status, reason = step(page, "me")
+    assert status == "401" and "no longer has it" in reason and "did not keep it" not in reason
