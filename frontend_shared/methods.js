@@ -46,6 +46,7 @@ const basic = {
   storages: ["header"],
   summary: "The page sends Authorization: Basic (the password, base64) on every request; the API checks it every time.",
   async login({ username, password }) {
+    await api("/api/basic/me"); // the notes' first step: no credentials, so a 401 and the challenge
     const header = basicHeader(username, password);
     const result = await api("/api/basic/me", { headers: { Authorization: header } });
     memory.basic = result.ok ? header : null;

@@ -1,5 +1,5 @@
 // Wiring shared by both frontends: small named handlers on the panels view.js builds.
-import { api, config, echo, sameSiteAsApi } from "./client.js";
+import { api, config, echo, sameSiteAsApi, wire } from "./client.js";
 import { runCompare } from "./compare.js";
 import { why } from "./explain.js";
 import { measureAll } from "./measure.js";
@@ -7,10 +7,10 @@ import { endpoint, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
 import { showServerRecords } from "./server.js";
 import { saved } from "./storage.js";
-import { build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, resetStep, showError, USERS } from "./view.js";
+import { build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
-window.authlab = { steps: [], matrix: null, measurements: null, compare: null };
+window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [] };
 // Methods this page has logged in with (and not out of) since it loaded, for the "why" of a 401.
 const loggedIn = {};
 
@@ -90,7 +90,10 @@ async function runStep(verb) {
   showError("");
   try {
     const copy = transport(current.method, current.storage).headers.Authorization || null; // before it is forgotten
+    wire.length = 0;
     const result = await METHODS[current.method][verb](current);
+    window.authlab.wire = wire.slice();
+    renderWire(window.authlab.wire);
     if ((verb === "logout" || verb === "everywhere") && result.ok) offerReplay(current, copy, verb);
     const sent = await echo(transport(current.method, current.storage));
     await showServerRecords(current.username); // drawn before the step counts as shown
@@ -132,7 +135,10 @@ async function onReplay() {
   const { copy, method } = loggedOut;
   setBusy(true);
   try {
+    wire.length = 0;
     const result = await api(endpoint(method, "me"), { headers: { Authorization: copy } });
+    window.authlab.wire = wire.slice();
+    renderWire(window.authlab.wire);
     const refused = result.body && result.body.message ? result.body.message : `status ${result.status}`;
     const reason = result.ok ? `The old credential still works after ${loggedOut.verb === "everywhere" ? "logging out everywhere" : "logout"}: ${REPLAYED[method] || "it was not ended"}.` : `Refused, as it should be: ${refused}.`;
     await showServerRecords(loggedOut.username);

@@ -68,6 +68,8 @@ function resultPanel() {
     ),
     el("h3", {}, "What the API received (/api/echo)"),
     el("dl", { id: "received" }),
+    el("h3", {}, "The wire, for the last step"),
+    el("ol", { id: "wire", class: "wire" }),
     el("div", { id: "jwt-payload" }),
     el("details", {}, el("summary", {}, "Response body"), el("pre", { id: "body" })),
   );
@@ -165,6 +167,22 @@ export function renderState(sent, token) {
     payload = null; // not a JWT
   }
   fill($("#jwt-payload"), payload && [el("h3", {}, "The JWT's payload: signed, not encrypted, so anyone holding it reads this"), el("pre", {}, JSON.stringify(payload, null, 2))]);
+}
+
+// One line per exchange of the last step: request line, credentials mode, what travelled (names and sizes), answer.
+export function renderWire(exchanges) {
+  const line = (x) => {
+    const sent = [
+      x.authorization ? `Authorization: ${x.authorization.scheme} (${x.authorization.chars} chars)` : null,
+      x.credentials === "include" ? "the browser's cookies for the API (HttpOnly: names under \"What the API received\")" : null,
+      x.csrf_header ? `X-CSRF-Token (${x.csrf_header} chars)` : null,
+      x.body_bytes ? `JSON body (${x.body_bytes} bytes)` : null,
+    ].filter(Boolean);
+    const cookie = x.cookie ? `; the API set its cookie HttpOnly, SameSite=${x.cookie.samesite}${x.cookie.secure ? ", Secure" : ""}${x.cookie.partitioned ? ", Partitioned" : ""}` : "";
+    const challenge = x.challenge ? `; WWW-Authenticate: ${x.challenge}` : "";
+    return el("li", {}, el("code", {}, x.request), ` · credentials: "${x.credentials}" · sent: ${sent.join(", ") || "no credential"} → ${statusText(x.status)}${challenge}${cookie}`);
+  };
+  fill($("#wire"), exchanges.length ? exchanges.map(line) : el("li", {}, "nothing was sent: this step happened in the page only"));
 }
 
 // What the request cost the API, from its Server-Timing header.

@@ -334,3 +334,25 @@ def test_a_cleared_cookie_is_said_to_be_gone_not_refused(open_frontend):
     page.context.clear_cookies()
     status, reason = step(page, "me")
     assert status == "401" and "no longer has it" in reason and "did not keep it" not in reason
+
+
+def test_the_wire_shows_basics_challenge_then_the_header(open_frontend):
+    """Basic as the notes tell it: 401 with the challenge, then the header (scheme and size, never the value), 200."""
+    page = open_frontend("A")
+    choose(page, "basic")
+    step(page, "login")
+    first, second = page.evaluate("() => window.authlab.wire")
+    assert (first["request"], first["status"], first["authorization"]) == ("GET /api/basic/me", 401, None)
+    assert first["challenge"].startswith('Basic realm="auth-demo"')
+    assert second["authorization"]["scheme"] == "Basic" and second["status"] == 200
+    assert "wonderland" not in page.text_content("#wire") and "Basic realm" in page.text_content("#wire")
+
+
+def test_the_wire_shows_the_cookie_attributes_the_api_reports(open_frontend):
+    page = open_frontend("A")
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    [login] = page.evaluate("() => window.authlab.wire")
+    assert (login["request"], login["credentials"], login["status"]) == ("POST /api/session/login", "include", 200)
+    assert login["cookie"]["samesite"] == "Lax"
+    assert "SameSite=Lax" in page.text_content("#wire")
