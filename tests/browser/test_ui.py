@@ -269,16 +269,22 @@ def test_no_favicon_request_fails(open_frontend):
     assert failed == []
 
 
-def test_a_hand_off_link_pasted_into_an_open_tab_is_used(open_frontend):
-    """Only the fragment changes, so no reload happens: the page listens for hashchange."""
+def hand_off_into_an_open_b(open_frontend, method):
+    """Log in on A with a header token, then paste A's hand-off link into a B tab already open: B, after it used it."""
     page = open_frontend("A")
-    choose(page, "signed", "header")
+    choose(page, method, "header")
     step(page, "login")
     link = page.get_attribute("#handoff", "href")
     b = open_frontend("B")
     before = b.evaluate("() => window.authlab.steps.length")
     b.evaluate("url => { location.hash = new URL(url).hash; }", link)
     b.wait_for_function("n => window.authlab.steps.length > n", arg=before)
+    return b
+
+
+def test_a_hand_off_link_pasted_into_an_open_tab_is_used(open_frontend):
+    """Only the fragment changes, so no reload happens: the page listens for hashchange."""
+    b = hand_off_into_an_open_b(open_frontend, "signed")
     assert b.text_content("#status") == "200" and b.text_content("#why").startswith("Handed over")
 
 
@@ -314,15 +320,7 @@ def test_cookie_tokens_recover_the_csrf_token_after_a_reload(open_frontend, meth
 
 def test_refresh_on_b_after_a_hand_off_says_the_refresh_token_stayed_with_a(open_frontend):
     """A hand-off carries only the access token: B says so instead of sending an empty refresh token (a 400)."""
-    page = open_frontend("A")
-    choose(page, "jwt", "header")
-    step(page, "login")
-    link = page.get_attribute("#handoff", "href")
-    b = open_frontend("B")
-    before = b.evaluate("() => window.authlab.steps.length")
-    b.evaluate("url => { location.hash = new URL(url).hash; }", link)
-    b.wait_for_function("n => window.authlab.steps.length > n", arg=before)
-    status, reason = step(b, "refresh")
+    status, reason = step(hand_off_into_an_open_b(open_frontend, "jwt"), "refresh")
     assert status == "nothing sent" and "stayed with the page that logged in" in reason
 
 
