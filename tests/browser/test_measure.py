@@ -89,6 +89,8 @@ def test_the_header_limit_is_the_servers(measurements, engine_profile, frontend)
     """A credential too big for a 4 KB cookie still arrives in Authorization, up to the server's header limit
     (which is then below WebKit's cookie limit)."""
     found = measurements(*engine_profile, frontend)
-    assert 16_000 < found["authorization_max_chars"]["value"] < 16384  # gunicorn --limit-request-field_size
+    # granian's --http1-buffer-size (stack/procs.py HEADER_BYTES) caps the whole request head, of which the
+    # browser's own headers (User-Agent, Sec-Fetch-*, Origin, Referer, ...) take some 400-550 bytes
+    assert 15_500 < found["authorization_max_chars"]["value"] < 16384
     bigger = found["authorization_max_chars"]["value"] > 2 * found["cookie_max_bytes"]["value"]
     assert bigger is (COOKIE_LIMIT[engine_profile[0]] == 4096)
