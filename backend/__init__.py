@@ -13,7 +13,7 @@ from . import config as settings
 from .methods import REGISTRY, jwks_client, jwt_codec
 from .methods import session as session_method
 from .stores import redis_client, sessions
-from .web import cors, errors, https, server_timing
+from .web import cors, errors, https, request_bodies, server_timing
 
 
 def create_app(config=None):
@@ -25,6 +25,7 @@ def create_app(config=None):
     app.config.update(settings.derived(app.config))
 
     errors.init_app(app)
+    request_bodies.init_app(app)
     jwt_codec.init_app(app)
     redis_client.init_app(app)
     server_timing.init_app(app)  # before anything opens a Redis connection

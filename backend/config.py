@@ -41,11 +41,13 @@ SETTINGS = {
     "JWT_ACCESS_TTL": ("300", int),
     "JWT_REFRESH_TTL": ("86400", int),
     "JWT_LEEWAY": ("10", int),
+    "JWT_MAX_LIFETIME": ("3600", int),
     "JWT_REVOCATION_CHECK": ("on", _flag),
     "JWKS_CACHE_SECONDS": ("300", float),
     "JWKS_REFETCH_COOLDOWN": ("30", float),
     "ISSUER_ALGORITHM": ("RS256", str),
     "ISSUER_KEY_OVERLAP": ("900", int),
+    "ISSUER_ROTATE_SECRET": ("", str),  # the issuer's `POST /rotate` needs it; unset, rotation is off
     "ALLOW_DEV_SECRETS": ("0", _flag),  # tests that ask for the public defaults; `make run` generates its own
 }
 

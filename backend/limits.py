@@ -1,46 +1,83 @@
-"""Rate limits on password guessing (flask-limiter, counters in the app's Redis).
+"""Rate limits on password guessing: fixed windows counted atomically in Redis, before the password is checked.
 
-- Per username, shared by every method: only failures count (LOGIN_USER_LIMIT), but the check runs *before*
-  the password is verified, so while a name is locked even the right password gets 429: no guess is confirmed.
-  Unknown names are limited exactly like real ones, so a 429 reveals nothing about who exists.
+- Per username, shared by every method and the issuer: only failures count (LOGIN_USER_LIMIT). Each attempt is
+  counted *before* its hash (one INCR per window, in one script) and refunded unless the password was wrong, so
+  N concurrent wrong guesses get at most the limit of hash checks: the n-th of them sees n. While a name is
+  locked even the right password gets 429 and is never checked: no guess is confirmed. Unknown names are
+  limited exactly like real ones, so a 429 reveals nothing about who exists.
 - Per client address, shared by every login endpoint: every attempt counts (LOGIN_CLIENT_LIMIT).
-- Basic has no login: each request that carries Basic credentials (Basic's own, and logout-all's) is checked
-  the same way, read-only (one GET per window), and only failures count, per name and per client.
-  That is Basic's cost here: one Redis GET per window (four by default), and no answer while Redis is down.
-- `me` endpoints of the other methods never reach the limiter.
+- Basic has no login: each request that carries Basic credentials (Basic's own, and logout-all's) is counted
+  the same way, and only failures stay counted, per name and per client: two round trips (count, refund).
+- `me` endpoints of the other methods never reach this module; nothing here runs on any other request.
+- Redis down or hung: counters fall back to this process's memory for FALLBACK_SECONDS, then Redis is tried
+  again. Meanwhile each process (and the issuer) counts on its own: with W workers an attacker gets up to
+  W x the limit while Redis is down, and a lock taken in Redis is forgotten until it is back. Basic and signed
+  tokens, which need no store, keep working; logins that need Redis anyway answer 503 before any hash.
 
-The limiter shares the app's Redis pool (same short timeouts, one retry) and its errors are not swallowed:
-a dead Redis makes these endpoints a quick 503 (fail closed), never an unthrottled password check.
+Why not flask-limiter (used before): its `deduct_when` counts a failure *after* the view, so concurrent guesses
+all passed the check before any was counted (30-50 parallel wrong passwords got 15-17 hash checks, not 10); and
+it hooks after-request and teardown functions into every request of the app. The windows, key names and 429s are
+the same as it had; this is one Lua script and one decorator.
 """
 
+import functools
 import hashlib
 import hmac
 import math
+import threading
 import time
+from dataclasses import dataclass
 
 from flask import current_app, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from limits import parse_many
+from redis import Redis, RedisError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import users
-from .methods import password_endpoints
+from .methods import REGISTRY, password_endpoints
 from .methods.basic import parse_basic
 from .stores import redis_client
-from .web.errors import error_response
+from .web.errors import error_response, store_unavailable
 
 # Every endpoint that takes a password (the registry's, and logout-all's): logins read it from a JSON body,
 # the others from a Basic header.
 LOGIN_ENDPOINTS = password_endpoints("json")
 BASIC_ENDPOINTS = [*password_endpoints("basic"), "logout_all.logout_all"]
 
-REDIS_KEY_PREFIX = "LIMITS:LIMITER/"  # every counter's key starts so (limits' prefix, then flask-limiter's)
+REDIS_KEY_PREFIX = "LIMITS:"  # every counter's key starts so
+FALLBACK_SECONDS = 2  # after a Redis error, count in memory this long before asking Redis again
 
 MESSAGES = {
     "login-user": "too many failed logins for this username",
     "login-client": "too many login attempts from this address",
     "basic-client": "too many failed Basic attempts from this address",
 }
+
+# Count one attempt in every window (KEYS; ARGV: limits, then window seconds). All or nothing: if any window
+# is over its limit, every count is taken back and {index of that window, its ms to reset} is returned.
+_COUNT = """
+local n = #KEYS
+for i = 1, n do
+  local count = redis.call('INCR', KEYS[i])
+  if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[n + i]) end
+  if count > tonumber(ARGV[i]) then
+    for j = 1, i do redis.call('DECR', KEYS[j]) end
+    return {i, redis.call('PTTL', KEYS[i])}
+  end
+end
+return {0, 0}
+"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    scope: str  # the 429's message, and part of the key
+    windows: tuple  # limits' RateLimitItems
+    key: object  # () -> the counted identity
+    failures_only: bool  # refunded unless the answer is a 401
+    needs_name: bool  # nothing to count when the request names no user
 
 
 def attempted_username():
@@ -57,60 +94,143 @@ def attempted_username():
 
 
 def _username_key():
-    """A keyed hash of the name, so counters (and the limiter's logs) never hold a password typed as a username."""
+    """A keyed hash of the name, so counters (and logs) never hold a password typed as a username."""
     name = attempted_username().encode("utf-8", "surrogatepass")
     return hmac.new(current_app.config["SECRET_KEY"].encode(), name, hashlib.sha256).hexdigest()[:32]
 
 
-def _names_nobody():
-    """No username, no guess: nothing to throttle (a Basic challenge, a malformed body that gets its 400)."""
-    return attempted_username() is None
+def _client_key():
+    return request.remote_addr or ""  # X-Forwarded-For only counts behind TRUSTED_PROXIES (ProxyFix)
 
 
-def _failed(response):
-    """Only a rejected password counts: 401 (a 403 on /basic/admin is a right password without the role)."""
-    return response.status_code == 401
+class MemoryCounters:
+    """The same windows in this process's memory, for while Redis cannot be asked."""
+
+    def __init__(self):
+        self.lock, self.counts = threading.Lock(), {}  # key -> [count, window ends at]
+
+    def count(self, keys, amounts, seconds):
+        now = time.monotonic()
+        with self.lock:
+            if len(self.counts) > 10_000:
+                self.counts = {k: v for k, v in self.counts.items() if v[1] > now}
+            entries = []
+            for key, amount, window in zip(keys, amounts, seconds, strict=True):
+                entry = self.counts.get(key)
+                if entry is None or entry[1] <= now:
+                    entry = self.counts[key] = [0, now + window]
+                entry[0] += 1
+                entries.append(entry)
+                if entry[0] > amount:
+                    for taken in entries:
+                        taken[0] -= 1
+                    return len(entries), (entry[1] - now) * 1000
+            return 0, 0
+
+    def refund(self, keys):
+        with self.lock:
+            for key in keys:
+                if key in self.counts:
+                    self.counts[key][0] -= 1
 
 
-def _too_many(request_limit):
+class Counters:
+    """Redis first (one script per count, one pipeline per refund); this process's memory while Redis is out."""
+
+    def __init__(self, app):
+        self.redis = redis_client.redis(app)
+        self.script = self.redis.register_script(_COUNT)
+        # Refunds are best effort and come after the answer is decided: one try, so a hung Redis costs one timeout.
+        self.refunds = Redis(connection_pool=self.redis.connection_pool, retry=Retry(NoBackoff(), 0))
+        self.memory = MemoryCounters()
+        self.redis_out_until = 0.0
+
+    def count(self, keys, amounts, seconds):
+        """(0, 0) if counted; else (1-based index of the full window, ms until it resets). And the store used."""
+        if time.monotonic() >= self.redis_out_until:
+            try:
+                over, ms = self.script(keys=keys, args=[*amounts, *seconds])
+                return (over, ms), self.redis
+            except RedisError:
+                self.redis_out_until = time.monotonic() + FALLBACK_SECONDS
+                current_app.logger.warning("rate-limit counters in process memory: Redis is not answering")
+        return self.memory.count(keys, amounts, seconds), self.memory
+
+    def refund(self, store, keys):
+        if store is self.memory:
+            return self.memory.refund(keys)
+        try:
+            pipe = self.refunds.pipeline(transaction=False)
+            for key in keys:
+                pipe.decr(key)
+            pipe.execute()
+        except RedisError:  # the count stays: a right password may be counted once as a failure
+            self.redis_out_until = time.monotonic() + FALLBACK_SECONDS
+
+
+def _too_many(scope, ms):
     """The 429 in the API's error shape, with Retry-After until this window resets."""
-    scope = request_limit.request_args[-1]
-    retry_after = max(1, math.ceil(request_limit.window.reset_time - time.time()))
+    retry_after = max(1, math.ceil(ms / 1000))
     message = f"{MESSAGES.get(scope, 'rate limited')}; try again in {retry_after} s"
     return error_response(429, "rate_limited", message, {"Retry-After": str(retry_after)})
 
 
-def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS, storage_uri=None):
-    """Attach a limiter to this app and put the limits on every endpoint that checks a password.
+def limited(view, rules, needs_store):
+    """Wrap a view: count this attempt in every rule's windows first, run the view, refund what must not stay.
 
-    Counters live in the app's Redis; the issuer (one process, keys in memory) passes "memory://".
+    With Redis out and a view that `needs_store` anyway (a session, opaque or JWT login), the answer is the 503
+    at once: no password is checked for a login that cannot be recorded, and no second Redis timeout is paid.
     """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        named = attempted_username() is not None
+        counted = [(rule, window) for rule in rules if named or not rule.needs_name for window in rule.windows]
+        if not counted:
+            return view(*args, **kwargs)
+        keys = [f"{REDIS_KEY_PREFIX}{rule.scope}/{rule.key()}/{w.amount}/{w.get_expiry()}" for rule, w in counted]
+        counters = current_app.extensions["authlab.limits"]
+        (over, ms), store = counters.count(keys, [w.amount for _, w in counted], [w.get_expiry() for _, w in counted])
+        if over:
+            return _too_many(counted[over - 1][0].scope, ms)
+        if needs_store and store is counters.memory:
+            counters.refund(store, keys)
+            return store_unavailable()
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+            status = response.status_code
+        except Exception as exc:  # ApiError carries .status, werkzeug's HTTPException .code
+            status = getattr(exc, "status", None) or getattr(exc, "code", 500)
+            raise
+        else:
+            return response
+        finally:  # only a rejected password (401; a 403 on /basic/admin is a right one) keeps a failure counted
+            wrong_password = status == 401
+            refunds = [key for key, (rule, _) in zip(keys, counted, strict=True)
+                       if rule.failures_only and not wrong_password]
+            if refunds:
+                counters.refund(store, refunds)
+
+    return wrapper
+
+
+# Password endpoints that write to Redis after the check (logins of methods whose state lives there, logout-all)
+NEEDS_STORE = {endpoint for method in REGISTRY if method.kind == "redis" for endpoint in method.passwords}
+NEEDS_STORE.add("logout_all.logout_all")
+
+
+def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS):
+    """Put the limits on every endpoint that checks a password; counters in the app's Redis (the issuer's too)."""
     config = app.config
-    limiter = Limiter(
-        get_remote_address,  # request.remote_addr: X-Forwarded-For only counts behind TRUSTED_PROXIES
-        storage_uri=storage_uri or config["REDIS_URL"],
-        storage_options={} if storage_uri else {"connection_pool": redis_client.redis(app).connection_pool},
-        strategy="fixed-window",  # a check is one GET, a failure one INCR script
-        key_prefix="ratelimit",
-        on_breach=_too_many,
-        swallow_errors=False,
-        in_memory_fallback_enabled=False,  # fail closed
-        headers_enabled=False,  # X-RateLimit-* would cost Redis round trips on every response
-    )
-    per_user = limiter.shared_limit(
-        config["LOGIN_USER_LIMIT"], "login-user", key_func=_username_key, exempt_when=_names_nobody, deduct_when=_failed
-    )
-    per_client = limiter.shared_limit(config["LOGIN_CLIENT_LIMIT"], "login-client")
-    basic_client = limiter.shared_limit(
-        config["LOGIN_CLIENT_LIMIT"], "basic-client", exempt_when=_names_nobody, deduct_when=_failed
-    )
+    per_user = Rule("login-user", tuple(parse_many(config["LOGIN_USER_LIMIT"])), _username_key, True, True)
+    client_windows = tuple(parse_many(config["LOGIN_CLIENT_LIMIT"]))
+    per_client = Rule("login-client", client_windows, _client_key, False, False)
+    basic_client = Rule("basic-client", client_windows, _client_key, True, True)
     for endpoint in logins:
-        app.view_functions[endpoint] = per_client(per_user(app.view_functions[endpoint]))
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limited(view, (per_client, per_user), endpoint in NEEDS_STORE)
     for endpoint in basics:
-        app.view_functions[endpoint] = basic_client(per_user(app.view_functions[endpoint]))
-    limiter.init_app(app)
-    # Only the decorated endpoints above have limits, and they check themselves. flask-limiter 4 also adds a
-    # check of application-wide limits to *every* request (about 40 µs of CPU, `make bench`), with none to find.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
-    app.extensions["authlab.limiter"] = limiter
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limited(view, (basic_client, per_user), endpoint in NEEDS_STORE)
+    app.extensions["authlab.limits"] = Counters(app)
     app.extensions["authlab.basic_endpoints"] = set(basics)

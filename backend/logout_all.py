@@ -5,7 +5,7 @@ JWTs (ours and the issuer's) issued before this moment are refused from now on. 
 have no record to delete: they stay valid until they expire — the price of "stateless".
 """
 
-from flask import Blueprint, jsonify, request, session
+from flask import Blueprint, g, jsonify, request, session
 from flask_login import current_user
 
 from . import users
@@ -44,6 +44,8 @@ def _from_cookies():
     if current_user.is_authenticated:
         csrf.check(session.get("_csrf"))
         return current_user
+    if g.get("duplicate_cookie"):  # the session interface refused the session cookie
+        raise g.duplicate_cookie
     for auth in TOKEN_AUTHS:
         found = bearer.from_cookie(auth.cookie)
         if found is not None:
@@ -69,6 +71,6 @@ def logout_all():
         session.clear()  # the record is already gone; this expires the cookie with its own attributes
     for auth in TOKEN_AUTHS:
         for name, path in auth.cookies.values():
-            if cookies.get(name, path) is not None:
+            if cookies.present(name, path):
                 cookies.delete_cookie(response, name, cookies.default_options(), path)
     return response

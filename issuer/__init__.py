@@ -7,9 +7,11 @@ JWKS; the API holds none of its secrets and verifies its tokens from that JWKS a
     curl -s -H 'Content-Type: application/json' \\
          -d '{"username": "alice", "password": "wonderland"}' 127.0.0.1:8003/token
     curl -s 127.0.0.1:8003/.well-known/jwks.json
-    curl -s -X POST 127.0.0.1:8003/rotate        # loopback only
+    curl -s -X POST -H 'Content-Type: application/json' -d '{}' \\
+         -H "Authorization: Bearer $ISSUER_ROTATE_SECRET" 127.0.0.1:8003/rotate   # loopback, with the secret
 """
 
+import hmac
 import ipaddress
 import secrets
 
@@ -18,11 +20,12 @@ from flask_cors import CORS
 
 from backend import audit, clock, limits
 from backend import config as settings
-from backend.web import errors
+from backend.stores import redis_client
+from backend.web import errors, request_bodies
 from backend.web.errors import ApiError
 from backend.web.request_bodies import checked_user, json_body, text_field
 
-from .keys import KeyRing
+from .keys import MAX_PUBLISHED, KeyRing, KeyRingFull
 
 bp = Blueprint("issuer", __name__)
 
@@ -33,11 +36,13 @@ def create_app(config=None):
     app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=64 * 1024)
     app.config.update(config or {})
     errors.init_app(app)
+    request_bodies.init_app(app)
     origins = [app.config["FRONTEND_A_ORIGIN"], app.config["FRONTEND_B_ORIGIN"]]
     CORS(app, origins=origins, allow_headers=["Content-Type"], max_age=600, always_send=False)  # as the API
     app.extensions["issuer.keys"] = KeyRing(app.config["ISSUER_ALGORITHM"], app.config["ISSUER_KEY_OVERLAP"])
     app.register_blueprint(bp)
-    limits.init_app(app, logins=["issuer.token"], basics=[], storage_uri="memory://")  # one process: exact counts
+    redis_client.init_app(app)  # the API's Redis, for the rate-limit counters alone (memory while it is out)
+    limits.init_app(app, logins=["issuer.token"], basics=[])  # the API's keys: a lock is a lock at both
     audit.init_app(app, blueprints={"issuer"})
     return app
 
@@ -73,10 +78,31 @@ def jwks():
     return jsonify(keys().jwks()), 200, {"Cache-Control": "public, max-age=300"}
 
 
-@bp.post("/rotate")
-def rotate():
-    """Start signing with the pre-published next key (loopback callers only); the old key stays published."""
+def _check_rotation_request():
+    """Only a local admin tool may rotate: loopback, no browser page (JSON only, no foreign Origin), the secret."""
+    config = current_app.config
     if not ipaddress.ip_address(request.remote_addr or "0.0.0.0").is_loopback:
         raise ApiError(403, "forbidden", "key rotation is only allowed from loopback")
-    kid = keys().rotate()
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != config["ISSUER_ORIGIN"]:
+        raise ApiError(403, "forbidden", "key rotation is not allowed from a web page")
+    if request.mimetype != "application/json":  # a form cannot send it without a CORS preflight, which fails here
+        raise ApiError(415, "unsupported_media_type", "key rotation takes a JSON body (`{}`)")
+    json_body()
+    secret = config["ISSUER_ROTATE_SECRET"]
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if not secret or scheme.lower() != "bearer" or not hmac.compare_digest(presented.encode(), secret.encode()):
+        raise ApiError(401, "unauthorized", "key rotation needs `Authorization: Bearer <ISSUER_ROTATE_SECRET>`"
+                       + ("" if secret else " (unset here: rotation is off)"), {"WWW-Authenticate": "Bearer"})
+
+
+@bp.post("/rotate")
+def rotate():
+    """Start signing with the pre-published next key; the old key stays published for the overlap."""
+    _check_rotation_request()
+    try:
+        kid = keys().rotate()
+    except KeyRingFull as full:
+        raise ApiError(429, "rate_limited", f"{MAX_PUBLISHED} keys are published already; try again in {full} s",
+                       {"Retry-After": str(full)}) from None
     return jsonify(kid=kid, published=[key.kid for key in keys().published()])

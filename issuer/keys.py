@@ -43,6 +43,13 @@ def new_key(algorithm):
     return Key(kid, algorithm, private, {**public, "kid": kid, "use": "sig", "alg": algorithm})
 
 
+MAX_PUBLISHED = 5  # the signing key, the next one, and at most three retired within the overlap
+
+
+class KeyRingFull(Exception):
+    """Rotating now would publish more than MAX_PUBLISHED keys; the value is seconds until a retired key leaves."""
+
+
 class KeyRing:
     """Thread-safe: requests sign and publish while a rotation may be swapping keys."""
 
@@ -55,7 +62,12 @@ class KeyRing:
         self.retired = []  # (key, retired at)
 
     def rotate(self):
-        """The next key starts signing, a new next key is published, the old one retires."""
+        """The next key starts signing, a new next key is published, the old one retires; KeyRingFull while
+        MAX_PUBLISHED keys are published (so a JWKS stays small and rotations cost at most one key each)."""
+        published = self.published()
+        if len(published) >= MAX_PUBLISHED:
+            oldest_at = min(at for _, at in self.retired)
+            raise KeyRingFull(max(1, int(oldest_at + self.overlap - self.clock()) + 1))
         fresh = new_key(self.algorithm)
         with self.lock:
             self.retired.append((self.current, self.clock()))

@@ -1,6 +1,6 @@
 """`make run`'s own secrets: random on the first start, kept in var/secrets.json (mode 0600), reused afterwards.
 
-The issuer needs nothing here: it generates its signing keys in memory at every start (issuer/keys.py).
+The issuer's signing keys are generated in memory at every start (issuer/keys.py); only its rotation secret is here.
 """
 
 import json
@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-NAMES = ("SECRET_KEY", "JWT_SECRET")
+NAMES = ("SECRET_KEY", "JWT_SECRET", "ISSUER_ROTATE_SECRET")
 
 
 def ensure(var):

@@ -14,6 +14,7 @@ from tests.helpers import Actions
 
 SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
 JWT_SECRET = "test-jwt-hmac-key-0123456789abcdef-0123456789abcdef"
+ROTATE_SECRET = "test-issuer-rotate-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,6 +23,7 @@ def test_secrets():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SECRET_KEY", SECRET)
         patch.setenv("JWT_SECRET", JWT_SECRET)
+        patch.setenv("ISSUER_ROTATE_SECRET", ROTATE_SECRET)
         patch.delenv("ALLOW_DEV_SECRETS", raising=False)
         yield
 
@@ -115,19 +117,22 @@ def issuer_service(tmp_path, **env):
 
 
 @pytest.fixture(scope="session")
-def issuer(tmp_path_factory):
-    """One real issuer process for the whole run, reached over HTTP like a third-party provider."""
-    with issuer_service(tmp_path_factory.mktemp("issuer")) as service:
+def issuer(tmp_path_factory, redis_service):
+    """One real issuer process for the whole run, reached over HTTP like a third-party provider.
+
+    It counts failed logins in the tests' Redis, shared with the API as under `make run` (never a stray 6380).
+    """
+    with issuer_service(tmp_path_factory.mktemp("issuer"), REDIS_URL=redis_service.url) as service:
         yield service
 
 
 @pytest.fixture
-def start_issuer(tmp_path):
-    """An issuer of this test's own (to rotate, stop, or configure); stopped after the test."""
+def start_issuer(tmp_path, redis_service, redis_db):
+    """An issuer of this test's own (to rotate, stop, or configure), on the emptied tests' Redis; stopped after."""
     started = []
 
     def start(**env):
-        started.append(issuer_service(tmp_path, **env))
+        started.append(issuer_service(tmp_path, **{"REDIS_URL": redis_service.url, **env}))
         return started[-1].start()
 
     yield start

@@ -1,6 +1,9 @@
 """Rate limits on password guessing (backend/limits.py): per username on failures, per client on attempts, 429 + Retry-After."""
 
+import collections
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -117,7 +120,7 @@ def test_basic_counts_only_failures_per_client(limited):
 def test_basic_challenge_without_credentials_never_counts(limited, redis_db):
     statuses = [limited.get("/api/basic/me").status_code for _ in range(CLIENT_LIMIT + 1)]
     assert statuses == [401] * (CLIENT_LIMIT + 1)
-    assert redis_db.keys("*ratelimit*") == []
+    assert redis_db.keys(f"{limits.REDIS_KEY_PREFIX}*") == []
 
 
 def test_a_locked_user_keeps_the_session_already_open(limited):
@@ -164,7 +167,7 @@ def issuer_token(issuer, username, password):
 
 
 def test_the_issuer_locks_a_username_after_failures_too(limited_issuer):
-    """The third-party login, in its own process: same rules, counters in its own memory."""
+    """The third-party login, in its own process: same rules, same counters."""
     statuses = [issuer_token(limited_issuer, "alice", "guess").status_code for _ in range(USER_LIMIT)]
     assert statuses == [401] * USER_LIMIT
     assert_rate_limited(issuer_token(limited_issuer, "alice", "wonderland"), "too many failed logins for this username")
@@ -177,10 +180,38 @@ def test_the_issuer_limits_every_attempt_per_client(limited_issuer):
     assert_rate_limited(issuer_token(limited_issuer, "bob", "builder"), "too many login attempts from this address")
 
 
-def test_basic_pays_one_read_only_get_per_window_and_nothing_more(client, redis_db):
-    """The documented price of throttling Basic: 2 windows per name + 2 per client (defaults), read-only."""
-    basic_attempt(client, "alice", "wonderland")  # opens the pool's connection (HELLO, CLIENT SETINFO)
+def test_basic_pays_one_counting_script_and_one_refund_and_nothing_more(client, redis_db):
+    """The documented price of throttling Basic: each attempt counted before the hash (one script over the four
+    windows: two per name, two per client), and refunded after a right password (one pipeline of DECRs)."""
+    basic_attempt(client, "alice", "wonderland")  # opens the pool's connection and loads the script
     redis_db.config_resetstat()
     assert basic_attempt(client, "alice", "wonderland").status_code == 200
     stats = {name: value["calls"] for name, value in redis_db.info("commandstats").items() if name not in ("cmdstat_config", "cmdstat_info")}
-    assert stats == {"cmdstat_get": 4}
+    # two round trips: the script (INCR + EXPIRE per window, run inside Redis) and the refund pipeline
+    assert stats == {"cmdstat_evalsha": 1, "cmdstat_incr": 4, "cmdstat_expire": 4, "cmdstat_decrby": 4}
+
+
+@pytest.mark.parametrize("concurrent", [30, 50])
+def test_concurrent_wrong_passwords_never_get_more_than_the_limit_of_hash_checks(start_api, concurrent):
+    """Counted before the hash, atomically: the n-th of N simultaneous guesses sees n, so only 10 are checked."""
+    api = start_api(workers=2, LOGIN_USER_LIMIT="10/minute", LOGIN_CLIENT_LIMIT="1000/minute")
+    url = f"http://{api.host}:{api.port}/api/session/login"
+    barrier = threading.Barrier(concurrent)
+
+    def guess(i):
+        barrier.wait()
+        return requests.post(url, json={"username": "alice", "password": f"guess {i}"}, timeout=30).status_code
+
+    with ThreadPoolExecutor(concurrent) as pool:
+        statuses = collections.Counter(pool.map(guess, range(concurrent)))
+    assert statuses == {401: 10, 429: concurrent - 10}  # every 401 is one hash check; a 429 never hashes
+
+
+def test_the_issuer_and_the_api_share_the_username_lock(make_app, start_issuer):
+    """A user locked at the API is locked at the issuer too (and back): one counter, one Redis."""
+    api = make_app(LOGIN_USER_LIMIT=f"{USER_LIMIT}/minute").test_client()
+    shared = start_issuer(LOGIN_USER_LIMIT=f"{USER_LIMIT}/minute")  # on the API's Redis, as under `make run`
+    fail(api, session_attempt, "alice", USER_LIMIT - 1)
+    assert issuer_token(shared, "alice", "guess").status_code == 401
+    assert_rate_limited(issuer_token(shared, "alice", "wonderland"), "too many failed logins for this username")
+    assert_rate_limited(session_attempt(api, "alice", "wonderland"), "too many failed logins for this username")

@@ -57,7 +57,10 @@ def from_header():
 
 def from_cookie(name, path="/"):
     """The token in the cookie called `name` (on `path`), or None."""
-    token = cookies.get(name, path)
+    try:
+        token = cookies.get(name, path)
+    except cookies.DuplicateCookie as exc:
+        raise rejected(exc.message) from None
     return (token, "cookie") if token is not None else None
 
 

@@ -41,6 +41,8 @@ def _pair(user, sid, extra=None):
 def _padding(body):
     """Optional `padding`: a claim of that many characters, so the demo can show a fat JWT (UI: Measure)."""
     size = body.get("padding", 0)
+    if isinstance(size, float) and size.is_integer():
+        size = int(size)  # JSON Schema's "integer" includes 2340.0: a number with no fraction
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_PADDING:
         raise ApiError(400, "invalid_request", f"`padding` must be an integer from 0 to {MAX_PADDING}")
     return {"padding": "x" * size} if size else None
@@ -61,7 +63,8 @@ bearer.serve_me(bp, auth, "The verified claims: signature, every required claim,
 
 def _presented_refresh_token():
     """(token, transport): the JSON body's `refresh_token` if it has one, else the refresh cookie (CSRF applies)."""
-    body = json_body() if request.content_length else {}
+    has_body = request.content_length or request.headers.get("Transfer-Encoding")  # a chunked body is one too
+    body = json_body() if has_body else {}
     if "refresh_token" in body:
         return text_field(body, "refresh_token", limit=bearer.MAX_TOKEN_LENGTH), "header"
     found = bearer.from_cookie(*auth.cookies["refresh_token"])

@@ -24,9 +24,12 @@ _codec = jwt.PyJWT({"enforce_minimum_key_length": True})
 
 
 def init_app(app):
-    """Refuse to start with an HMAC key short enough to guess (RFC 7518 §3.2: at least 256 bits)."""
+    """Refuse to start with an HMAC key short enough to guess (RFC 7518 §3.2: at least 256 bits), or with a
+    lifetime cap that would refuse the API's own access tokens."""
     if len(app.config["JWT_SECRET"].encode()) < MIN_KEY_BYTES:
         raise RuntimeError(f"JWT_SECRET must be at least {MIN_KEY_BYTES} bytes; refusing to start")
+    if app.config["JWT_MAX_LIFETIME"] < app.config["JWT_ACCESS_TTL"]:
+        raise RuntimeError("JWT_MAX_LIFETIME must be at least JWT_ACCESS_TTL; refusing to start")
 
 
 def mint(user, typ, seconds, sid, extra=None):
@@ -63,6 +66,9 @@ def decode(token, typ):
                            if typ == ACCESS else f"this is not a refresh token (expected typ {typ!r})")
     if not _is_number(claims["iat"]) or not _is_number(claims["exp"]) or len(claims["jti"]) > 128:
         raise InvalidToken("invalid JWT: `iat` and `exp` must be numbers and `jti` at most 128 characters")
+    cap = config["JWT_MAX_LIFETIME"]
+    if typ == ACCESS and claims["exp"] - claims["iat"] > cap:  # a leaked key's forgery, or an issuer's mistake
+        raise InvalidToken(f"invalid JWT: it claims a lifetime (`exp - iat`) over the {cap} s this API accepts")
     return claims
 
 
@@ -95,7 +101,7 @@ def verify_access(token):
     if user is None:
         raise InvalidToken("the token's subject is not a user here")
     if current_app.config["JWT_REVOCATION_CHECK"]:
-        reason = revocation.revoked_reason(claims)
+        reason = revocation.revoked_reason(claims, user.username)  # NFC, as logout-all names the user
         if reason:
             raise InvalidToken(reason)
     return Principal(user, token, csrf_key=claims.get("sid", ""), details={"claims": claims})

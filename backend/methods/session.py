@@ -7,7 +7,7 @@
 
 import secrets
 
-from flask import Blueprint, current_app, jsonify, session
+from flask import Blueprint, current_app, g, jsonify, session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from backend import clock, users
@@ -23,9 +23,12 @@ login_manager = LoginManager()
 
 
 def init_app(app):
-    """Attach Flask-Login without its remember-me hook: authlab never issues that cookie, and the hook reads the
-    session after every request, even one whose session could not be opened (Redis down: a second traceback)."""
+    """Attach Flask-Login without its remember-me hook (authlab never issues that cookie, and the hook reads the
+    session after every request, even one whose session could not be opened) and without session protection."""
     login_manager.init_app(app)
+    # Its "session protection" marks a session not fresh when the User-Agent or X-Forwarded-For changes: a write
+    # (SET + Set-Cookie) on such a `me`, for a freshness nothing here reads. Sessions are bound by their random ID.
+    login_manager.session_protection = None
     app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
 
 
@@ -36,6 +39,8 @@ def load_user(username):
 
 @login_manager.unauthorized_handler
 def unauthorized():
+    if g.get("duplicate_cookie"):  # two session cookies came: the session interface trusted neither
+        return g.duplicate_cookie.response()
     return error_response(401, "unauthorized", "no valid session: log in first (or it expired or was logged out)")
 
 

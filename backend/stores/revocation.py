@@ -5,6 +5,7 @@ Redis keys (each with a TTL, so nothing outlives what it guards):
     logout_all:<name>    when the user last logged out everywhere; JWTs issued before it are refused
     jwt:deny:<jti>       a logged-out access token, until its `exp`
     jwt:family:<sid>     HASH {user, jti: the one live refresh token, cookie: its cookie attributes}
+    jwt:ended:<sid>      the family was revoked (reuse, logout): its access tokens are refused, until the last expires
 """
 
 import json
@@ -21,7 +22,11 @@ from .redis_client import redis
 _ROTATE = """
 local live = redis.call('HGET', KEYS[1], 'jti')
 if not live then return {'unknown', false} end
-if live ~= ARGV[1] then redis.call('DEL', KEYS[1]) return {'reused', false} end
+if live ~= ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], 1, 'EX', ARGV[4])
+  return {'reused', false}
+end
 redis.call('HSET', KEYS[1], 'jti', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return {'rotated', redis.call('HGET', KEYS[1], 'cookie')}
@@ -38,6 +43,16 @@ def marker_key(username):
 
 def family_key(sid):
     return f"jwt:family:{sid}"
+
+
+def ended_key(sid):
+    return f"jwt:ended:{sid}"
+
+
+def _access_lifetime():
+    """How long an access token minted now may still be accepted: what an ended family's marker must outlive."""
+    config = current_app.config
+    return config["JWT_ACCESS_TTL"] + config["JWT_LEEWAY"]
 
 
 def remember(username, key, seconds, pipe=None):
@@ -64,27 +79,39 @@ def start_family(username, sid, refresh_jti, opts):
 def rotate(sid, spent_jti, next_jti):
     """('rotated', cookie attributes) if `spent_jti` was the family's live token; else ('reused' | 'unknown', None)."""
     script = redis().register_script(_ROTATE)
-    outcome, cookie = script(keys=[family_key(sid)], args=[spent_jti, next_jti, current_app.config["JWT_REFRESH_TTL"]])
+    seconds = current_app.config["JWT_REFRESH_TTL"]
+    keys, args = [family_key(sid), ended_key(sid)], [spent_jti, next_jti, seconds, _access_lifetime()]
+    outcome, cookie = script(keys=keys, args=args)
     return outcome.decode(), json.loads(cookie) if cookie else None
 
 
 def end_jwt(claims):
-    """Deny this access token until its `exp` and end its refresh family; the family's cookie attributes."""
+    """Deny this access token until its `exp` and end its refresh family (its other access tokens with it); the
+    family's cookie attributes."""
     seconds = max(1, int(claims["exp"] - time.time()) + current_app.config["JWT_LEEWAY"])
     pipe = redis().pipeline()
     pipe.set(f"jwt:deny:{claims['jti']}", 1, ex=seconds)
     if claims.get("sid"):
         pipe.hget(family_key(claims["sid"]), "cookie")
         pipe.delete(family_key(claims["sid"]))
+        pipe.set(ended_key(claims["sid"]), 1, ex=_access_lifetime())
     results = pipe.execute()
     return json.loads(results[1]) if len(results) > 1 and results[1] else None
 
 
-def revoked_reason(claims):
-    """Why an access token is revoked (denied jti, or issued before logout-all), or None: one MGET."""
-    denied, since = redis().mget(f"jwt:deny:{claims['jti']}", marker_key(claims["sub"]))
+def revoked_reason(claims, username):
+    """Why an access token of `username` (its `sub`, NFC as logout-all writes it) is revoked (denied jti, its family
+    ended, or issued before logout-all), or None: one MGET.
+
+    The issuer's tokens have no family (`sid`): theirs is read as a key that never exists, so it stays one MGET.
+    """
+    sid = claims.get("sid")
+    family = ended_key(sid if isinstance(sid, str) else "")
+    denied, ended, since = redis().mget(f"jwt:deny:{claims['jti']}", family, marker_key(username))
     if denied:
         return "this token was logged out"
+    if ended:
+        return "this token's refresh family was revoked (logout or reuse of a spent refresh token)"
     if since is not None and claims["iat"] < float(since):
         return "this user logged out everywhere after this token was issued"
     return None

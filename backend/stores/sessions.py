@@ -8,7 +8,7 @@ chosen per login, including Partitioned, which Flask-Session does not pass on.
 """
 
 from cachelib import SimpleCache
-from flask import current_app
+from flask import current_app, g
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSession, RedisSessionInterface
 
@@ -23,6 +23,8 @@ SESSION_PATHS = (*session_paths(), "/api/logout-all")
 
 
 class AuthlabSession(RedisSession):
+    new_id = False  # set by regenerate: only then does the browser need the cookie (never on a `me`)
+
     def clear(self):
         """Forget the data but remember how the cookie was set, so logout can expire the same cookie."""
         self.cookie_options = self.get("_cookie")
@@ -39,7 +41,10 @@ class _AuthlabRules:
         """Load the session named by the cookie, or start an empty one under a new random ID."""
         if not request.path.startswith(SESSION_PATHS):
             return None  # Flask substitutes a read-only null session: no store access at all
-        sid = cookies.get(self.get_cookie_name(app))
+        try:
+            sid = cookies.get(self.get_cookie_name(app))
+        except cookies.DuplicateCookie as exc:  # no session: the 401 that follows says why (g.duplicate_cookie)
+            g.duplicate_cookie, sid = exc, None
         if sid and len(sid) <= 128:
             data = self._retrieve_session_data(self._get_store_id(sid))
             if data is not None and data.get("_created", 0) + app.config["SESSION_ABSOLUTE_TIMEOUT"] > clock.now():
@@ -55,7 +60,7 @@ class _AuthlabRules:
         """Give this session a new ID and drop the old record, whether or not it held anything."""
         self._delete_session(self._get_store_id(session.sid))
         session.sid = self._generate_sid(self.sid_length)
-        session.modified = True
+        session.modified = session.new_id = True
 
     def save_session(self, app, session, response):
         """Write the record only when it changed; set the cookie at login and expire it at logout."""
@@ -74,6 +79,8 @@ class _AuthlabRules:
         if not session.modified:
             return  # reading already pushed the idle deadline back
         self._upsert_session(app.permanent_session_lifetime, session, store_id)
+        if not session.new_id:
+            return  # the browser already holds this ID: re-sending the cookie would only widen what it can be tossed
         expires = session["_created"] + app.config["SESSION_ABSOLUTE_TIMEOUT"]
         cookies.set_cookie(response, name, session.sid, session["_cookie"], expires)
 

@@ -54,6 +54,27 @@ def delete_cookie(response, base, opts, path="/"):
     response.delete_cookie(name(base, path), path=path, httponly=True, **opts)
 
 
+class DuplicateCookie(ApiError):
+    """Two cookies of one auth name: a page on another port of this host (cookies ignore ports) or a sibling
+    subdomain set one with a longer Path, which the browser sends first. Trusting either lets an attacker log
+    the victim into the attacker's account (cookie tossing); the 401 says so."""
+
+    def __init__(self, cookie, count):
+        message = (f"this request carries {count} cookies named {cookie}: another site on this host may have set one "
+                   "(cookie tossing), so none is trusted; clear this site's cookies and log in again")
+        super().__init__(401, "unauthorized", message)
+
+
 def get(base, path="/"):
-    """The value of an auth cookie this request brought (set by set_cookie, so named by `name`), or None."""
-    return request.cookies.get(name(base, path))
+    """The value of an auth cookie this request brought (set by set_cookie, so named by `name`), or None;
+    DuplicateCookie (a 401) when it came more than once."""
+    cookie = name(base, path)
+    values = request.cookies.getlist(cookie)
+    if len(values) > 1:
+        raise DuplicateCookie(cookie, len(values))
+    return values[0] if values else None
+
+
+def present(base, path="/"):
+    """Whether the request brought this auth cookie at all (once or more)."""
+    return name(base, path) in request.cookies

@@ -1,6 +1,7 @@
 """Reading request bodies: JSON only, bounded, with the API's JSON errors for anything else."""
 
 from flask import request
+from flask.json.provider import DefaultJSONProvider
 
 from backend import users
 
@@ -8,6 +9,22 @@ from . import csrf
 from .errors import ApiError
 
 MAX_CREDENTIAL_LENGTH = 1024
+
+
+class BoundedJSON(DefaultJSONProvider):
+    """Flask's JSON, but a body nested deeper than the parser's recursion limit is malformed JSON (a 400), not a
+    RecursionError (a 500): werkzeug turns the ValueError into its 400, which errors.py renders as the API's JSON."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+def init_app(app):
+    """Every JSON body this app reads goes through BoundedJSON."""
+    app.json = BoundedJSON(app)
 
 
 def json_body():
@@ -23,9 +40,19 @@ def text_field(body, name, default=None, choices=None, limit=MAX_CREDENTIAL_LENG
     value = body.get(name, default)
     if not isinstance(value, str) or not value or len(value) > limit:
         raise ApiError(400, "invalid_request", f"`{name}` must be a non-empty string of at most {limit} characters")
+    if not value.isascii() and _has_surrogate(value):  # JSON's "\ud800" decodes, but no UTF-8 encodes it
+        raise ApiError(400, "invalid_request", f"`{name}` must be valid Unicode (a lone surrogate is not)")
     if choices and value not in choices:
         raise ApiError(400, "invalid_request", f"`{name}` must be one of {', '.join(choices)}")
     return value
+
+
+def _has_surrogate(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def credentials(body):

@@ -21,3 +21,11 @@ def test_padding_out_of_range_or_not_an_integer_is_400(client, padding):
     response = client.post("/api/jwt/login", json={**LOGIN, "padding": padding})
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_request"
+
+
+def test_an_integral_float_is_an_integer_as_the_schema_says(client):
+    """JSON Schema counts 2340.0 as an integer, so the documented `"type": "integer"` accepts it."""
+    response = client.post("/api/jwt/login", json={**LOGIN, "padding": 2340.0})
+    assert response.status_code == 200
+    me = client.get("/api/jwt/me", headers={"Authorization": f"Bearer {response.get_json()['access_token']}"})
+    assert me.get_json()["claims"]["padding"] == "x" * 2340

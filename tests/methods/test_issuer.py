@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from issuer import create_app as create_issuer
-from issuer.keys import KeyRing
+from issuer.keys import MAX_PUBLISHED, KeyRing
+from tests.conftest import ROTATE_SECRET
 from tests.helpers import bearer, tiny_server
 
 LOGIN = {"username": "alice", "password": "wonderland"}
@@ -25,8 +26,11 @@ def published_kids(service):
     return [key["kid"] for key in requests.get(f"{service.origin}/.well-known/jwks.json", timeout=5).json()["keys"]]
 
 
+ROTATION = {"json": {}, "headers": {"Authorization": f"Bearer {ROTATE_SECRET}"}}
+
+
 def rotate(service):
-    return requests.post(f"{service.origin}/rotate", timeout=5).json()["kid"]
+    return requests.post(f"{service.origin}/rotate", timeout=5, **ROTATION).json()["kid"]
 
 
 def me(app, token):
@@ -118,9 +122,46 @@ def test_the_issuer_refuses_other_origins_by_cors(issuer):
 
 def test_rotation_is_allowed_from_loopback_only():
     app = create_issuer({"ISSUER_ALGORITHM": "EdDSA"})
-    response = app.test_client().post("/rotate", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    response = app.test_client().post("/rotate", environ_base={"REMOTE_ADDR": "192.0.2.7"}, **ROTATION)
     assert response.status_code == 403
     assert response.get_json()["error"] == "forbidden"
+
+
+FORM = {"data": "x=1", "content_type": "application/x-www-form-urlencoded"}
+WRONG_ROTATIONS = {
+    "form-from-another-page": ({**FORM, "headers": {"Origin": "http://evil.example"}}, 403),
+    "form-without-origin": ({**FORM, "headers": ROTATION["headers"]}, 415),
+    "json-from-a-frontend-page": ({**ROTATION, "headers": {**ROTATION["headers"], "Origin": "http://localhost:8001"}}, 403),
+    "json-without-the-secret": ({"json": {}}, 401),
+    "json-with-a-wrong-secret": ({"json": {}, "headers": {"Authorization": "Bearer guess"}}, 401),
+}
+
+
+@pytest.mark.parametrize(("request_kwargs", "status"), WRONG_ROTATIONS.values(), ids=WRONG_ROTATIONS)
+def test_only_a_local_admin_tool_can_rotate_not_a_web_page(request_kwargs, status):
+    """A form on any page in a browser on this machine reaches loopback: it must not rotate the keys."""
+    app = create_issuer({"ISSUER_ALGORITHM": "EdDSA"})
+    client = app.test_client()
+    before = client.get("/.well-known/jwks.json").get_json()
+    response = client.post("/rotate", **request_kwargs)
+    assert response.status_code == status and response.is_json
+    assert client.get("/.well-known/jwks.json").get_json() == before
+    assert client.post("/rotate", **ROTATION).status_code == 200  # the admin tool still can
+
+
+def test_rotation_is_off_without_a_secret():
+    client = create_issuer({"ISSUER_ALGORITHM": "EdDSA", "ISSUER_ROTATE_SECRET": ""}).test_client()
+    assert client.post("/rotate", json={}, headers={"Authorization": "Bearer "}).status_code == 401
+
+
+def test_published_keys_are_capped_and_further_rotations_wait():
+    """53 rotations once published 55 keys; now the JWKS stays small and each rotation costs one key pair at most."""
+    client = create_issuer({"ISSUER_ALGORITHM": "EdDSA"}).test_client()
+    statuses = [client.post("/rotate", **ROTATION).status_code for _ in range(MAX_PUBLISHED + 2)]
+    assert statuses == [200] * (MAX_PUBLISHED - 2) + [429] * 4
+    refused = client.post("/rotate", **ROTATION)
+    assert refused.get_json()["error"] == "rate_limited" and 1 <= int(refused.headers["Retry-After"]) <= 901
+    assert len(client.get("/.well-known/jwks.json").get_json()["keys"]) == MAX_PUBLISHED
 
 
 def test_a_retired_key_stays_published_for_the_overlap_and_no_longer(monkeypatch):

@@ -148,11 +148,40 @@ def test_logout_denies_the_access_token_and_ends_its_family(client, redis_db):
     assert refresh(client, pair["refresh_token"]).status_code == 401
 
 
+def end_by_reuse(client, first, second):
+    refresh(client, first["refresh_token"])
+
+
+def end_by_logout(client, first, second):
+    assert client.post("/api/jwt/logout", headers=bearer(second["access_token"])).status_code == 204
+
+
+def end_by_logout_all(client, first, second):
+    assert client.post("/api/logout-all", headers=bearer(second["access_token"])).status_code == 200
+
+
+ENDINGS = {"reuse": end_by_reuse, "logout": end_by_logout, "logout-all": end_by_logout_all}
+
+
+@pytest.mark.parametrize("end", ENDINGS.values(), ids=ENDINGS)
+def test_ending_a_refresh_family_refuses_every_access_token_minted_from_it_at_once(client, end):
+    """Otherwise a stolen access token outlives the revocation the refresh token got, for up to its 300 s."""
+    first = login(client)
+    second = refresh(client, first["refresh_token"]).get_json()
+    bystander = login(client)  # another family of the same user: only logout-all ends it too
+    assert client.get("/api/jwt/me", headers=bearer(first["access_token"])).status_code == 200
+    end(client, first, second)
+    for pair in (first, second):
+        assert client.get("/api/jwt/me", headers=bearer(pair["access_token"])).status_code == 401
+    expected = 401 if end is end_by_logout_all else 200
+    assert client.get("/api/jwt/me", headers=bearer(bystander["access_token"])).status_code == expected
+
+
 def test_me_with_the_revocation_check_costs_one_redis_round_trip(client, redis_db):
     token = login(client)["access_token"]
     before = redis_commands(redis_db)
     assert client.get("/api/jwt/me", headers=bearer(token)).status_code == 200
-    assert redis_commands(redis_db) - before == 2  # one MGET (denylist + logout-all marker) + the INFO call
+    assert redis_commands(redis_db) - before == 2  # one MGET (denylist, ended family, logout-all) + the INFO call
 
 
 def test_me_without_the_revocation_check_costs_no_redis_command(make_app, redis_db):

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_encode
 
-from tests.helpers import bearer, forge, tiny_server
+from tests.helpers import basic_header, bearer, forge, tiny_server
 
 NOW = int(time.time())
 
@@ -175,3 +175,31 @@ def test_a_real_refresh_token_is_not_an_access_token(api):
 )
 def test_junk_is_rejected(api, token):
     assert_rejected(api, token)
+
+
+def test_logout_all_reaches_a_token_whose_sub_is_spelled_decomposed(api):
+    """A provider may send `zoë` as e + combining diaeresis: it is still zoë, so her logout-all must refuse it."""
+    token = forge(ACCESS, claims(api, sub="zoe\u0308", iat=time.time() - 5), api.secret)
+    client = api.test_client()
+    assert client.get("/api/jwt/me", headers=bearer(token)).json["user"] == "zoë"
+    assert client.post("/api/logout-all", headers=basic_header("zoë", "pässwörd")).status_code == 200
+    assert_rejected(api, token)
+
+
+@pytest.mark.parametrize(("extra_seconds", "status"), [(0, 200), (1, 401)], ids=["at-the-cap", "past-the-cap"])
+def test_an_access_token_may_not_claim_a_lifetime_over_the_cap(api, extra_seconds, status):
+    """A token valid for a year (a leaked key's forgery, a careless issuer) is refused, however sound its signature."""
+    now = int(time.time())
+    token = forge(ACCESS, claims(api, iat=now, exp=now + api.config["JWT_MAX_LIFETIME"] + extra_seconds), api.secret)
+    assert api.test_client().get("/api/jwt/me", headers=bearer(token)).status_code == status
+
+
+def test_the_issuers_tokens_are_held_to_the_same_cap(make_app, start_issuer):
+    long_lived = start_issuer(JWT_ACCESS_TTL="7200")  # signs tokens for two hours, over the default cap of one
+    token = requests.post(f"{long_lived.origin}/token", json={"username": "alice", "password": "wonderland"}, timeout=5)
+    assert_rejected(make_app(ISSUER_ORIGIN=long_lived.origin), token.json()["access_token"])
+
+
+def test_a_cap_below_the_apis_own_access_lifetime_refuses_to_start(make_app):
+    with pytest.raises(RuntimeError, match="JWT_MAX_LIFETIME"):
+        make_app(JWT_MAX_LIFETIME=60, JWT_ACCESS_TTL=300)

@@ -267,3 +267,15 @@ def test_me_costs_one_redis_round_trip(actions, client, redis_db):
     assert client.get("/api/session/me").status_code == 200
     after = redis_db.info("stats")["total_commands_processed"]
     assert after - before == 2  # GETEX + the INFO call itself
+
+
+@pytest.mark.parametrize("later", [{"User-Agent": "another agent"}, {"X-Forwarded-For": "198.51.100.9"}], ids=["agent", "xff"])
+def test_me_never_reissues_the_cookie_or_writes_the_session(actions, client, redis_db, later):
+    """A `me` from a changed agent or forwarded address is a read: one GETEX, no SET, no Set-Cookie to toss around."""
+    actions.session_login(headers={"User-Agent": "the login's agent"})
+    redis_db.config_resetstat()
+    response = client.get("/api/session/me", headers=later)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    commands = {name for name in redis_db.info("commandstats") if name not in ("cmdstat_config", "cmdstat_info")}
+    assert commands == {"cmdstat_getex"}

@@ -62,12 +62,12 @@ def basic_challenge(base, state):
     return requests.get(f"{base}/api/basic/me", timeout=5)
 
 
-# name -> (request, needs Redis, its answer while Redis is up). Basic with credentials needs the limiter's counters
-# (see backend/limits.py), a JWT `me` its revocation check; a signed token needs nothing but its key.
+# name -> (request, needs Redis, its answer while Redis is up). A JWT `me` needs its revocation check; Basic's
+# limits count in process memory while Redis is out (backend/limits.py); a signed token needs nothing but its key.
 PROBES = {
     "session_me": (session_me, True, 200),
     "session_login": (session_login, True, 200),
-    "basic_me": (basic_me, True, 200),
+    "basic_me": (basic_me, False, 200),
     "token_me": (token_me, True, 200),
     "jwt_me": (jwt_me, True, 200),
     "signed_me": (signed_me, False, 200),
@@ -186,7 +186,8 @@ def test_real_time_hang_kill_and_restart_redis_during_a_burst(own_redis, drill_a
 
     assert {r.status for r in results} <= {200, 401, 503}  # never a 500, never a dropped connection
     assert all(r.content_type == "application/json" for r in results)
-    assert max(r.seconds for r in results) < 2  # nobody waits on a dead Redis for more than 2 s
+    slowest = max(results, key=lambda r: r.seconds)
+    assert slowest.seconds < 2, slowest  # nobody waits on a dead Redis for more than 2 s
     assert all(r.retry_after == "2" for r in results if r.status == 503)
     stateless = [r for r in results if not PROBES[r.probe][1]]
     assert all(r.status == PROBES[r.probe][2] for r in stateless)  # unaffected throughout,

@@ -1,5 +1,6 @@
 """A dead or hung Redis: a quick 503 in JSON, nothing lost, and recovery without a restart of the API."""
 
+import contextlib
 import logging
 import signal
 import time
@@ -71,12 +72,12 @@ def test_dead_redis_login_is_503_json_not_500(logged_in, own_redis):
         ("/api/public", {}, 200),
         ("/api/echo", {}, 200),
         ("/api/basic/me", {}, 401),  # no credentials: nothing to throttle, the challenge needs no store
-        ("/api/basic/me", basic_header("alice", "wonderland"), 503),  # fail closed: the throttle cannot be asked
+        ("/api/basic/me", basic_header("alice", "wonderland"), 200),  # counted in process memory meanwhile
     ],
     ids=["public", "echo", "basic-challenge", "basic-credentials"],
 )
 def test_dead_redis_only_stops_what_needs_it(logged_in, own_redis, path, headers, status):
-    """The session cookie rides along everywhere, but only session routes open it; Basic needs the limiter."""
+    """The session cookie rides along everywhere, but only session routes open it; Basic needs no store at all."""
     own_redis.stop()
     response = logged_in.client.get(path, headers=headers)
     assert response.status_code == status
@@ -98,32 +99,53 @@ def test_sessions_survive_an_api_restart(make_app, redis_service):
     assert restarted.get("/api/session/me").status_code == 200
 
 
-@pytest.mark.parametrize(
-    "attempt",
-    [
-        lambda actions: actions.client.get("/api/basic/me", headers=basic_header("alice", "wonderland")),
-        lambda actions: actions.session_login(),
-    ],
-    ids=["basic", "session-login"],
-)
-@pytest.mark.parametrize("fault", ["stopped", "hung"])
-def test_limiter_store_down_fails_closed_quickly_without_checking_the_password(logged_in, own_redis, hash_checks, attempt, fault):
-    """No throttle, no password check: a dead limiter store must not open the door to unlimited guessing."""
-    logged_in.client.delete_cookie("session_id")  # a fresh client: the session store is not asked first
-    checked_before = len(hash_checks)
+@contextlib.contextmanager
+def redis_out(own_redis, fault):
+    """Redis stopped, or hung (SIGSTOP) until the block ends."""
     if fault == "hung":
         own_redis.signal(signal.SIGSTOP)
     else:
         own_redis.stop()
     try:
-        start = time.monotonic()
-        response = attempt(logged_in)
-        took = time.monotonic() - start
+        yield
     finally:
         if fault == "hung":
             own_redis.signal(signal.SIGCONT)
-    assert response.status_code == 503
-    assert response.get_json() == UNAVAILABLE
+
+
+STATELESS_LOGINS = {
+    "basic": lambda client, password: client.get("/api/basic/me", headers=basic_header("alice", password)),
+    "signed-login": lambda client, password: client.post(
+        "/api/signed/login", json={"username": "alice", "password": password}),
+}
+
+
+@pytest.mark.parametrize("attempt", STATELESS_LOGINS.values(), ids=STATELESS_LOGINS)
+@pytest.mark.parametrize("fault", ["stopped", "hung"])
+def test_redis_down_stateless_logins_keep_working_with_per_process_limits(make_app, own_redis, attempt, fault):
+    """Basic and signed tokens need no store: with Redis out they answer, throttled in this process's memory."""
+    client = make_app(REDIS_URL=own_redis.url, LOGIN_USER_LIMIT="3/minute").test_client()
+    with redis_out(own_redis, fault):
+        start = time.monotonic()
+        first = attempt(client, "wonderland")
+        took = time.monotonic() - start
+        failures = [attempt(client, "wrong").status_code for _ in range(3)]
+        locked = attempt(client, "wonderland")
+    assert first.status_code == 200 and took < 2  # one Redis timeout at most, then memory for a while
+    assert failures == [401] * 3
+    assert locked.status_code == 429 and locked.get_json()["error"] == "rate_limited"
+
+
+@pytest.mark.parametrize("fault", ["stopped", "hung"])
+def test_redis_down_a_login_that_needs_it_is_a_quick_503_without_checking_the_password(logged_in, own_redis, hash_checks, fault):
+    """A session login could not be recorded anyway: no hash is spent on it, and one Redis timeout at most."""
+    logged_in.client.delete_cookie("session_id")  # a fresh client: the session store is not asked first
+    checked_before = len(hash_checks)
+    with redis_out(own_redis, fault):
+        start = time.monotonic()
+        response = logged_in.session_login()
+        took = time.monotonic() - start
+    assert response.status_code == 503 and response.get_json() == UNAVAILABLE
     assert response.headers["Retry-After"] == "2"
     assert took < 2
     assert len(hash_checks) == checked_before

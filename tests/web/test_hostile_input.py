@@ -3,12 +3,15 @@
 import base64
 import http.client
 import json
+import socket
 import unicodedata
 
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backend.methods import REGISTRY
 from backend.methods.basic import parse_basic
 from backend.users import DEMO_USERS
 from tests.helpers import basic_header
@@ -132,3 +135,67 @@ def test_any_other_utf8_credentials_get_the_documented_401(lenient, username, pa
     response = lenient.get("/api/basic/me", headers=basic_header(username, password))
     assert response.status_code == 401
     assert response.get_json() == UNAUTHORIZED
+
+
+# Bodies a JSON endpoint must refuse with the contract's 400 JSON, never a 500 with a traceback.
+DEEP = "[" * 2000 + "]" * 2000  # 4 KB; Python's parser recurses once per level and would raise RecursionError
+HOSTILE_BODIES = {
+    "nested-2000-deep": DEEP,
+    "lone-surrogate-password": '{"username": "alice", "password": "\\ud800", "refresh_token": "\\ud800"}',
+    "lone-surrogate-username": '{"username": "\\udfff", "password": "wonderland", "refresh_token": "x\\udfff"}',
+}
+JSON_ENDPOINTS = [f"{method.prefix}/login" for method in REGISTRY if f"{method.name}.login" in method.passwords]
+JSON_ENDPOINTS.append("/api/jwt/refresh")
+
+
+def assert_bad_request(status, body):
+    assert status == 400, body
+    assert body["error"] in ("bad_request", "invalid_request") and body["message"]
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES)
+@pytest.mark.parametrize("path", JSON_ENDPOINTS)
+def test_deep_nesting_and_lone_surrogates_get_the_contracts_400_on_every_json_endpoint(lenient, path, body):
+    response = lenient.post(path, data=body, headers={"Content-Type": "application/json"})
+    assert_bad_request(response.status_code, response.get_json())
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES)
+def test_the_issuers_token_endpoint_refuses_them_the_same_way(issuer, body):
+    response = requests.post(f"{issuer.origin}/token", data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    assert_bad_request(response.status_code, response.json())
+
+
+def raw_exchange(service, request_bytes):
+    """Send bytes as they are over a socket; (status, headers, body) of the answer."""
+    with socket.create_connection((service.host, service.port), timeout=5) as sock:
+        sock.sendall(request_bytes)
+        chunks = []
+        while data := sock.recv(65536):
+            chunks.append(data)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def test_deep_nesting_gets_the_400_through_the_served_api_too(lenient_api):
+    """The real server's worker threads: their stack must hold the parser until it gives up."""
+    body = DEEP.encode()
+    request = (
+        f"POST /api/session/login HTTP/1.1\r\nHost: {lenient_api.host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    status, _, answer = raw_exchange(lenient_api, request)
+    assert_bad_request(status, json.loads(answer))
+
+
+@pytest.mark.parametrize("path", JSON_ENDPOINTS)
+def test_a_chunked_body_with_a_bad_chunk_size_gets_the_contracts_400(lenient_api, path):
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: {lenient_api.host}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    ).encode()
+    status, headers, answer = raw_exchange(lenient_api, request)
+    assert headers["content-type"] == "application/json"  # the app answers, not the server's empty 400
+    assert_bad_request(status, json.loads(answer))
