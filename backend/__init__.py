@@ -8,12 +8,12 @@ import logging
 
 from flask import Flask
 
-from . import audit, limits, logout_all, openapi, shared_endpoints
+from . import audit, inspect_records, limits, logout_all, openapi, shared_endpoints
 from . import config as settings
 from .methods import REGISTRY, jwks_client, jwt_codec
 from .methods import session as session_method
 from .stores import redis_client, sessions
-from .web import cors, errors, https, request_bodies
+from .web import cors, errors, https, request_bodies, server_timing
 
 
 def create_app(config=None):
@@ -28,12 +28,13 @@ def create_app(config=None):
     request_bodies.init_app(app)
     jwt_codec.init_app(app)
     redis_client.init_app(app)
+    server_timing.init_app(app)  # before anything opens a Redis connection
     https.init_app(app)
     jwks_client.init_app(app)
     sessions.init_app(app)
     session_method.init_app(app)
     cors.init_app(app)
-    for bp in (shared_endpoints.bp, openapi.bp, *(method.blueprint for method in REGISTRY), logout_all.bp):
+    for bp in (shared_endpoints.bp, openapi.bp, *(method.blueprint for method in REGISTRY), logout_all.bp, inspect_records.bp):
         app.register_blueprint(bp)
     limits.init_app(app)  # wraps registered views, so after the blueprints
     audit.init_app(app)

@@ -1,10 +1,31 @@
 // The one client module both frontends load from /shared/client.js (a single file, no copies).
-// Every request has a timeout and resolves to {status, ok, body, error}: status 0 means no answer.
+// Every request has a timeout and resolves to {status, ok, body, error, timing, challenge}: status 0 means no
+// answer; timing is what the API's Server-Timing says this request cost it, challenge its WWW-Authenticate.
 import config from "/config.js";
 
 export { config };
 
 export const TIMEOUT_MS = 5000;
+
+// The exchanges of the last action, for "The wire": names and sizes of what travelled, never values.
+export const wire = [];
+
+function onTheWire(url, method, credentials, headers, body, status, response, answer) {
+  const path = url.startsWith(config.api) ? url.slice(config.api.length) : url;
+  if (/^\/api\/(echo|inspect)\b/.test(path)) return; // the page's own instruments, not the action
+  const auth = headers.Authorization ? { scheme: headers.Authorization.split(" ")[0], chars: headers.Authorization.length } : null;
+  if (wire.length >= 50) wire.shift(); // runs of many steps (the matrix) keep only their last exchanges
+  wire.push({
+    request: `${method} ${path}`,
+    credentials,
+    authorization: auth,
+    csrf_header: headers["X-CSRF-Token"] ? headers["X-CSRF-Token"].length : null,
+    body_bytes: body === undefined ? 0 : new TextEncoder().encode(JSON.stringify(body)).length,
+    status,
+    challenge: response ? response.headers.get("WWW-Authenticate") : null,
+    cookie: answer && answer.cookie ? answer.cookie : null, // the attributes the API says it set (Set-Cookie is unreadable)
+  });
+}
 
 // fetch with a timeout. credentials default to "omit": a credentialed fetch that meets a Basic
 // challenge from a same-site origin waits on an invisible login prompt, so cookies are opt-in.
@@ -19,7 +40,8 @@ export async function request(url, { method = "GET", body, headers = {}, credent
     response = await fetch(url, init);
   } catch (error) {
     const why = error.name === "TimeoutError" ? `no answer within ${timeout / 1000} s` : `network error (${error.message})`;
-    return { status: 0, ok: false, body: null, error: why };
+    onTheWire(url, method, credentials, headers, body, 0, null, null);
+    return { status: 0, ok: false, body: null, error: why, timing: null, challenge: null };
   }
   const text = await response.text();
   let parsed = null;
@@ -28,7 +50,18 @@ export async function request(url, { method = "GET", body, headers = {}, credent
   } catch {
     parsed = { text: text.slice(0, 200) };
   }
-  return { status: response.status, ok: response.ok, body: parsed, error: null };
+  onTheWire(url, method, credentials, headers, body, response.status, response, parsed);
+  const timing = serverTiming(response.headers.get("Server-Timing"));
+  return { status: response.status, ok: response.ok, body: parsed, error: null, timing, challenge: response.headers.get("WWW-Authenticate") };
+}
+
+// `auth;dur=0.42, redis;desc="1 round trip"` -> {ms: 0.42, trips: 1, text}; null when the API sent none.
+// (The same value is in PerformanceResourceTiming.serverTiming: the API sends Timing-Allow-Origin for both pages.)
+export function serverTiming(header) {
+  if (!header) return null;
+  const ms = /auth;dur=([\d.]+)/.exec(header);
+  const trips = /redis;desc="(\d+) round trip/.exec(header);
+  return { ms: ms ? Number(ms[1]) : null, trips: trips ? Number(trips[1]) : null, text: header };
 }
 
 // The API at config.api.

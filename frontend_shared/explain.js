@@ -63,7 +63,7 @@ export function why({ method, verb, storage, cookieOption, result, sent, sameSit
   const cookie = METHODS[method].cookie;
   const travelled = carried(method, storage, sent);
   if (result.status === 0) return `No answer from ${endpoint(method, verb)}: ${result.error}.`;
-  if (result.status === null) return localStep(method);
+  if (result.status === null) return localStep(method, result);
   if (result.status === 404) return `This server has no ${endpoint(method, verb)} (not built yet).`;
 
   if (verb === "login") {
@@ -84,21 +84,30 @@ export function why({ method, verb, storage, cookieOption, result, sent, sameSit
 
   if (result.status === 403) return `Authenticated but refused (${failed(result)}).`;
   if (storage === "cookie" && !travelled && !loggedIn) return `No ${cookie} cookie to send: not logged in on this page (or logged out).`;
+  const refusedAsSecure = cookieOption !== "Lax" && secureOverHttp === false;
+  if (storage === "cookie" && !travelled && sameSite && !refusedAsSecure) {
+    return `No ${cookie} cookie was sent: this browser no longer has it (it expired, was logged out from elsewhere, or the cookies were cleared).`;
+  }
   if (storage === "cookie" && !travelled) return `Cookie not sent: ${cookieBlocked(cookieOption, sameSite, secureOverHttp)}.`;
   if (!travelled) return method === "basic" ? "No credentials to send: log in first (Basic keeps no state on the server)." : "Nothing to send: no token in localStorage (log in first).";
   return `The credential arrived but the API rejected it (${failed(result)}).`;
 }
 
-function localStep(method) {
+function localStep(method, result) {
   if (method === "basic") {
     return "Basic has no logout: the page forgot the password. A browser that answered its own prompt keeps sending it until it is closed.";
   }
-  return "The page forgot the issuer's token; nothing was sent, and the token stays valid until it expires.";
+  if (method === "issuer") return "The page forgot the issuer's token; nothing was sent, and the token stays valid until it expires.";
+  return result.body?.message || "Nothing was sent.";
 }
 
 function loggedOut(method, result) {
   if (method === "session") return "Logged out: the Redis record is deleted and the cookie expired; the old ID now gets 401.";
   if (method === "token") return "Logged out: the token's Redis record is deleted, so it is dead at once.";
   if (method === "jwt") return "Logged out: this token's jti is denied until it expires.";
-  return result.body?.message || "Logged out.";
+  if (method === "signed") {
+    const left = result.body && Number.isInteger(result.body.expires_in) ? ` (${result.body.expires_in} s more)` : "";
+    return `Logged out here only: the page forgot the token, but the API keeps no record of it to delete, so a copy stays valid until it expires${left}.`;
+  }
+  return "Logged out.";
 }

@@ -46,6 +46,7 @@ const basic = {
   storages: ["header"],
   summary: "The page sends Authorization: Basic (the password, base64) on every request; the API checks it every time.",
   async login({ username, password }) {
+    await api("/api/basic/me"); // the notes' first step: no credentials, so a 401 and the challenge
     const header = basicHeader(username, password);
     const result = await api("/api/basic/me", { headers: { Authorization: header } });
     memory.basic = result.ok ? header : null;
@@ -57,6 +58,7 @@ const basic = {
     memory.basic = null;
     return nothingSent("Basic has no logout");
   },
+  everywhere: () => logoutAll("basic", "header", memory.basic ? { Authorization: memory.basic } : null),
 };
 
 const session = {
@@ -78,6 +80,10 @@ const session = {
   async logout() {
     if (!memory.csrf.session) await this.me();
     return api("/api/session/logout", { method: "POST", ...withCsrf("session", "cookie") });
+  },
+  async everywhere() {
+    if (!memory.csrf.session) await this.me();
+    return logoutAll("session", "cookie", null);
   },
 };
 
@@ -106,12 +112,18 @@ function tokenMethod({ id, label, base, cookie, summary }) {
       return result;
     },
     async logout({ storage }) {
+      if (storage === "cookie" && !memory.csrf[id]) await this.me({ storage }); // recover the CSRF token after a reload
       const result = await api(`${base}/logout`, { method: "POST", ...withCsrf(id, storage) });
       if (storage === "header") {
         saved.remove(id); // the client destroys its copy whatever the server said
         saved.remove(`${id}.refresh`);
       }
       return result;
+    },
+    async everywhere({ storage }) {
+      const header = transport(id, storage).headers;
+      if (storage === "cookie" && !memory.csrf[id]) await this.me({ storage }); // recover the CSRF token after a reload
+      return logoutAll(id, storage, header.Authorization ? header : null);
     },
   };
 }
@@ -128,9 +140,13 @@ const jwt = tokenMethod({
 // (header storage) or as the jwt_refresh cookie, which then needs the CSRF token like any cookie request.
 jwt.refresh = async ({ storage }) => {
   if (storage === "cookie") {
+    if (!memory.csrf.jwt) await jwt.me({ storage }); // recover the CSRF token after a reload, as sessions do
     return api("/api/jwt/refresh", { method: "POST", ...withCsrf("jwt", "cookie") });
   }
-  const result = await api("/api/jwt/refresh", { method: "POST", body: { refresh_token: saved.get("jwt.refresh") || "" } });
+  if (!saved.get("jwt.refresh")) {
+    return nothingSent("No refresh token on this page: a hand-off carries only the access token, so the refresh token stayed with the page that logged in. Log in here to get a pair of this page's own.");
+  }
+  const result = await api("/api/jwt/refresh", { method: "POST", body: { refresh_token: saved.get("jwt.refresh") } });
   if (result.ok) {
     saved.set("jwt", result.body.access_token);
     saved.set("jwt.refresh", result.body.refresh_token);
@@ -153,6 +169,19 @@ const issuer = {
     return nothingSent("the page forgot the issuer's token");
   },
 };
+
+// POST /api/logout-all with a method's credential (a copied header, or its cookie with the CSRF token); the page
+// then forgets its own copy as a logout does.
+export async function logoutAll(method, storage, copy) {
+  const sent = copy ? { headers: copy } : withCsrf(method, storage);
+  const result = await api("/api/logout-all", { method: "POST", ...sent });
+  if (method === "basic") memory.basic = null;
+  if (storage === "header") {
+    saved.remove(method);
+    saved.remove(`${method}.refresh`);
+  }
+  return result;
+}
 
 export const METHODS = {
   basic,

@@ -1,14 +1,16 @@
 // Wiring shared by both frontends: small named handlers on the panels view.js builds.
-import { api, config, echo, sameSiteAsApi } from "./client.js";
+import { api, config, echo, sameSiteAsApi, wire } from "./client.js";
+import { runCompare } from "./compare.js";
 import { why } from "./explain.js";
 import { measureAll } from "./measure.js";
-import { METHODS, transport } from "./methods.js";
+import { endpoint, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
+import { showServerRecords } from "./server.js";
 import { saved } from "./storage.js";
-import { build, renderMatrix, renderMeasurements, renderState, renderStep, resetStep, showError, USERS } from "./view.js";
+import { build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
-window.authlab = { steps: [], matrix: null, measurements: null };
+window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [] };
 // Methods this page has logged in with (and not out of) since it loaded, for the "why" of a 401.
 const loggedIn = {};
 
@@ -16,16 +18,17 @@ build(document.querySelector("#app"));
 const form = document.querySelector("#try");
 const handoff = document.querySelector("#handoff");
 const handoffNote = document.querySelector("#handoff-note");
+// The credential the page just logged out, kept in memory only, to replay as a thief who had copied it would.
+let loggedOut = null;
+
+// The form's one source of truth. Every control is rendered from it, and only a person's change writes it, so
+// what the browser restores into a form (Back, bfcache, reload) can never disagree with what the page does.
+const state = { method: "basic", storage: "header", cookieOption: "Lax", username: "alice" };
+window.authlab.choice = state;
+const FIELDS = { method: "method", storage: "storage", cookie: "cookieOption", username: "username" }; // input name -> key
 
 function choice() {
-  const data = new FormData(form);
-  return {
-    method: data.get("method"),
-    storage: data.get("storage"),
-    cookieOption: data.get("cookie"),
-    username: data.get("username"),
-    password: data.get("password"),
-  };
+  return { ...state, password: form.elements.password.value };
 }
 
 const radio = (name, value) => form.querySelector(`input[name="${name}"][value="${value}"]`);
@@ -55,24 +58,29 @@ function updateHandoff() {
   else handoff.removeAttribute("href");
 }
 
-function onMethodChange() {
-  const { method, storage } = choice();
-  const { storages, summary } = METHODS[method];
+// Draw every control from `state`, then what the page sees with that choice.
+function render() {
+  const { storages, summary } = METHODS[state.method];
+  if (!storages.includes(state.storage)) state.storage = storages[0];
+  for (const [name, key] of Object.entries(FIELDS)) {
+    if (name === "username") form.elements.username.value = state.username;
+    else for (const input of form.querySelectorAll(`input[name="${name}"]`)) input.checked = input.value === state[key];
+  }
   for (const input of form.querySelectorAll('input[name="storage"]')) input.disabled = !storages.includes(input.value);
-  if (!storages.includes(storage)) radio("storage", storages[0]).checked = true;
-  for (const button of form.querySelectorAll("[data-verb]")) button.hidden = !(button.dataset.verb in METHODS[method]);
+  for (const button of form.querySelectorAll("[data-verb]")) button.hidden = !(button.dataset.verb in METHODS[state.method]);
   document.querySelector("#method-summary").textContent = summary;
-  document.querySelector("#basic-direct").hidden = method !== "basic";
-  onStorageChange();
-}
-
-function onStorageChange() {
-  form.querySelector("fieldset.cookie").disabled = choice().storage !== "cookie";
+  radio("storage", "header").nextElementSibling.textContent = state.method === "basic" ? "kept in memory + Authorization header" : "localStorage + Authorization header";
+  document.querySelector("#basic-direct").hidden = state.method !== "basic";
+  form.querySelector("fieldset.cookie").disabled = state.storage !== "cookie";
   refreshState().catch((error) => showError(error.message));
 }
 
-function onUserChange(event) {
-  form.elements.password.value = USERS[event.target.value];
+function onChoiceChange(event) {
+  const key = FIELDS[event.target.name];
+  if (!key) return; // the password field is read when used
+  state[key] = event.target.value;
+  if (key === "username") form.elements.password.value = USERS[state.username];
+  render();
 }
 
 // One step (login, me, logout, ...): call it, then show storage, what the API received, status and why.
@@ -81,8 +89,14 @@ async function runStep(verb) {
   setBusy(true);
   showError("");
   try {
+    const copy = transport(current.method, current.storage).headers.Authorization || null; // before it is forgotten
+    wire.length = 0;
     const result = await METHODS[current.method][verb](current);
+    window.authlab.wire = wire.slice();
+    renderWire(window.authlab.wire);
+    if ((verb === "logout" || verb === "everywhere") && result.ok) offerReplay(current, copy, verb);
     const sent = await echo(transport(current.method, current.storage));
+    await showServerRecords(current.username); // drawn before the step counts as shown
     if (verb === "login") loggedIn[current.method] = result.ok;
     if (verb === "logout" && result.ok) loggedIn[current.method] = false;
     const reason = why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
@@ -92,6 +106,44 @@ async function runStep(verb) {
     updateHandoff();
   } catch (error) {
     showError(`${verb} failed in the page: ${error.message}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// After a logout: offer to replay the old credential (a header the page had), or say why there is no copy.
+function offerReplay(current, copy, verb) {
+  const line = document.querySelector("#replay-line");
+  const note = document.querySelector("#replay-note");
+  loggedOut = copy ? { ...current, copy, verb } : null;
+  line.hidden = false;
+  document.querySelector("#replay").hidden = !copy;
+  note.textContent = copy
+    ? `The page kept a copy in memory (${copy.split(" ")[0]}, ${copy.length} characters): what a thief who had copied it would hold.`
+    : "It was in an HttpOnly cookie, which this page's scripts can never read, so the page holds no copy to replay " +
+      "(an injected script cannot take it away either, only use it while it is set: see Measure). \"The server keeps\" shows whether its record is gone.";
+}
+
+const REPLAYED = {
+  basic: "the password is the credential: there is nothing on the server to log out",
+  signed: "a signed token has no server record to delete: it stays valid until it expires",
+  jwt: "this API runs with the JWT revocation check off, so a logged-out JWT works until it expires",
+};
+
+async function onReplay() {
+  if (!loggedOut) return;
+  const { copy, method } = loggedOut;
+  setBusy(true);
+  try {
+    wire.length = 0;
+    const result = await api(endpoint(method, "me"), { headers: { Authorization: copy } });
+    window.authlab.wire = wire.slice();
+    renderWire(window.authlab.wire);
+    const refused = result.body && result.body.message ? result.body.message : `status ${result.status}`;
+    const reason = result.ok ? `The old credential still works after ${loggedOut.verb === "everywhere" ? "logging out everywhere" : "logout"}: ${REPLAYED[method] || "it was not ended"}.` : `Refused, as it should be: ${refused}.`;
+    await showServerRecords(loggedOut.username);
+    window.authlab.steps.push({ verb: "replay", method, storage: loggedOut.storage, status: result.status, ok: result.ok, reason });
+    renderStep({ ...loggedOut, verb: "Replay the logged-out credential", result, reason });
   } finally {
     setBusy(false);
   }
@@ -107,9 +159,11 @@ function onVerbClick(event) {
   if (verb && verb !== "login") runStep(verb);
 }
 
-// The matrix and the measurements log in and out as alice: afterwards this page is logged in nowhere.
+// The matrix, the measurements and the comparison log in and out as alice: afterwards this page is logged in nowhere.
 function forgetLogins(what) {
   for (const method of Object.keys(loggedIn)) delete loggedIn[method];
+  loggedOut = null;
+  document.querySelector("#replay-line").hidden = true;
   resetStep(`${what} logged in and out as alice: this page is logged in nowhere now.`);
 }
 
@@ -126,6 +180,7 @@ async function runAll(what, key, run, render) {
   } finally {
     setBusy(false);
     refreshState().catch((error) => showError(error.message));
+    showServerRecords("alice").catch((error) => showError(error.message));
   }
 }
 
@@ -134,7 +189,11 @@ function onRunMatrix() {
 }
 
 function onMeasure() {
-  return runAll("Measuring", "measurements", measureAll, renderMeasurements);
+  return runAll("The measurements", "measurements", measureAll, renderMeasurements);
+}
+
+function onCompare() {
+  return runAll("The comparison", "compare", runCompare, renderCompare);
 }
 
 // Arriving from the other frontend with #handoff=<method>&token=<token>: keep the token, clean the URL, use it.
@@ -144,9 +203,8 @@ async function receiveHandoff() {
   if (!params.has("token") || !(method in METHODS) || !METHODS[method].storages.includes("header")) return false;
   saved.set(method, params.get("token"));
   history.replaceState(null, "", location.pathname + location.search); // out of the address bar and history
-  radio("method", method).checked = true;
-  radio("storage", "header").checked = true;
-  onMethodChange();
+  Object.assign(state, { method, storage: "header" });
+  render();
   await runStep("me");
   document.querySelector("#why").textContent = `Handed over from ${config.otherFrontend} in the URL fragment and kept in localStorage: ${document.querySelector("#why").textContent}`;
   return true;
@@ -161,12 +219,16 @@ document.querySelector("#origin").textContent = location.origin;
 document.querySelector("#api").textContent = config.api;
 form.addEventListener("submit", onSubmit);
 form.addEventListener("click", onVerbClick);
-for (const input of form.querySelectorAll('input[name="method"]')) input.addEventListener("change", onMethodChange);
-for (const input of form.querySelectorAll('input[name="storage"]')) input.addEventListener("change", onStorageChange);
-form.elements.username.addEventListener("change", onUserChange);
+form.addEventListener("change", onChoiceChange);
+// Shown again (Back, bfcache) or after the browser restored the form's values: draw the controls from state again.
+window.addEventListener("pageshow", render);
 document.querySelector("#run-matrix").addEventListener("click", onRunMatrix);
 document.querySelector("#measure").addEventListener("click", onMeasure);
+document.querySelector("#run-compare").addEventListener("click", onCompare);
+document.querySelector("#replay").addEventListener("click", onReplay);
 
-onMethodChange();
+render();
 showHealth();
 receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`));
+// A hand-off link pasted into a tab of this page that is already open changes only the fragment: no reload.
+window.addEventListener("hashchange", () => receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`)));

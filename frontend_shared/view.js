@@ -7,7 +7,7 @@ import { snapshot } from "./storage.js";
 // The demo users (README); the password field follows the chosen user.
 export const USERS = { alice: "wonderland", bob: "builder", "zoë": "pässwörd", admin: "admin-pass" };
 
-const VERBS = { login: "Log in", me: "Me", logout: "Log out", admin: "Admin only", refresh: "Refresh" };
+const VERBS = { login: "Log in", me: "Me", logout: "Log out", everywhere: "Log out everywhere", admin: "Admin only", refresh: "Refresh" };
 const otherName = config.name === "A" ? "B" : "A";
 
 function radios(name, legend, options) {
@@ -15,7 +15,7 @@ function radios(name, legend, options) {
     "fieldset",
     { class: `choice ${name}` },
     el("legend", {}, legend),
-    options.map(([value, label], i) => el("label", {}, el("input", { type: "radio", name, value, checked: i === 0 }), label)),
+    options.map(([value, label], i) => el("label", {}, el("input", { type: "radio", name, value, checked: i === 0 }), el("span", {}, label))),
   );
 }
 
@@ -26,7 +26,7 @@ function tryPanel() {
     el("h2", {}, "Log in, call me, log out"),
     el(
       "form",
-      { id: "try" },
+      { id: "try", autocomplete: "off" },
       radios("method", "Method", Object.entries(METHODS).map(([id, method]) => [id, method.label])),
       el("p", { id: "method-summary", class: "hint" }),
       radios("storage", "Where the credential lives", [
@@ -58,11 +58,18 @@ function resultPanel() {
     el("h2", {}, "After the last step"),
     el("p", { class: "step" }, el("output", { id: "status", class: "status" }, "-"), el("span", { id: "step" }, "Nothing yet: pick a method and log in.")),
     el("p", { id: "why" }),
-    el("h3", {}, "This page's storage"),
-    el("div", { id: "local" }),
-    el("p", { class: "cookie-line" }, "document.cookie: ", el("code", { id: "doc-cookie" })),
+    el("p", { id: "timing", class: "hint" }),
+    el("p", { id: "replay-line", hidden: true }, el("button", { type: "button", id: "replay" }, "Replay the credential you just logged out"), " ", el("span", { id: "replay-note", class: "hint" })),
+    el(
+      "div",
+      { class: "sides" },
+      el("div", {}, el("h3", {}, "This page's storage"), el("div", { id: "local" }), el("p", { class: "cookie-line" }, "document.cookie: ", el("code", { id: "doc-cookie" }))),
+      el("div", { id: "server-side" }, el("h3", {}, "The server keeps"), el("div", { id: "server-records" }, el("p", { class: "hint" }, "Log in to see what the API keeps for you."))),
+    ),
     el("h3", {}, "What the API received (/api/echo)"),
     el("dl", { id: "received" }),
+    el("h3", {}, "The wire, for the last step"),
+    el("ol", { id: "wire", class: "wire" }),
     el("div", { id: "jwt-payload" }),
     el("details", {}, el("summary", {}, "Response body"), el("pre", { id: "body" })),
   );
@@ -94,6 +101,20 @@ const matrixPanel = () =>
     el("details", {}, el("summary", {}, "As JSON (what the automated tests read)"), el("pre", { id: "matrix-json" })),
   );
 
+const comparePanel = () =>
+  runPanel(
+    {
+      id: "compare",
+      title: "Compare the methods",
+      intro: "For every method, as alice: log in, call me, read what the server keeps and what the request cost it, log out, " +
+        "replay the old credential; then log in again, log out everywhere, replay again. It ends your own logins here.",
+      button: "Compare the methods",
+      buttonId: "run-compare",
+      name: "compare",
+    },
+    el("details", {}, el("summary", {}, "As JSON (what the automated tests read)"), el("pre", { id: "compare-json" })),
+  );
+
 const measurePanel = () =>
   runPanel({
     id: "measure-panel",
@@ -105,7 +126,7 @@ const measurePanel = () =>
   });
 
 export function build(root) {
-  fill(root, el("p", { id: "error", role: "alert", hidden: true }), el("div", { class: "columns" }, tryPanel(), resultPanel()), matrixPanel(), measurePanel());
+  fill(root, el("p", { id: "error", role: "alert", hidden: true }), el("div", { class: "columns" }, tryPanel(), resultPanel()), comparePanel(), matrixPanel(), measurePanel());
 }
 
 const $ = (selector) => document.querySelector(selector);
@@ -148,9 +169,33 @@ export function renderState(sent, token) {
   fill($("#jwt-payload"), payload && [el("h3", {}, "The JWT's payload: signed, not encrypted, so anyone holding it reads this"), el("pre", {}, JSON.stringify(payload, null, 2))]);
 }
 
+// One line per exchange of the last step: request line, credentials mode, what travelled (names and sizes), answer.
+export function renderWire(exchanges) {
+  const line = (x) => {
+    const sent = [
+      x.authorization ? `Authorization: ${x.authorization.scheme} (${x.authorization.chars} chars)` : null,
+      x.credentials === "include" ? "the browser's cookies for the API (HttpOnly: names under \"What the API received\")" : null,
+      x.csrf_header ? `X-CSRF-Token (${x.csrf_header} chars)` : null,
+      x.body_bytes ? `JSON body (${x.body_bytes} bytes)` : null,
+    ].filter(Boolean);
+    const cookie = x.cookie ? `; the API set its cookie HttpOnly, SameSite=${x.cookie.samesite}${x.cookie.secure ? ", Secure" : ""}${x.cookie.partitioned ? ", Partitioned" : ""}` : "";
+    const challenge = x.challenge ? `; WWW-Authenticate: ${x.challenge}` : "";
+    return el("li", {}, el("code", {}, x.request), ` · credentials: "${x.credentials}" · sent: ${sent.join(", ") || "no credential"} → ${statusText(x.status)}${challenge}${cookie}`);
+  };
+  fill($("#wire"), exchanges.length ? exchanges.map(line) : el("li", {}, "nothing was sent: this step happened in the page only"));
+}
+
+// What the request cost the API, from its Server-Timing header.
+export function timingText(timing) {
+  if (!timing) return "";
+  const trips = timing.trips === 1 ? "1 Redis round trip" : `${timing.trips} Redis round trips`;
+  return `The API spent ${timing.ms.toFixed(2)} ms on it and made ${trips} (Server-Timing: ${timing.text})`;
+}
+
 export function renderStep({ verb, method, storage, cookieOption, result, reason }) {
+  $("#timing").textContent = timingText(result.timing);
   const where = method === "basic" ? "header from memory" : storage === "cookie" ? `HttpOnly cookie (${cookieOption})` : "localStorage + header";
-  $("#step").textContent = `${VERBS[verb]} · ${METHODS[method].label} · ${where}`;
+  $("#step").textContent = `${VERBS[verb] || verb} · ${METHODS[method].label} · ${where}`;
   $("#status").textContent = statusText(result.status);
   $("#status").className = `status ${result.ok ? "ok" : "fail"}`;
   $("#why").textContent = reason;
@@ -163,7 +208,37 @@ export function resetStep(message) {
   $("#status").textContent = "-";
   $("#status").className = "status";
   $("#why").textContent = "";
+  $("#timing").textContent = "";
   $("#body").textContent = "";
+}
+
+function replayed(status, gone, works) {
+  if (status !== null) return `${status === 200 ? "yes" : "no"}: replay ${status}`;
+  if (!works) return "- (it never worked from this site)";
+  return gone === null ? "-" : `${gone ? "no" : "yes"}: record ${gone ? "deleted" : "kept"} (HttpOnly: no copy to replay)`;
+}
+
+const COMPARE_HEADINGS = ["Method", "Server record", "Redis round trips (me)", "Auth time (me)", "Credential", "Survives logout?", "Survives logout-all?", "Expires", "Works from this site?"];
+
+export function renderCompare(rows, total) {
+  $("#compare-progress").textContent = rows.length < total ? `comparing ${rows.length + 1} of ${total}…` : `${total} methods compared from ${location.origin}`;
+  const data = rows.map((r) => [
+    `${r.label} (${r.storage === "cookie" ? "HttpOnly cookie" : r.method === "basic" ? "memory + header" : "localStorage + header"})`,
+    r.record ? `${r.record.kind}, ${Math.round(r.record.ttl)} s left, ${r.record.bytes} B` : "none",
+    r.trips === null ? "-" : String(r.trips),
+    r.auth_ms === null ? "-" : `${r.auth_ms.toFixed(2)} ms`,
+    `${r.credential_bytes} bytes`,
+    replayed(r.replay_after_logout, r.record_gone_after_logout, r.works),
+    replayed(r.replay_after_logout_all, r.record_gone_after_logout_all, r.works),
+    r.expires,
+    el("span", { class: r.works ? "works" : "fails" }, r.works ? "✓ yes" : `✗ no (me ${r.me_status})`),
+  ]);
+  fill($("#compare-table"), table(COMPARE_HEADINGS, data, { class: "stack" }));
+  const jwt = rows.find((r) => r.method === "jwt");
+  if (jwt && jwt.jwt_revocation_check !== null) {
+    $("#compare-table").append(el("p", { class: "hint" }, `This API runs the JWT revocation check ${jwt.jwt_revocation_check ? "on (JWT_REVOCATION_CHECK=on: one Redis MGET per request)" : "off: a logged-out JWT works until it expires"}.`));
+  }
+  $("#compare-json").textContent = JSON.stringify(rows, null, 2);
 }
 
 const MATRIX_HEADINGS = ["Method", "Storage", "Cookie option", "Result", "Status", "Why"];

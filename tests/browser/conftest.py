@@ -40,6 +40,9 @@ def pytest_generate_tests(metafunc):
         if name in metafunc.fixturenames:
             found = values()
             metafunc.parametrize(name, found, ids=["-".join(v) for v in found], scope="session")
+    if "engine_name" in metafunc.fixturenames:  # each present engine once, in its default profile
+        names = [e.name for e in present()]
+        metafunc.parametrize("engine_name", names, ids=names, scope="session")
     if "required_engine" in metafunc.fixturenames:
         metafunc.parametrize("required_engine", browsers.required())
 
@@ -148,6 +151,22 @@ def measurements(browser_for, servers):
             found = matrix.click_and_read(browser, servers.frontend(frontend), "#measure", "measurements")
             done[engine_name, profile, frontend] = {m["id"]: m for m in found}
         return done[engine_name, profile, frontend]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def compared(browser_for, servers):
+    """compared(engine, frontend): "Compare the methods"'s rows, clicked once per engine and frontend, by method."""
+    done = {}
+
+    def get(engine_name, frontend):
+        if (engine_name, frontend) not in done:
+            browser = browser_for(engine_name, "default")
+            browser.clear_cookies((servers.api, servers.a, servers.b))
+            rows = matrix.click_and_read(browser, servers.frontend(frontend), "#run-compare", "compare")
+            done[engine_name, frontend] = {row["method"]: row for row in rows}
+        return done[engine_name, frontend]
 
     return get
 

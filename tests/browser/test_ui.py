@@ -213,3 +213,144 @@ def test_a_credentialed_fetch_meeting_a_basic_challenge_never_settles(open_front
     url = servers.api + "/api/basic/me"
     assert page.evaluate(fetch, [url, "omit", 10_000]) == 401
     assert page.evaluate(fetch, [url, "include", 3_000]) == "TimeoutError"
+
+
+@pytest.mark.parametrize(("method", "storage", "replayed"), [("signed", "header", "200"), ("token", "header", "401"), ("jwt", "header", "401"), ("basic", "header", "200")])
+def test_replay_the_credential_just_logged_out(open_frontend, method, storage, replayed):
+    """The page kept a copy of the header it logged out: a signed token (and Basic's password) still works, an
+    opaque token and a JWT (revocation check on) are refused; the server panel shows what is left."""
+    page = open_frontend("A")
+    choose(page, method, storage)
+    step(page, "login")
+    step(page, "logout")
+    assert "what a thief who had copied it would hold" in page.text_content("#replay-note")
+    before = page.evaluate("() => window.authlab.steps.length")
+    page.click("#replay")
+    page.wait_for_function("n => window.authlab.steps.length > n", arg=before)
+    assert page.text_content("#status") == replayed
+    assert page.text_content("#why").startswith("The old credential still works" if replayed == "200" else "Refused")
+
+
+def test_a_session_cookie_has_no_copy_to_replay_and_its_record_goes(open_frontend):
+    """HttpOnly: the page says why it holds no copy; "The server keeps" shows the session, then shows it gone."""
+    page = open_frontend("A")
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    assert "session" in page.text_content("#server-records")
+    assert "round trip" in page.text_content("#timing")
+    step(page, "logout")
+    assert page.is_hidden("#replay") and "HttpOnly" in page.text_content("#replay-note")
+    page.wait_for_function("() => document.querySelector('#server-records').textContent.includes('gone (deleted)')")
+
+
+def test_server_timing_is_shown_under_each_step(open_frontend):
+    """A signed token's `me` costs the API no Redis round trip, and the page says so from Server-Timing."""
+    page = open_frontend("B")
+    choose(page, "signed", "header")
+    step(page, "login")
+    step(page, "me")
+    assert "made 0 Redis round trips" in page.text_content("#timing")
+
+
+def test_basic_is_labelled_as_kept_in_memory(open_frontend):
+    page = open_frontend("A")
+    choose(page, "basic")
+    assert page.text_content('input[name="storage"][value="header"] + span') == "kept in memory + Authorization header"
+    choose(page, "token")
+    assert page.text_content('input[name="storage"][value="header"] + span') == "localStorage + Authorization header"
+
+
+def test_no_favicon_request_fails(open_frontend):
+    """The page names its (empty) icon, so the browser does not ask the static server for a missing favicon.ico."""
+    page = open_frontend("A")
+    failed = []
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    page.reload(wait_until="networkidle")
+    assert failed == []
+
+
+def hand_off_into_an_open_b(open_frontend, method):
+    """Log in on A with a header token, then paste A's hand-off link into a B tab already open: B, after it used it."""
+    page = open_frontend("A")
+    choose(page, method, "header")
+    step(page, "login")
+    link = page.get_attribute("#handoff", "href")
+    b = open_frontend("B")
+    before = b.evaluate("() => window.authlab.steps.length")
+    b.evaluate("url => { location.hash = new URL(url).hash; }", link)
+    b.wait_for_function("n => window.authlab.steps.length > n", arg=before)
+    return b
+
+
+def test_a_hand_off_link_pasted_into_an_open_tab_is_used(open_frontend):
+    """Only the fragment changes, so no reload happens: the page listens for hashchange."""
+    b = hand_off_into_an_open_b(open_frontend, "signed")
+    assert b.text_content("#status") == "200" and b.text_content("#why").startswith("Handed over")
+
+
+def test_back_button_shows_the_form_as_the_page_uses_it(open_frontend, servers):
+    """After navigating away and back, every control agrees with the page's one state, and a step uses it."""
+    page = open_frontend("A")
+    choose(page, "jwt", "cookie", "Lax")
+    page.goto(servers.api + "/api/public")
+    page.go_back()
+    page.wait_for_function("() => window.authlab && window.authlab.choice")
+    state = page.evaluate("() => ({...window.authlab.choice})")
+    checked = page.evaluate("""() => Object.fromEntries(['method', 'storage', 'cookie'].map(
+        (n) => [n, document.querySelector(`#try input[name=${n}]:checked`).value]))""")
+    assert checked == {"method": state["method"], "storage": state["storage"], "cookie": state["cookieOption"]}
+    summary = page.evaluate("m => import('/shared/methods.js').then((mod) => mod.METHODS[m].summary)", state["method"])
+    assert page.text_content("#method-summary") == summary
+    step(page, "me")
+    label = page.evaluate("m => import('/shared/methods.js').then((mod) => mod.METHODS[m].label)", state["method"])
+    assert label in page.text_content("#step")
+
+
+@pytest.mark.parametrize(("method", "verb"), [("token", "logout"), ("jwt", "logout"), ("jwt", "refresh")])
+def test_cookie_tokens_recover_the_csrf_token_after_a_reload(open_frontend, method, verb):
+    """The CSRF token lives in the page's memory: after a reload, log out and refresh fetch it again (via me)."""
+    page = open_frontend("A")
+    choose(page, method, "cookie", "Lax")
+    step(page, "login")
+    page.reload()
+    choose(page, method, "cookie", "Lax")
+    status, reason = step(page, verb)
+    assert status in ("200", "204"), reason
+
+
+def test_refresh_on_b_after_a_hand_off_says_the_refresh_token_stayed_with_a(open_frontend):
+    """A hand-off carries only the access token: B says so instead of sending an empty refresh token (a 400)."""
+    status, reason = step(hand_off_into_an_open_b(open_frontend, "jwt"), "refresh")
+    assert status == "nothing sent" and "stayed with the page that logged in" in reason
+
+
+def test_a_cleared_cookie_is_said_to_be_gone_not_refused(open_frontend):
+    """Same-site, the browser kept the cookie at login; after the person clears cookies, `me` says it is gone."""
+    page = open_frontend("A")
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    page.context.clear_cookies()
+    status, reason = step(page, "me")
+    assert status == "401" and "no longer has it" in reason and "did not keep it" not in reason
+
+
+def test_the_wire_shows_basics_challenge_then_the_header(open_frontend):
+    """Basic as the notes tell it: 401 with the challenge, then the header (scheme and size, never the value), 200."""
+    page = open_frontend("A")
+    choose(page, "basic")
+    step(page, "login")
+    first, second = page.evaluate("() => window.authlab.wire")
+    assert (first["request"], first["status"], first["authorization"]) == ("GET /api/basic/me", 401, None)
+    assert first["challenge"].startswith('Basic realm="auth-demo"')
+    assert second["authorization"]["scheme"] == "Basic" and second["status"] == 200
+    assert "wonderland" not in page.text_content("#wire") and "Basic realm" in page.text_content("#wire")
+
+
+def test_the_wire_shows_the_cookie_attributes_the_api_reports(open_frontend):
+    page = open_frontend("A")
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    [login] = page.evaluate("() => window.authlab.wire")
+    assert (login["request"], login["credentials"], login["status"]) == ("POST /api/session/login", "include", 200)
+    assert login["cookie"]["samesite"] == "Lax"
+    assert "SameSite=Lax" in page.text_content("#wire")

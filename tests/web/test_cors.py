@@ -50,7 +50,7 @@ def test_errors_carry_cors_headers_so_the_page_can_read_them(client):
     assert response.status_code == 401
     assert response.headers["Access-Control-Allow-Origin"] == B
     exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
-    assert exposed == {"WWW-Authenticate", "Retry-After"}
+    assert exposed == {"WWW-Authenticate", "Retry-After", "Server-Timing"}
 
 
 def test_preflight_allows_the_three_request_headers(client):
