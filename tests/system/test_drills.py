@@ -197,8 +197,9 @@ def test_real_time_hang_kill_and_restart_redis_during_a_burst(own_redis, drill_a
     assert any(start < r.start < end for r in stateless for start, end in outages)  # outages included
     stateful = [r for r in results if PROBES[r.probe][1]]
     unavailable = [r for r in stateful if r.status == 503]
-    # Each outage was felt: a 503 came back while it lasted (its request may have started just before it).
-    assert all(any(r.start < end and start < r.start + r.seconds <= end + 1.1 for r in unavailable) for start, end in outages)
+    # Each outage was felt: a 503 to a request made while it lasted (on a busy machine it may come back late).
+    unfelt = [o for o in outages if not any(o[0] < r.start + r.seconds and r.start < o[1] for r in unavailable)]
+    assert not unfelt, (unfelt, [r for r in stateful if any(s - 1 < r.start < e + 1 for s, e in unfelt)])
     assert {r.probe for r in unavailable} == {name for name, probe in PROBES.items() if probe[1]}  # by every one
     # A 503 overlaps an outage, or comes from a login in the limiter's memory spell after it (FALLBACK_SECONDS).
     late = {"session_login": FALLBACK_SECONDS}
