@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from backend import clock, users
 from backend.web import cookies
-from backend.web.request_bodies import json_body, lifetime
+from backend.web.request_bodies import demo_ttl, json_body
 
 from . import Method, bearer
 
@@ -69,10 +69,10 @@ def login():
     """Sign the user's name (and, for cookies, the cookie's attributes) with a timestamp; with a demo `ttl`, its
     own `exp` too."""
     user, transport, opts = bearer.login()
-    default = current_app.config["TOKEN_TTL"]
-    seconds = lifetime(json_body(), default)
+    ttl, seconds = demo_ttl(json_body()), current_app.config["TOKEN_TTL"]
     payload = {"sub": user.username, **({"cookie": opts} if opts else {})}
-    if seconds < default:
+    if ttl is not None:
+        seconds = min(ttl, seconds)
         payload["exp"] = int(clock.now()) + seconds
     token = serializer().dumps(payload)
     return auth.deliver(transport, opts, token, access_token=(token, seconds))
