@@ -9,6 +9,7 @@ attributes chosen per login, including Partitioned, which Flask-Session does not
 """
 
 import datetime
+import math
 
 from cachelib import SimpleCache
 from flask import current_app, g
@@ -92,7 +93,8 @@ class _AuthlabRules:
             return
         if not session.modified:
             return  # reading already pushed the idle deadline back
-        self._upsert_session(datetime.timedelta(seconds=self._record_seconds(session)), session, store_id)
+        seconds = max(1, math.ceil(self._record_seconds(session)))  # Redis wants whole seconds, at least one
+        self._upsert_session(datetime.timedelta(seconds=seconds), session, store_id)
         if not session.new_id:
             return  # the browser already holds this ID: re-sending the cookie would only widen what it can be tossed
         cookies.set_cookie(response, name, session.sid, session["_cookie"], self.deadline(session))
@@ -125,7 +127,7 @@ class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
     def _retrieve_session_data(self, store_id):
         data = self.cache.get(store_id)
         if data is not None:
-            self.cache.set(store_id, data, timeout=max(1, int(self._record_seconds(data))))
+            self.cache.set(store_id, data, timeout=max(1, math.ceil(self._record_seconds(data))))
         return data
 
 
