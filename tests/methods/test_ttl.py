@@ -159,3 +159,12 @@ def test_a_session_with_a_ttl_pays_a_second_round_trip_per_request(client):
     and Server-Timing says so (an ordinary session `me` is one round trip)."""
     client.post("/api/session/login", json={"username": "alice", "password": "wonderland", "ttl": 10})
     assert 'redis;desc="2 round trips' in client.get("/api/session/me").headers["Server-Timing"]
+
+
+def test_a_session_ttl_holds_in_the_per_process_store_too(make_app, held_clock):
+    """SESSION_STORE=memory (the multi-server demo) keeps the same deadline."""
+    client = make_app(SESSION_STORE="memory").test_client()
+    body = login(client, "session", ttl=10).get_json()
+    assert body["expires_in"] == 10 and client.get("/api/session/me").status_code == 200
+    held_clock(10)
+    assert client.get("/api/session/me").status_code == 401
