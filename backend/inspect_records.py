@@ -112,6 +112,7 @@ def inspect():
             "jwt_revocation_check": config["JWT_REVOCATION_CHECK"],
             "token_ttl": config["TOKEN_TTL"],
             "jwt_access_ttl": config["JWT_ACCESS_TTL"],
+            "jwt_leeway": config["JWT_LEEWAY"],  # an expired JWT is still accepted this long (clock skew)
             "session_idle_timeout": config["SESSION_IDLE_TIMEOUT"],
         },
         note="ids are keyed hashes of the Redis keys: they follow a record, but match no credential",

@@ -1,10 +1,11 @@
 // "Cookie vs localStorage, measured here": what this browser actually does, found by trying.
 // Each measurement is {id, label, value, shown, meaning}: `value` for the tests, the rest for people.
-import { api, config, echo, request, sameSiteAsApi } from "./client.js";
+import { api, echo, request, sameSiteAsApi } from "./client.js";
 import { METHODS } from "./methods.js";
 import { carried, secureCookieKeptOverHttp } from "./explain.js";
 import { RUNNER_USER } from "./runner.js";
 import { saved } from "./storage.js";
+import { runInjected } from "./thief.js";
 
 // The largest n for which fits(n) holds, given fits(lo) and not fits(hi).
 async function largest(fits, lo, hi) {
@@ -109,25 +110,12 @@ async function partitionedCookies() {
   };
 }
 
-// What a script injected into this page (XSS) can do. Runs as a classic inline script, like an attack would.
-function injected(apiOrigin) {
-  const storage = Object.fromEntries(Object.keys(localStorage).map((key) => [key, localStorage.getItem(key)]));
-  return fetch(apiOrigin + "/api/session/me", { credentials: "include", signal: AbortSignal.timeout(5000) })
-    .then((response) => response.status, () => 0)
-    .then((status) => ({ storage, cookie: document.cookie, session_me_status: status }));
-}
-
 async function injectedScript() {
   document.cookie = "authlab_visible=any-script-can-read-me; path=/; SameSite=Lax";
   const token = await METHODS.token.login({ ...RUNNER_USER, storage: "header" });
   try {
     return await withSession(sameSiteAsApi() ? "Lax" : "None+Partitioned", async () => {
-      const script = document.createElement("script");
-      script.textContent = `window.authlabInjected = (${injected})(${JSON.stringify(config.api)});`;
-      document.head.append(script);
-      script.remove();
-      const seen = await window.authlabInjected;
-      delete window.authlabInjected;
+      const seen = await runInjected("/api/session/me");
       return describeTheft(seen, token.ok ? saved.get("token") : null);
     });
   } finally {
@@ -141,7 +129,7 @@ function describeTheft(seen, token) {
     read_local_storage_token: token !== null && seen.storage[saved.key("token")] === token,
     read_non_httponly_cookie: seen.cookie.includes("authlab_visible="),
     read_httponly_cookie: seen.cookie.includes("session_id="),
-    used_httponly_cookie_status: seen.session_me_status,
+    used_httponly_cookie_status: seen.status,
   };
   const tokenLine = token === null ? "There was no header token to read (the opaque token login is not available)." : value.read_local_storage_token ? "It read the whole opaque token from localStorage." : "It could not read the token.";
   const used = value.used_httponly_cookie_status === 200 ? "but it USED it: its own fetch to /api/session/me got 200" : `and could not use it either (/api/session/me: ${value.used_httponly_cookie_status})`;

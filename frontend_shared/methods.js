@@ -15,6 +15,13 @@ const memory = { basic: null, csrf: {} };
 
 const nothingSent = (why) => ({ status: null, ok: true, body: { message: why }, error: null });
 
+// The demo's `ttl` from the "Expires in" field: sent as typed (a number, or the text itself, for the API to refuse);
+// empty means the API's default.
+function lifetime(ttl) {
+  if (ttl === undefined || ttl === null || ttl === "") return {};
+  return { ttl: Number.isFinite(Number(ttl)) ? Number(ttl) : ttl };
+}
+
 function basicHeader(username, password) {
   const bytes = new TextEncoder().encode(`${username}:${password}`); // RFC 7617: UTF-8
   return "Basic " + btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
@@ -66,8 +73,8 @@ const session = {
   storages: ["cookie"],
   cookie: "session_id",
   summary: "The API keeps the session in Redis and gives the browser only its ID, in an HttpOnly cookie.",
-  async login({ username, password, cookieOption }) {
-    const body = { username, password, ...COOKIE_OPTIONS[cookieOption] };
+  async login({ username, password, cookieOption, ttl }) {
+    const body = { username, password, ...COOKIE_OPTIONS[cookieOption], ...lifetime(ttl) };
     const result = await api("/api/session/login", { method: "POST", credentials: "include", body });
     if (result.ok) memory.csrf.session = result.body.csrf_token;
     return result;
@@ -94,8 +101,8 @@ function tokenMethod({ id, label, base, cookie, summary }) {
     storages: ["header", "cookie"],
     cookie,
     summary,
-    async login({ username, password, storage, cookieOption, padding }) {
-      const body = { username, password, transport: storage };
+    async login({ username, password, storage, cookieOption, padding, ttl }) {
+      const body = { username, password, transport: storage, ...lifetime(ttl) };
       if (padding) body.padding = padding; // JWT only: a claim of that many characters (a fat token)
       if (storage === "cookie") Object.assign(body, COOKIE_OPTIONS[cookieOption]);
       const result = await api(`${base}/login`, { method: "POST", credentials: storage === "cookie" ? "include" : "omit", body });

@@ -2,15 +2,17 @@
 import { api, config, echo, sameSiteAsApi, wire } from "./client.js";
 import { runCompare } from "./compare.js";
 import { why } from "./explain.js";
+import { NO_EXPIRY, noCountdown, startCountdown, stopCountdown } from "./expiry.js";
 import { measureAll } from "./measure.js";
 import { endpoint, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
 import { showServerRecords } from "./server.js";
 import { saved } from "./storage.js";
+import { runInjected } from "./thief.js";
 import { build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
-window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [] };
+window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null };
 // Methods this page has logged in with (and not out of) since it loaded, for the "why" of a 401.
 const loggedIn = {};
 
@@ -23,9 +25,12 @@ let loggedOut = null;
 
 // The form's one source of truth. Every control is rendered from it, and only a person's change writes it, so
 // what the browser restores into a form (Back, bfcache, reload) can never disagree with what the page does.
-const state = { method: "basic", storage: "header", cookieOption: "Lax", username: "alice" };
+const state = { method: "basic", storage: "header", cookieOption: "Lax", username: "alice", ttl: "" };
 window.authlab.choice = state;
-const FIELDS = { method: "method", storage: "storage", cookie: "cookieOption", username: "username" }; // input name -> key
+const FIELDS = { method: "method", storage: "storage", cookie: "cookieOption", username: "username", ttl: "ttl" }; // input name -> key
+// Logins that take the demo's `ttl` (Basic has no expiry; the issuer sets its tokens' lifetime itself).
+const TAKES_TTL = ["session", "token", "signed", "jwt"];
+let busy = false;
 
 function choice() {
   return { ...state, password: form.elements.password.value };
@@ -34,8 +39,9 @@ function choice() {
 const radio = (name, value) => form.querySelector(`input[name="${name}"][value="${value}"]`);
 
 // Buttons stay disabled while something runs: steps, the matrix and measurements share one cookie jar.
-function setBusy(busy) {
-  for (const button of document.querySelectorAll("button")) button.disabled = busy;
+function setBusy(now) {
+  busy = now;
+  for (const button of document.querySelectorAll("button")) button.disabled = now;
 }
 
 async function refreshState() {
@@ -63,7 +69,7 @@ function render() {
   const { storages, summary } = METHODS[state.method];
   if (!storages.includes(state.storage)) state.storage = storages[0];
   for (const [name, key] of Object.entries(FIELDS)) {
-    if (name === "username") form.elements.username.value = state.username;
+    if (name === "username" || name === "ttl") form.elements[name].value = state[key];
     else for (const input of form.querySelectorAll(`input[name="${name}"]`)) input.checked = input.value === state[key];
   }
   for (const input of form.querySelectorAll('input[name="storage"]')) input.disabled = !storages.includes(input.value);
@@ -72,6 +78,10 @@ function render() {
   radio("storage", "header").nextElementSibling.textContent = state.method === "basic" ? "kept in memory + Authorization header" : "localStorage + Authorization header";
   document.querySelector("#basic-direct").hidden = state.method !== "basic";
   form.querySelector("fieldset.cookie").disabled = state.storage !== "cookie";
+  form.elements.ttl.disabled = !TAKES_TTL.includes(state.method);
+  document.querySelector("#ttl-hint").textContent = state.method === "basic" ? NO_EXPIRY.basic
+    : state.method === "issuer" ? "The issuer sets its tokens' lifetime itself: the countdown follows its expires_in."
+    : "Demo only: 10–3600 s, never longer than the API's own lifetime for the method; empty = that default.";
   refreshState().catch((error) => showError(error.message));
 }
 
@@ -83,9 +93,35 @@ function onChoiceChange(event) {
   render();
 }
 
+// A number being typed: kept in state at once, so a login right after (Enter) uses it; drawn on `change`.
+function onTtlInput(event) {
+  if (event.target.name === "ttl") state.ttl = event.target.value;
+}
+
+// After a login or refresh: count the credential's time down, or say why there is no countdown.
+function countDown(current, result, read) {
+  const seconds = result.body && result.body.expires_in;
+  if (!seconds) {
+    const idle = read.api ? `${read.api.session_idle_timeout} s` : "its idle timeout";
+    noCountdown(NO_EXPIRY[current.method] || `No countdown: this session ends after ${idle} without a request (each request pushes that back), or at its absolute timeout. Give "Expires in" to watch it end.`);
+    return;
+  }
+  const leeway = read.api ? read.api.jwt_leeway : 0;
+  const grace = current.method === "jwt" || current.method === "issuer" ? leeway : current.method === "signed" ? 1 : 0;
+  startCountdown(current, seconds, grace, onCountdownZero);
+}
+
+// The countdown reached zero: call `me` with the credential it counted for (null while something else runs).
+function onCountdownZero(expiry) {
+  if (busy) return null;
+  const { method, storage, cookieOption, username } = expiry;
+  return runStep("me", { method, storage, cookieOption, username, ttl: state.ttl, password: "" }, "countdown");
+}
+
 // One step (login, me, logout, ...): call it, then show storage, what the API received, status and why.
-async function runStep(verb) {
-  const current = choice();
+// `chosen` replaces the form's choice (the countdown's own `me`), `trigger` says who took the step.
+async function runStep(verb, chosen = null, trigger = null) {
+  const current = chosen || choice();
   setBusy(true);
   showError("");
   try {
@@ -96,16 +132,21 @@ async function runStep(verb) {
     renderWire(window.authlab.wire);
     if ((verb === "logout" || verb === "everywhere") && result.ok) offerReplay(current, copy, verb);
     const sent = await echo(transport(current.method, current.storage));
-    await showServerRecords(current.username); // drawn before the step counts as shown
+    const read = await showServerRecords(current.username); // drawn before the step counts as shown
     if (verb === "login") loggedIn[current.method] = result.ok;
     if (verb === "logout" && result.ok) loggedIn[current.method] = false;
-    const reason = why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
-    window.authlab.steps.push({ verb, ...current, password: undefined, status: result.status, ok: result.ok, reason });
+    if ((verb === "login" || verb === "refresh") && result.ok) countDown(current, result, read);
+    if ((verb === "logout" || verb === "everywhere") && result.ok) stopCountdown();
+    let reason = why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
+    if (trigger === "countdown") reason = `The countdown reached zero, so the page called me by itself: ${reason}`;
+    window.authlab.steps.push({ verb, ...current, password: undefined, status: result.status, ok: result.ok, reason, trigger });
     renderStep({ ...current, verb, result, reason });
     renderState(sent, current.storage === "header" ? saved.get(current.method) : null);
     updateHandoff();
+    return result;
   } catch (error) {
     showError(`${verb} failed in the page: ${error.message}`);
+    return { status: 0, ok: false };
   } finally {
     setBusy(false);
   }
@@ -115,13 +156,15 @@ async function runStep(verb) {
 function offerReplay(current, copy, verb) {
   const line = document.querySelector("#replay-line");
   const note = document.querySelector("#replay-note");
-  loggedOut = copy ? { ...current, copy, verb } : null;
+  loggedOut = { ...current, copy, verb };
   line.hidden = false;
   document.querySelector("#replay").hidden = !copy;
+  document.querySelector("#replay-injected").hidden = Boolean(copy);
   note.textContent = copy
     ? `The page kept a copy in memory (${copy.split(" ")[0]}, ${copy.length} characters): what a thief who had copied it would hold.`
-    : "It was in an HttpOnly cookie, which this page's scripts can never read, so the page holds no copy to replay " +
-      "(an injected script cannot take it away either, only use it while it is set: see Measure). \"The server keeps\" shows whether its record is gone.";
+    : "It was in an HttpOnly cookie, which this page's scripts can never read, so the page holds no copy to replay. " +
+      "The equivalent is Measure's injected script: it cannot read the cookie either, only make the browser send it while it is set. " +
+      "\"The server keeps\" shows whether its record is gone.";
 }
 
 const REPLAYED = {
@@ -149,6 +192,36 @@ async function onReplay() {
   }
 }
 
+// What an injected script gets once a cookie was logged out, and why (it never held a copy: HttpOnly).
+const INJECTED_AFTER = {
+  session: "the browser dropped the cookie at logout and the server deleted the session, so a copy taken some other way (the network, a log) is dead too",
+  token: "the browser dropped the cookie at logout and the server deleted the token's record, so a copy taken some other way is dead too",
+  signed: "only because the browser dropped the cookie: a signed token has no server record, so a copy taken some other way (the network, a log) still works until it expires",
+  jwt: "the browser dropped the cookies at logout, and the API denied the access token's jti (with the revocation check on, a copy taken some other way is dead too)",
+};
+
+async function onReplayInjected() {
+  if (!loggedOut) return;
+  const { method, storage, cookieOption } = loggedOut;
+  setBusy(true);
+  try {
+    const seen = await runInjected(endpoint(method, "me"));
+    const carriedNow = Object.keys(seen.sent_cookies || {}).filter((name) => name.endsWith(METHODS[method].cookie));
+    const evidence = { document_cookie: seen.cookie, sent_cookies: seen.sent_cookies, read_credential: seen.cookie.includes(`${METHODS[method].cookie}=`) };
+    const reason = seen.status === 200
+      ? `The injected script's request still worked: the browser still sends ${carriedNow.join(", ") || "a credential cookie"}.`
+      : `Refused (${seen.status}): the injected script could not read the cookie (document.cookie "${seen.cookie}"), and its own request to ${endpoint(method, "me")} carried ${carriedNow.length ? carriedNow.join(", ") : "no credential cookie"}: ${INJECTED_AFTER[method] || "nothing ends it"}.`;
+    await showServerRecords(loggedOut.username);
+    const result = { status: seen.status, ok: seen.status === 200, body: { injected_script_saw: evidence }, timing: null };
+    window.authlab.steps.push({ verb: "replay", via: "injected script", method, storage, status: seen.status, ok: result.ok, reason, evidence });
+    renderStep({ method, storage, cookieOption, verb: "Replay as an injected script", result, reason });
+  } catch (error) {
+    showError(`the injected script failed: ${error.message}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
 function onSubmit(event) {
   event.preventDefault();
   runStep("login");
@@ -163,6 +236,7 @@ function onVerbClick(event) {
 function forgetLogins(what) {
   for (const method of Object.keys(loggedIn)) delete loggedIn[method];
   loggedOut = null;
+  stopCountdown();
   document.querySelector("#replay-line").hidden = true;
   resetStep(`${what} logged in and out as alice: this page is logged in nowhere now.`);
 }
@@ -220,12 +294,14 @@ document.querySelector("#api").textContent = config.api;
 form.addEventListener("submit", onSubmit);
 form.addEventListener("click", onVerbClick);
 form.addEventListener("change", onChoiceChange);
+form.addEventListener("input", onTtlInput);
 // Shown again (Back, bfcache) or after the browser restored the form's values: draw the controls from state again.
 window.addEventListener("pageshow", render);
 document.querySelector("#run-matrix").addEventListener("click", onRunMatrix);
 document.querySelector("#measure").addEventListener("click", onMeasure);
 document.querySelector("#run-compare").addEventListener("click", onCompare);
 document.querySelector("#replay").addEventListener("click", onReplay);
+document.querySelector("#replay-injected").addEventListener("click", onReplayInjected);
 
 render();
 showHealth();

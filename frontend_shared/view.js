@@ -39,8 +39,16 @@ function tryPanel() {
         { class: "fields" },
         el("label", {}, "User", el("select", { name: "username" }, Object.keys(USERS).map((user) => el("option", { value: user }, user)))),
         el("label", {}, "Password", el("input", { name: "password", value: USERS.alice, autocomplete: "off", spellcheck: "false" })),
+        el(
+          "label",
+          { id: "ttl-field" },
+          "Expires in (s)",
+          el("input", { name: "ttl", type: "number", min: 10, max: 3600, step: 1, placeholder: "default", inputmode: "numeric", "aria-describedby": "ttl-hint" }),
+        ),
       ),
+      el("p", { id: "ttl-hint", class: "hint" }, "Demo only: 10–3600 s, never longer than the API's own lifetime for the method; empty = that default."),
       el("div", { class: "actions" }, Object.entries(VERBS).map(([verb, label]) => el("button", { type: verb === "login" ? "submit" : "button", dataset: { verb } }, label))),
+      el("p", { id: "expiry", "aria-live": "polite" }),
     ),
     el(
       "ul",
@@ -59,7 +67,14 @@ function resultPanel() {
     el("p", { class: "step" }, el("output", { id: "status", class: "status" }, "-"), el("span", { id: "step" }, "Nothing yet: pick a method and log in.")),
     el("p", { id: "why" }),
     el("p", { id: "timing", class: "hint" }),
-    el("p", { id: "replay-line", hidden: true }, el("button", { type: "button", id: "replay" }, "Replay the credential you just logged out"), " ", el("span", { id: "replay-note", class: "hint" })),
+    el(
+      "p",
+      { id: "replay-line", hidden: true },
+      el("button", { type: "button", id: "replay" }, "Replay the credential you just logged out"),
+      el("button", { type: "button", id: "replay-injected" }, "Replay it as an injected script would"),
+      " ",
+      el("span", { id: "replay-note", class: "hint" }),
+    ),
     el(
       "div",
       { class: "sides" },

@@ -18,8 +18,7 @@ from flask import Blueprint, current_app, g, request
 from backend import users
 from backend.stores import revocation
 from backend.web import csrf
-from backend.web.errors import ApiError
-from backend.web.request_bodies import json_body, text_field
+from backend.web.request_bodies import integer_field, json_body, lifetime, text_field
 
 from . import Method, bearer, jwt_codec
 from .jwt_codec import ACCESS, REFRESH
@@ -29,31 +28,32 @@ MAX_PADDING = 6144  # a padded access token stays under bearer.MAX_TOKEN_LENGTH
 auth = bearer.TokenAuth("jwt", jwt_codec.verify_access, cookie="jwt_access", refresh_token=("jwt_refresh", "/api/jwt"))
 
 
-def _pair(user, sid, extra=None):
-    """New access (with `extra` claims) and refresh tokens in family `sid`, and the refresh token's `jti`."""
+def _pair(user, sid, extra=None, access_seconds=None):
+    """New access (with `extra` claims, living `access_seconds`, JWT_ACCESS_TTL by default) and refresh tokens in
+    family `sid`, and the refresh token's `jti`."""
     config = current_app.config
-    access, _ = jwt_codec.mint(user, ACCESS, config["JWT_ACCESS_TTL"], sid, extra)
+    access_seconds = access_seconds or config["JWT_ACCESS_TTL"]
+    access, _ = jwt_codec.mint(user, ACCESS, access_seconds, sid, extra)
     refresh, claims = jwt_codec.mint(user, REFRESH, config["JWT_REFRESH_TTL"], sid)
-    pair = {"access_token": (access, config["JWT_ACCESS_TTL"]), "refresh_token": (refresh, config["JWT_REFRESH_TTL"])}
+    pair = {"access_token": (access, access_seconds), "refresh_token": (refresh, config["JWT_REFRESH_TTL"])}
     return pair, claims["jti"]
 
 
 def _padding(body):
     """Optional `padding`: a claim of that many characters, so the demo can show a fat JWT (UI: Measure)."""
-    size = body.get("padding", 0)
-    if isinstance(size, float) and size.is_integer():
-        size = int(size)  # JSON Schema's "integer" includes 2340.0: a number with no fraction
-    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_PADDING:
-        raise ApiError(400, "invalid_request", f"`padding` must be an integer from 0 to {MAX_PADDING}")
+    size = integer_field(body, "padding", 0, 0, MAX_PADDING)
     return {"padding": "x" * size} if size else None
 
 
 @bp.post("/login")
 def login():
-    """Verify once, start a refresh family in Redis, and hand out an access + refresh pair."""
+    """Verify once, start a refresh family in Redis, and hand out an access + refresh pair. A demo `ttl` shortens the
+    access token only: the refresh token keeps its lifetime, as a JWT login outlives its short access tokens."""
     user, transport, opts = bearer.login()
     sid = secrets.token_urlsafe(16)
-    pair, refresh_jti = _pair(user, sid, _padding(json_body()))
+    body = json_body()
+    access_seconds = lifetime(body, current_app.config["JWT_ACCESS_TTL"])
+    pair, refresh_jti = _pair(user, sid, _padding(body), access_seconds)
     revocation.start_family(user.username, sid, refresh_jti, opts)
     return auth.deliver(transport, opts, sid, **pair)
 

@@ -14,7 +14,7 @@ from backend import clock, users
 from backend.stores import revocation
 from backend.web import cookies, csrf
 from backend.web.errors import error_response
-from backend.web.request_bodies import login_body
+from backend.web.request_bodies import demo_ttl, login_body
 
 from . import Method
 
@@ -60,17 +60,23 @@ def unauthorized():
 
 @bp.post("/login")
 def login():
-    """Verify once, then keep the user in a new server-side session whose ID goes in a cookie."""
+    """Verify once, then keep the user in a new server-side session whose ID goes in a cookie. A demo `ttl` ends it
+    that many seconds after login, active or not (never later than its idle timeout would)."""
     body, user = login_body()
     opts = cookies.options(body)
+    config = current_app.config
+    ttl = demo_ttl(body)
     current_app.session_interface.regenerate(session)  # never adopt an ID the client brought
     session.clear()
     login_user(user)
     session.update(_created=int(clock.now()), _csrf=secrets.token_urlsafe(32), _cookie=opts)
+    extra = {}
+    if ttl is not None:
+        session["_lifetime"] = extra["expires_in"] = min(ttl, config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"])
     record = current_app.session_interface.record_key(session)
     if record:  # indexed per user, so /api/logout-all can end it
-        revocation.remember(user.username, record, current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
-    return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts))
+        revocation.remember(user.username, record, config["SESSION_ABSOLUTE_TIMEOUT"])
+    return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts, **extra))
 
 
 @bp.get("/me")

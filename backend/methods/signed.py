@@ -1,7 +1,8 @@
 """Signed tokens: the token carries the user and a timestamp, signed; the server keeps nothing.
 
 That is what "stateless" really means: no Redis command at all, so it also works with Redis
-down — and logout cannot end a token, which stays valid until `max_age` passes.
+down — and logout cannot end a token, which stays valid until `max_age` passes. A token minted with
+the demo's shorter `ttl` carries its own `exp` in the signed payload; verification honours both.
 SIGNED_TOKEN_SECRETS lists signing keys, oldest first: the last signs, all verify (key rotation).
 
     curl -s -H 'Content-Type: application/json' \\
@@ -9,13 +10,12 @@ SIGNED_TOKEN_SECRETS lists signing keys, oldest first: the last signs, all verif
     curl -i -H "Authorization: Bearer $TOKEN" localhost:8000/api/signed/me
 """
 
-import time
-
 from flask import Blueprint, current_app, g, jsonify
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from backend import users
+from backend import clock, users
 from backend.web import cookies
+from backend.web.request_bodies import demo_ttl, json_body
 
 from . import Method, bearer
 
@@ -32,6 +32,14 @@ def serializer():
     return made
 
 
+def _own_exp(payload):
+    """The `exp` a token minted with a demo `ttl` carries (signed, so it is ours), or None."""
+    exp = payload.get("exp")
+    if exp is not None and (not isinstance(exp, int) or isinstance(exp, bool)):
+        raise bearer.InvalidToken("the token's `exp` is not a whole number of seconds")
+    return exp
+
+
 def verify(token):
     """Check signature and age in memory; what the token says is all there is."""
     max_age = current_app.config["TOKEN_TTL"]
@@ -44,8 +52,12 @@ def verify(token):
     user = users.get(payload.get("sub", "")) if isinstance(payload, dict) else None
     if user is None:
         raise bearer.InvalidToken("the token names no known user")
-    expires_in = max(0, int(signed_at.timestamp()) + max_age - int(time.time()))
-    details = {"expires_in": expires_in}
+    now, exp = clock.now(), _own_exp(payload)
+    if exp is not None and now >= exp:
+        raise bearer.InvalidToken("the token has passed its own `exp` (the shorter ttl it was minted with)")
+    deadline = int(signed_at.timestamp()) + max_age  # never later than TOKEN_TTL, whatever `exp` says
+    deadline = deadline if exp is None else min(deadline, exp)
+    details = {"expires_in": max(0, deadline - int(now))}
     return bearer.Principal(user, token, csrf_key=token, cookie=cookies.carried(payload.get("cookie")), details=details)
 
 
@@ -54,11 +66,16 @@ auth = bearer.TokenAuth("signed", verify, cookie="signed_token")
 
 @bp.post("/login")
 def login():
-    """Sign the user's name (and, for cookies, the cookie's attributes) with a timestamp."""
+    """Sign the user's name (and, for cookies, the cookie's attributes) with a timestamp; with a demo `ttl`, its
+    own `exp` too."""
     user, transport, opts = bearer.login()
+    ttl, seconds = demo_ttl(json_body()), current_app.config["TOKEN_TTL"]
     payload = {"sub": user.username, **({"cookie": opts} if opts else {})}
+    if ttl is not None:
+        seconds = min(ttl, seconds)
+        payload["exp"] = int(clock.now()) + seconds
     token = serializer().dumps(payload)
-    return auth.deliver(transport, opts, token, access_token=(token, current_app.config["TOKEN_TTL"]))
+    return auth.deliver(transport, opts, token, access_token=(token, seconds))
 
 
 bearer.serve_me(bp, auth, "Whose token this is, from the token alone: zero Redis commands.")

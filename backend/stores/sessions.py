@@ -3,9 +3,13 @@
 The library keeps the session object server-side under `session:<id>`; this module adds
 what the demo needs: only the paths of methods that open sessions (and logout-all) open one, so other
 methods never touch Redis; one round trip per request (GETEX reads and pushes back the
-idle deadline); an absolute lifetime; a fresh ID at every login; and cookie attributes
-chosen per login, including Partitioned, which Flask-Session does not pass on.
+idle deadline); an absolute lifetime (shortened by the demo's per-login `ttl`, `_lifetime` in the
+record, whose Redis TTL then runs out at that deadline); a fresh ID at every login; and cookie
+attributes chosen per login, including Partitioned, which Flask-Session does not pass on.
 """
+
+import datetime
+import math
 
 from cachelib import SimpleCache
 from flask import current_app, g
@@ -37,6 +41,17 @@ class _AuthlabRules:
     def _idle_seconds(self):
         return current_app.config["SESSION_IDLE_TIMEOUT"]
 
+    @staticmethod
+    def deadline(data):
+        """When the session ends whatever its activity: login + SESSION_ABSOLUTE_TIMEOUT, or the demo `ttl`'s
+        shorter `_lifetime`."""
+        absolute = current_app.config["SESSION_ABSOLUTE_TIMEOUT"]
+        return data.get("_created", 0) + min(data.get("_lifetime", absolute), absolute)
+
+    def _record_seconds(self, data):
+        """How long the record may live from now: the idle timeout, unless the session's deadline comes first."""
+        return min(self._idle_seconds(), self.deadline(data) - clock.now())
+
     def open_session(self, app, request):
         """Load the session named by the cookie, or start an empty one under a new random ID."""
         if not request.path.startswith(SESSION_PATHS):
@@ -47,7 +62,7 @@ class _AuthlabRules:
             g.duplicate_cookie, sid = exc, None
         if sid and len(sid) <= 128:
             data = self._retrieve_session_data(self._get_store_id(sid))
-            if data is not None and data.get("_created", 0) + app.config["SESSION_ABSOLUTE_TIMEOUT"] > clock.now():
+            if data is not None and self.deadline(data) > clock.now():
                 return self.session_class(data, sid=sid)
         # An unknown, expired or absent ID is never adopted: the client gets a new one if it logs in.
         return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
@@ -78,18 +93,28 @@ class _AuthlabRules:
             return
         if not session.modified:
             return  # reading already pushed the idle deadline back
-        self._upsert_session(app.permanent_session_lifetime, session, store_id)
+        seconds = max(1, math.ceil(self._record_seconds(session)))  # Redis wants whole seconds, at least one
+        self._upsert_session(datetime.timedelta(seconds=seconds), session, store_id)
         if not session.new_id:
             return  # the browser already holds this ID: re-sending the cookie would only widen what it can be tossed
-        expires = session["_created"] + app.config["SESSION_ABSOLUTE_TIMEOUT"]
-        cookies.set_cookie(response, name, session.sid, session["_cookie"], expires)
+        cookies.set_cookie(response, name, session.sid, session["_cookie"], self.deadline(session))
 
 
 class RedisSessions(_AuthlabRules, RedisSessionInterface):
     def _retrieve_session_data(self, store_id):
-        """GETEX: read the record and restart its idle TTL in one round trip."""
+        """GETEX: read the record and restart its idle TTL in one round trip. A session whose deadline (a demo `ttl`)
+        comes before that pays a second one, to set the TTL back to its deadline (or delete it, past it)."""
         raw = self.client.getex(store_id, ex=self._idle_seconds())
-        return self.serializer.decode(raw) if raw else None
+        data = self.serializer.decode(raw) if raw else None
+        if data is None or "_lifetime" not in data:
+            return data
+        seconds = self._record_seconds(data)
+        if seconds <= 0:
+            self.client.delete(store_id)
+            return None
+        if seconds < self._idle_seconds():
+            self.client.pexpire(store_id, max(1, int(seconds * 1000)))
+        return data
 
 
 class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
@@ -102,7 +127,7 @@ class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
     def _retrieve_session_data(self, store_id):
         data = self.cache.get(store_id)
         if data is not None:
-            self.cache.set(store_id, data, timeout=self._idle_seconds())
+            self.cache.set(store_id, data, timeout=max(1, math.ceil(self._record_seconds(data))))
         return data
 
 

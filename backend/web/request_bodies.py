@@ -1,6 +1,6 @@
 """Reading request bodies: JSON only, bounded, with the API's JSON errors for anything else."""
 
-from flask import request
+from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 
 from backend import users
@@ -9,6 +9,7 @@ from . import csrf
 from .errors import ApiError
 
 MAX_CREDENTIAL_LENGTH = 1024
+TTL_RANGE = (10, 3600)  # a demo login's `ttl`: long enough to act in, short enough to watch run out
 
 
 class BoundedJSON(DefaultJSONProvider):
@@ -45,6 +46,31 @@ def text_field(body, name, default=None, choices=None, limit=MAX_CREDENTIAL_LENG
     if choices and value not in choices:
         raise ApiError(400, "invalid_request", f"`{name}` must be one of {', '.join(choices)}")
     return value
+
+
+def integer_field(body, name, default, low, high):
+    """An integer field of the body in [low, high] (a JSON number with no fraction, e.g. 10.0, counts, as in JSON
+    Schema); 400 for a string, a bool, a fraction or a number out of range."""
+    value = body.get(name, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ApiError(400, "invalid_request", f"`{name}` must be an integer from {low} to {high}")
+    return value
+
+
+def demo_ttl(body):
+    """The demo's `ttl` (seconds, TTL_RANGE) for this login's credential, or None: not given, or the demo options
+    are off (then the field is ignored, as the cookie options are)."""
+    if not current_app.config["DEMO_COOKIE_OPTIONS"] or "ttl" not in body:
+        return None
+    return integer_field(body, "ttl", None, *TTL_RANGE)
+
+
+def lifetime(body, default):
+    """How long this login's credential lives: `default` (the configured lifetime), or the demo's `ttl` if shorter."""
+    ttl = demo_ttl(body)
+    return default if ttl is None else min(ttl, default)
 
 
 def _has_surrogate(text):
