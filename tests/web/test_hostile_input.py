@@ -109,6 +109,15 @@ def test_control_bytes_are_refused_by_the_http_parser_not_the_app(lenient_api, b
         connection.close()
 
 
+def test_a_malformed_content_length_is_refused_by_the_http_parser_with_an_empty_400(lenient_api):
+    """The known limit docs/security.md states: the parser's own 400 has no body, so no JSON (the app never runs)."""
+    with socket.create_connection((lenient_api.host, lenient_api.port), timeout=5) as sock:
+        sock.sendall(b"POST /api/logout-all HTTP/1.1\r\nHost: localhost\r\ncontent-length: #Y\r\n\r\n")
+        head, _, body = sock.recv(65536).partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400"
+    assert body == b""
+
+
 usernames = st.text(st.characters(exclude_categories=["Cs", "Cc"], exclude_characters=":"), min_size=1).filter(
     lambda name: unicodedata.normalize("NFC", name) not in RIGHT  # generated names are never a demo user's
 )
