@@ -7,6 +7,7 @@ address in the per-client limits. HAProxy's own errors (no instance up, a timeou
 
 import contextlib
 import json
+import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -57,8 +58,11 @@ ERRORS = {
 
 
 def binary():
-    """The haproxy on PATH, or a RuntimeError that says how to install it."""
-    found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+    """HAPROXY if set, else the haproxy on PATH (or in sbin); a RuntimeError that says how to install it if none."""
+    if os.environ.get("HAPROXY"):
+        found = shutil.which(os.environ["HAPROXY"])
+    else:
+        found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
     if not found:
         raise RuntimeError(f"haproxy is not installed: {INSTALL}")
     return found
