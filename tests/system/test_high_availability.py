@@ -86,7 +86,8 @@ def test_the_balancer_takes_a_dead_instance_out_and_answers_json(balanced):
 def failover_stack(tmp_path):
     """A Sentinel group (primary, 2 replicas, 3 Sentinels, down after 1 s) and two API instances behind HAProxy."""
     with redis_topologies.sentinel_group(tmp_path, replicas=2, sentinels=3, down_after_ms=1000) as group:
-        env = {k: v for k, v in api_environment(0, group.url, SECRET, lenient_limits=True).items() if k != "API_ORIGIN"}
+        env = api_environment(0, group.url, SECRET, lenient_limits=True)
+        del env["API_ORIGIN"]  # the balancer's origin, set by balanced_apis
         with load_balancer.balanced_apis(tmp_path, env, instances=2) as stack:
             yield SimpleNamespace(group=group, url=stack.url, apis=stack.apis)
 
