@@ -23,7 +23,6 @@ from redis import Redis
 from redis.backoff import ConstantBackoff, NoBackoff
 from redis.client import Pipeline
 from redis.cluster import ClusterNode, RedisCluster
-from redis.connection import Connection
 from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -66,15 +65,18 @@ class DeferredCluster:
         self._make, self._client, self._lock = make, None, threading.Lock()
         self.wrap = None  # set by wrap_connections before first use
 
-    def get(self):
+    def made(self):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = self._make(self.wrap(Connection) if self.wrap else Connection)
+                    client = self._make()
+                    if self.wrap:
+                        _wrap_cluster_connections(client, self.wrap)
+                    self._client = client
         return self._client
 
     def __getattr__(self, name):
-        return getattr(self.get(), name)
+        return getattr(self.made(), name)
 
 
 def make_client(url, timeout):
@@ -94,11 +96,26 @@ def make_client(url, timeout):
         client = sentinels.master_for(name, health_check_interval=0, **common)
     elif kind == "cluster":
         nodes = [ClusterNode(host, port) for host, port in _hosts(parts.netloc)]
-        client = DeferredCluster(lambda cls: RedisCluster(startup_nodes=nodes, connection_class=cls, **common))
+        client = DeferredCluster(lambda: RedisCluster(startup_nodes=nodes, **common))
     else:
         client = Redis.from_url(url, health_check_interval=0, **common)
     client.topology = kind
     return client
+
+
+def _wrap_cluster_connections(cluster, wrap):
+    """Every node's pool, and those of nodes found later, opens `wrap(its class)` connections."""
+    manager, make_node = cluster.nodes_manager, cluster.nodes_manager.create_redis_node
+
+    def create_redis_node(host, port, **kwargs):
+        node = make_node(host, port, **kwargs)
+        node.connection_pool.connection_class = wrap(node.connection_pool.connection_class)
+        return node
+
+    manager.create_redis_node = create_redis_node
+    for node in cluster.get_nodes():
+        pool = node.redis_connection.connection_pool
+        pool.connection_class = wrap(pool.connection_class)
 
 
 def wrap_connections(client, wrap):
@@ -132,8 +149,11 @@ def init_app(app):
 
 def ping():
     """True when Redis answers (on a cluster: every primary); never raises."""
+    client = redis()
     try:
-        return bool(redis().ping())
+        if client.topology == "cluster":
+            return bool(client.ping(target_nodes=RedisCluster.PRIMARIES))
+        return bool(client.ping())
     except STORE_ERRORS:
         return False
 
@@ -163,18 +183,18 @@ class WaitingPipeline(Pipeline):
 
     replicas, timeout_ms, acked, waits = 0, 0, None, True
 
-    def _wait(self, connection):
-        connection.send_command("WAIT", self.replicas, self.timeout_ms)
-        self.acked = int(connection.read_response())
+    def execute(self, raise_on_error=True):
+        if self.transaction:  # WAIT after EXEC: see _execute_transaction
+            return super().execute(raise_on_error)
+        self.execute_command("WAIT", self.replicas, self.timeout_ms)  # the last command of the same round trip
+        *results, acked = super().execute(raise_on_error)
+        self.acked = int(acked)
+        return results
 
     def _execute_transaction(self, connection, commands, raise_on_error):
         results = super()._execute_transaction(connection, commands, raise_on_error)
-        self._wait(connection)
-        return results
-
-    def _execute_pipeline(self, connection, commands, raise_on_error):
-        results = super()._execute_pipeline(connection, commands, raise_on_error)
-        self._wait(connection)
+        connection.send_command("WAIT", self.replicas, self.timeout_ms)
+        self.acked = int(connection.read_response())
         return results
 
     def require_acknowledgement(self):
