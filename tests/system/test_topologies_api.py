@@ -125,11 +125,22 @@ def test_failed_logins_are_counted_on_the_topology(deployment):
     assert statuses == [401] * 10 + [429]
 
 
+def test_inspector_finds_the_users_records_on_every_node(deployment):
+    """`/api/inspect` reads the user's index and scans for counters and denylist entries across the topology."""
+    token = call(deployment, "POST", "/api/token/login", json=LOGIN).json()["access_token"]
+    jwt = call(deployment, "POST", "/api/jwt/login", json=LOGIN).json()["access_token"]
+    assert call(deployment, "POST", "/api/jwt/logout", headers=bearer(jwt)).status_code == 204
+    records = call(deployment, "GET", "/api/inspect?user=alice").json()["records"]
+    kinds = {record["kind"] for record in records if record["exists"]}
+    assert {"opaque token", "JWT denylist entry", "rate-limit counter"} <= kinds, records
+    call(deployment, "POST", "/api/token/logout", headers=bearer(token))
+
+
 def test_revocations_wait_for_a_replica_on_the_sentinel_primary(redis_sentinel, tmp_path):
     """A logout is confirmed by a replica (WAIT) before its 204; with every replica paused, the same logout is a
     quick 503, since a failover now could bring the token back."""
     port = procs.free_port()
-    env = api_environment(port, redis_sentinel.url, SECRET, lenient_limits=True, REDIS_WAIT_TIMEOUT_MS="300")
+    env = api_environment(port, redis_sentinel.url, SECRET, lenient_limits=True)
     primary = redis_client.make_client(f"redis://{redis_sentinel.primary.host}:{redis_sentinel.primary.port}", 2)
     waits = lambda: primary.info("commandstats").get("cmdstat_wait", {}).get("calls", 0)  # noqa: E731
     with procs.api(port, env, workers=1, log=tmp_path / "api.log"):
