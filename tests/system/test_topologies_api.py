@@ -39,7 +39,7 @@ def deployment(request, tmp_path_factory):
     topology = request.getfixturevalue(f"redis_{request.param}")
     port = procs.free_port()
     env = api_environment(port, topology.url, SECRET)
-    with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as api:
+    with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log"):
         store = redis_client.make_client(topology.url, 2)
         yield type("Deployment", (), {"kind": request.param, "topology": topology, "store": store,
                                       "url": f"http://localhost:{port}"})
