@@ -118,6 +118,29 @@ def test_logout_all_ends_every_login_of_the_user(deployment):
     assert deployment.store.exists(keys.user_index("bob")) == 0 and deployment.store.exists(keys.logout_all("bob"))
 
 
+def exec_calls(service):
+    """How many MULTI/EXEC transactions this server has run."""
+    client = redis_client.make_client(f"redis://{service.host}:{service.port}", 2)
+    try:
+        return client.info("commandstats").get("cmdstat_exec", {}).get("calls", 0)
+    finally:
+        client.close()
+
+
+def test_jwt_login_and_logout_are_transactions_on_the_users_node(deployment):
+    """Starting a family and ending it are MULTI/EXEC (a cluster pipeline is not one unless asked), both on the
+    node that owns the user's slot."""
+    topology = deployment.topology
+    nodes = topology.nodes if deployment.kind == "cluster" else [topology.primary]
+    before = [exec_calls(node) for node in nodes]
+    pair = call(deployment, "POST", "/api/jwt/login", json=LOGIN).json()
+    assert call(deployment, "POST", "/api/jwt/logout", headers=bearer(pair["access_token"])).status_code == 204
+    grown = [exec_calls(node) - was for node, was in zip(nodes, before, strict=True)]
+    index = keys.user_index("alice")
+    owner = deployment.store.get_node_from_key(index).port if deployment.kind == "cluster" else topology.primary.port
+    assert grown == [2 if node.port == owner else 0 for node in nodes]
+
+
 def test_failed_logins_are_counted_on_the_topology(deployment):
     """The rate limiter's script runs on the topology: the name's 11th wrong password is a 429."""
     wrong = {"username": "zoë", "password": "not-hers"}
