@@ -26,10 +26,11 @@ def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path, flags):
         children = psutil.Process(launch.process.pid).children(recursive=True)
         api = f"http://localhost:{ports['api']}"
         assert f"  API         {api}/api/health   (HAProxy" in banner, launch.err.read_text()
-        assert ("redis+cluster://" if flags else "redis+sentinel://") in banner
+        assert f"  Redis       redis+{'cluster' if flags else 'sentinel'}://" in banner
         browser = requests.Session()
         health = [browser.get(f"{api}/api/health", timeout=5) for _ in range(2)]
-        assert [h.json() for h in health] == [{"status": "ok", "redis": True}] * 2
+        topology = "cluster" if flags else "sentinel"
+        assert [h.json() for h in health] == [{"status": "ok", "redis": True, "topology": topology}] * 2
         assert {h.headers["X-Served-By"] for h in health} == {"api1", "api2"}
         login = browser.post(f"{api}/api/session/login", json={"username": "alice", "password": "wonderland"},
                              timeout=5)
