@@ -144,12 +144,11 @@ def _sentinels_ready(sentinels, primary, replicas, count):
     """Every Sentinel names the primary as master and sees the replicas and its peers."""
     for sentinel in sentinels:
         with contextlib.closing(_client(sentinel)) as client:
-            state = client.execute_command("SENTINEL MASTER", MASTER_NAME)
-            state = dict(zip(state[::2], state[1::2])) if isinstance(state, list) else state
-            if (state["ip"], int(state["port"])) != (primary.host, primary.port) or "s_down" in state["flags"]:
-                return False
-            if int(state["num-slaves"]) != replicas or int(state["num-other-sentinels"]) != count - 1:
-                return False
+            state = client.sentinel_master(MASTER_NAME)
+        if (state["ip"], state["port"]) != (primary.host, primary.port) or state["is_sdown"]:
+            return False
+        if state["num-slaves"] != replicas or state["num-other-sentinels"] != count - 1:
+            return False
     return True
 
 
@@ -185,7 +184,7 @@ def master_address(group):
     for sentinel in group.sentinels:
         try:
             with contextlib.closing(_client(sentinel)) as client:
-                host, port = client.execute_command("SENTINEL GET-MASTER-ADDR-BY-NAME", group.master_name)
+                host, port = client.sentinel_get_master_addr_by_name(group.master_name)
                 return host, int(port)
         except (redis.exceptions.RedisError, TypeError):
             continue
