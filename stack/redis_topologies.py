@@ -95,7 +95,7 @@ def cluster(workdir, masters=3, node_timeout_ms=2000, timeout=20):
         port = cluster_port()
         nodes.append(redis_server.server(port, workdir / str(port), log=workdir / f"{port}.log", extra=[
             "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-            "--cluster-node-timeout", str(node_timeout_ms), "--appendonly", "no",
+            "--cluster-node-timeout", str(node_timeout_ms),
         ]))
     with _running(nodes, timeout):
         clients = [_client(node) for node in nodes]
