@@ -46,7 +46,7 @@ def api_on(redis_url, workdir, name, workers, server, **extra):
         yield HOST, port
 
 
-def throughput(methods, tool, settings, workdir, progress, rounds=2):
+def throughput(methods, tool, settings, workdir, progress):
     """Requests per second of each Redis-backed `me` on each topology, the loads interleaved round by round."""
     with contextlib.ExitStack() as stack:
         apis = {}
@@ -57,7 +57,7 @@ def throughput(methods, tool, settings, workdir, progress, rounds=2):
                        for m in methods}
         progress(f"topologies: one API instance x {settings.workers} workers on each of {', '.join(TOPOLOGIES)}")
         runs = {key: [] for key in credentials}
-        for _ in range(rounds):
+        for _ in range(settings.rounds):
             for m in methods:
                 for name, (host, port) in apis.items():
                     load = tool.run(f"http://{host}:{port}{m.path}", credentials[name, m.key].headers,
@@ -74,7 +74,7 @@ def throughput(methods, tool, settings, workdir, progress, rounds=2):
             "vs_single": {k: round(v / rps["single"], 2) for k, v in rps.items()},
         }
         progress(f"topologies: {m.key} " + ", ".join(f"{k} {v:,.0f}/s" for k, v in rps.items()))
-    return {"workers": settings.workers, "rounds": rounds, "seconds": settings.seconds, "methods": table}
+    return {"workers": settings.workers, "rounds": settings.rounds, "seconds": settings.seconds, "methods": table}
 
 
 def _login(base, kind):

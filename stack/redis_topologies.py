@@ -95,7 +95,7 @@ def cluster(workdir, masters=3, node_timeout_ms=2000, timeout=20):
         port = cluster_port()
         nodes.append(redis_server.server(port, workdir / str(port), log=workdir / f"{port}.log", extra=[
             "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-            "--cluster-node-timeout", str(node_timeout_ms), "--appendonly", "no",
+            "--cluster-node-timeout", str(node_timeout_ms),
         ]))
     with _running(nodes, timeout):
         clients = [_client(node) for node in nodes]
@@ -144,12 +144,11 @@ def _sentinels_ready(sentinels, primary, replicas, count):
     """Every Sentinel names the primary as master and sees the replicas and its peers."""
     for sentinel in sentinels:
         with contextlib.closing(_client(sentinel)) as client:
-            state = client.execute_command("SENTINEL MASTER", MASTER_NAME)
-            state = dict(zip(state[::2], state[1::2])) if isinstance(state, list) else state
-            if (state["ip"], int(state["port"])) != (primary.host, primary.port) or "s_down" in state["flags"]:
-                return False
-            if int(state["num-slaves"]) != replicas or int(state["num-other-sentinels"]) != count - 1:
-                return False
+            state = client.sentinel_master(MASTER_NAME)
+        if (state["ip"], state["port"]) != (primary.host, primary.port) or state["is_sdown"]:
+            return False
+        if state["num-slaves"] != replicas or state["num-other-sentinels"] != count - 1:
+            return False
     return True
 
 
@@ -185,7 +184,7 @@ def master_address(group):
     for sentinel in group.sentinels:
         try:
             with contextlib.closing(_client(sentinel)) as client:
-                host, port = client.execute_command("SENTINEL GET-MASTER-ADDR-BY-NAME", group.master_name)
+                host, port = client.sentinel_get_master_addr_by_name(group.master_name)
                 return host, int(port)
         except (redis.exceptions.RedisError, TypeError):
             continue

@@ -110,13 +110,13 @@ def test_sentinel_failover_under_load_is_fast_503s_then_recovery_with_no_revocat
     failover still holds on both instances afterwards."""
     stack, group = failover_stack, failover_stack.group
     tokens = [(kind, requests.post(f"{stack.url}/api/{kind}/login", json=LOGIN, timeout=5).json()["access_token"])
-              for kind in ("token", "jwt") for _ in range(12)]
+              for _ in range(4) for kind in ("token", "jwt")]
     live_kind, live = tokens.pop()
     acknowledged = []
-    for kind, token in tokens[:8]:  # before the failover
+    for kind, token in tokens[:3]:  # before the failover
         assert timed("POST", f"{stack.url}/api/{kind}/logout", headers=bearer(token)).status_code == 204
         acknowledged.append((kind, token))
-    pending = tokens[8:]
+    pending = tokens[3:]  # during it
     api_pids = [api.proc.pid for api in stack.apis]
     old_primary = ("127.0.0.1", group.primary.port)
     group.primary.signal(signal.SIGKILL)
@@ -142,4 +142,3 @@ def test_sentinel_failover_under_load_is_fast_503s_then_recovery_with_no_revocat
         for kind, token in acknowledged:
             assert requests.get(f"{direct}/api/{kind}/me", headers=bearer(token), timeout=5).status_code == 401
         assert requests.get(f"{direct}/api/{live_kind}/me", headers=bearer(live), timeout=5).status_code == 200
-        assert requests.post(f"{direct}/api/session/login", json=LOGIN, timeout=5).status_code == 200

@@ -26,7 +26,7 @@ def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path, flags):
         children = psutil.Process(launch.process.pid).children(recursive=True)
         api = f"http://localhost:{ports['api']}"
         assert f"  API         {api}/api/health   (HAProxy" in banner, launch.err.read_text()
-        assert ("redis+cluster://" if flags else "redis+sentinel://") in banner
+        assert f"  Redis       redis+{'cluster' if flags else 'sentinel'}://" in banner
         browser = requests.Session()
         health = [browser.get(f"{api}/api/health", timeout=5) for _ in range(2)]
         topology = "cluster" if flags else "sentinel"

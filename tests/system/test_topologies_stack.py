@@ -11,11 +11,14 @@ from stack import redis_topologies
 START_BUDGET_S = 5  # about 2.5 s here on 2 cores: a cluster node waits 2 s before it calls itself writable
 
 
-def redis_children():
-    return [p for p in psutil.Process().children(recursive=True) if "redis" in p.name()]
+@pytest.fixture
+def left_behind():
+    """The redis-server processes a test started and did not stop (the session's shared Redis aside)."""
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    return lambda: [p for p in psutil.Process().children(recursive=True) if "redis" in p.name() and p.pid not in before]
 
 
-def test_cluster_covers_every_slot_and_stores_through_any_node(tmp_path):
+def test_cluster_covers_every_slot_and_stores_through_any_node(tmp_path, left_behind):
     """Three masters own a third of the slots each, and a cluster client reaches keys on all of them."""
     started = time.monotonic()
     with redis_topologies.cluster(tmp_path, masters=3) as topology:
@@ -31,10 +34,10 @@ def test_cluster_covers_every_slot_and_stores_through_any_node(tmp_path):
             assert int(client.cluster_info()["cluster_slots_assigned"]) == 16384
         finally:
             client.close()
-    assert redis_children() == []
+    assert left_behind() == []
 
 
-def test_sentinel_group_knows_its_primary_and_replicas_hold_its_writes(tmp_path):
+def test_sentinel_group_knows_its_primary_and_replicas_hold_its_writes(tmp_path, left_behind):
     """The Sentinels name the primary; a write on it reaches both replicas; the URL lists the Sentinels."""
     started = time.monotonic()
     with redis_topologies.sentinel_group(tmp_path, replicas=2, sentinels=3) as group:
@@ -47,12 +50,12 @@ def test_sentinel_group_knows_its_primary_and_replicas_hold_its_writes(tmp_path)
         assert primary.wait(2, 2000) == 2
         for replica in group.replicas:
             assert redis.Redis(port=replica.port).get("written") == b"on the primary"
-    assert redis_children() == []
+    assert left_behind() == []
 
 
-def test_a_topology_that_fails_to_start_stops_what_it_started(tmp_path):
+def test_a_topology_that_fails_to_start_stops_what_it_started(tmp_path, left_behind):
     """A startup that cannot finish (no time to converge) raises and leaves no redis-server behind."""
     with pytest.raises(RuntimeError):
         with redis_topologies.cluster(tmp_path, masters=3, timeout=0.5):
             pass
-    assert redis_children() == []
+    assert left_behind() == []
