@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run run-https test lint bench matrix screenshots clean
+.PHONY: install run run-https run-ha test lint bench matrix screenshots clean
 
 install: $(STAMP)
 
@@ -18,6 +18,9 @@ run: install
 
 run-https: install
 	$(PY) -m stack.run --https
+
+run-ha: install  ## ARGS=--cluster: a Redis Cluster instead of Sentinel; needs haproxy
+	$(PY) -m stack.run_ha $(ARGS)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

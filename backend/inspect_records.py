@@ -7,10 +7,10 @@ page can follow one record), but it reveals no session ID, token, token hash, CS
 nothing outside the server can match it to one. Off (404) when DEMO_COOKIE_OPTIONS is off: a real
 deployment does not tell anyone who is logged in.
 
-Where it looks (backend/stores/revocation.py's layout): the user's index `user:<name>:keys` (sessions,
+Where it looks (backend/stores/keys.py's layout): the user's index `user:{<name>}:keys` (sessions,
 opaque tokens, refresh families, listed until logout-all, so a logged-out record shows as gone), the
-logout-all marker, the JWT denylist (its entries name no user, so every entry is listed), and the
-rate-limit counters of the user's name and of the caller's address.
+logout-all marker, the user's JWT denylist entries, and the rate-limit counters of the user's name and of
+the caller's address.
 """
 
 import hashlib
@@ -19,7 +19,7 @@ import hmac
 from flask import Blueprint, current_app, jsonify, request
 
 from . import limits, users
-from .stores import revocation
+from .stores import keys
 from .stores.redis_client import redis
 from .web.errors import ApiError
 
@@ -27,8 +27,8 @@ bp = Blueprint("inspect", __name__, url_prefix="/api")
 
 # Redis key prefix -> the kind the page shows.
 KINDS = {
-    "session:": "session",
-    "token:": "opaque token",
+    keys.SESSION_PREFIX: "session",
+    keys.TOKEN_PREFIX: "opaque token",
     "jwt:family:": "JWT refresh family",
     "jwt:deny:": "JWT denylist entry",
     "logout_all:": "logout-all marker",
@@ -48,12 +48,12 @@ def short_id(key):
 
 
 def _scan(client, pattern):
-    keys = []
+    names = []
     for key in client.scan_iter(match=pattern, count=500):
-        keys.append(key.decode())
-        if len(keys) >= MAX_SCANNED:
+        names.append(key.decode())
+        if len(names) >= MAX_SCANNED:
             break
-    return keys
+    return names
 
 
 def _username_hash(name):
@@ -82,18 +82,20 @@ def inspect():
         raise ApiError(404, "not_found", "the inspector is a demo feature, off when DEMO_COOKIE_OPTIONS is off")
     user = _user()
     client = redis()
-    indexed = sorted(member.decode() for member in client.smembers(revocation.index_key(user.username)))
-    counters = _scan(client, f"{limits.REDIS_KEY_PREFIX}*{_username_hash(user.username)}*")
+    indexed = sorted(member.decode() for member in client.smembers(keys.user_index(user.username)))
+    counters = _scan(client, f"{limits.REDIS_KEY_PREFIX}*{keys.tag(_username_hash(user.username))}*")
     if request.remote_addr:
-        counters += [k for k in _scan(client, f"{limits.REDIS_KEY_PREFIX}*/{request.remote_addr}/*") if k not in counters]
-    keys = [*indexed, revocation.marker_key(user.username), *_scan(client, "jwt:deny:*"), *counters]
+        by_address = _scan(client, f"{limits.REDIS_KEY_PREFIX}*/{keys.tag(request.remote_addr)}/*")
+        counters += [k for k in by_address if k not in counters]
+    denied = _scan(client, keys.jwt_deny(user.username, "*"))
+    found = [*indexed, keys.logout_all(user.username), *denied, *counters]
     pipe = client.pipeline(transaction=False)
-    for key in keys:
+    for key in found:
         pipe.pttl(key)
         pipe.memory_usage(key)
     answers = pipe.execute()
     records = []
-    for i, key in enumerate(keys):
+    for i, key in enumerate(found):
         ttl_ms, size = answers[2 * i], answers[2 * i + 1]
         if ttl_ms == -2 and key not in indexed:
             continue  # absent and never indexed (no marker, say): nothing to show

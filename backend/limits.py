@@ -16,8 +16,9 @@
 
 Why not flask-limiter (used before): its `deduct_when` counts a failure *after* the view, so concurrent guesses
 all passed the check before any was counted (30-50 parallel wrong passwords got 15-17 hash checks, not 10); and
-it hooks after-request and teardown functions into every request of the app. The windows, key names and 429s are
-the same as it had; this is one Lua script and one decorator.
+it hooks after-request and teardown functions into every request of the app. The windows and 429s are the same
+as it had; this is one Lua script and one decorator. Key names carry the counted identity as a hash tag
+(backend/stores/keys.py), so on a Redis Cluster one identity's windows are counted by one script.
 """
 
 import functools
@@ -30,23 +31,21 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 from limits import parse_many
-from redis import Redis, RedisError
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import users
 from .methods import REGISTRY, password_endpoints
 from .methods.basic import parse_basic
+from .stores import keys as redis_keys
 from .stores import redis_client
-from .web.errors import error_response, store_unavailable
+from .web.errors import STORE_ERRORS, error_response, store_unavailable
 
 # Every endpoint that takes a password (the registry's, and logout-all's): logins read it from a JSON body,
 # the others from a Basic header.
 LOGIN_ENDPOINTS = password_endpoints("json")
 BASIC_ENDPOINTS = [*password_endpoints("basic"), "logout_all.logout_all"]
 
-REDIS_KEY_PREFIX = "LIMITS:"  # every counter's key starts so
+REDIS_KEY_PREFIX = redis_keys.LIMITS_PREFIX  # every counter's key starts so
 FALLBACK_SECONDS = 2  # after a Redis error, count in memory this long before asking Redis again
 
 MESSAGES = {
@@ -135,23 +134,49 @@ class MemoryCounters:
 
 
 class Counters:
-    """Redis first (one script per count, one pipeline per refund); this process's memory while Redis is out."""
+    """Redis first (one script per count, one pipeline per refund); this process's memory while Redis is out.
+
+    On a cluster the windows of one identity share a slot, not those of the client and of the name: there it is
+    one script per identity, and a later one that is full takes the earlier counts back (a refund)."""
 
     def __init__(self, app):
         self.redis = redis_client.redis(app)
-        self.script = self.redis.register_script(_COUNT)
-        # Refunds are best effort and come after the answer is decided: one try, so a hung Redis costs one timeout.
-        self.refunds = Redis(connection_pool=self.redis.connection_pool, retry=Retry(NoBackoff(), 0))
+        self.per_slot = self.redis.topology == "cluster"
         self.memory = MemoryCounters()
         self.redis_out_until = 0.0
+
+    @functools.cached_property
+    def script(self):
+        return self.redis.register_script(_COUNT)
+
+    @functools.cached_property
+    def refunds(self):
+        """Refunds are best effort and come after the answer is decided: one try, so a hung Redis costs one
+        timeout."""
+        return redis_client.without_retry(self.redis)
+
+    def _count_in_redis(self, keys, amounts, seconds):
+        groups = {}  # hash tag -> positions: every key of one identity, in order
+        for i, key in enumerate(keys):
+            groups.setdefault(key.partition("{")[2].partition("}")[0] if self.per_slot else "", []).append(i)
+        done = []
+        for positions in groups.values():
+            group_keys = [keys[i] for i in positions]
+            args = [*(amounts[i] for i in positions), *(seconds[i] for i in positions)]
+            over, ms = self.script(keys=group_keys, args=args)
+            if over:
+                if done:
+                    self.refund(self.redis, done)
+                return positions[over - 1] + 1, ms
+            done += group_keys
+        return 0, 0
 
     def count(self, keys, amounts, seconds):
         """(0, 0) if counted; else (1-based index of the full window, ms until it resets). And the store used."""
         if time.monotonic() >= self.redis_out_until:
             try:
-                over, ms = self.script(keys=keys, args=[*amounts, *seconds])
-                return (over, ms), self.redis
-            except RedisError:
+                return self._count_in_redis(keys, amounts, seconds), self.redis
+            except STORE_ERRORS:
                 self.redis_out_until = time.monotonic() + FALLBACK_SECONDS
                 current_app.logger.warning("rate-limit counters in process memory: Redis is not answering")
         return self.memory.count(keys, amounts, seconds), self.memory
@@ -164,7 +189,7 @@ class Counters:
             for key in keys:
                 pipe.decr(key)
             pipe.execute()
-        except RedisError:  # the count stays: a right password may be counted once as a failure
+        except STORE_ERRORS:  # the count stays: a right password may be counted once as a failure
             self.redis_out_until = time.monotonic() + FALLBACK_SECONDS
 
 
@@ -188,7 +213,7 @@ def limited(view, rules, needs_store):
         counted = [(rule, window) for rule in rules if named or not rule.needs_name for window in rule.windows]
         if not counted:
             return view(*args, **kwargs)
-        keys = [f"{REDIS_KEY_PREFIX}{rule.scope}/{rule.key()}/{w.amount}/{w.get_expiry()}" for rule, w in counted]
+        keys = [redis_keys.rate_limit(rule.scope, rule.key(), w.amount, w.get_expiry()) for rule, w in counted]
         counters = current_app.extensions["authlab.limits"]
         (over, ms), store = counters.count(keys, [w.amount for _, w in counted], [w.get_expiry() for _, w in counted])
         if over:
@@ -200,7 +225,7 @@ def limited(view, rules, needs_store):
             response = current_app.make_response(view(*args, **kwargs))
             status = response.status_code
         except Exception as exc:  # ApiError carries .status, werkzeug's HTTPException .code
-            status = 503 if isinstance(exc, RedisError) else getattr(exc, "status", None) or getattr(exc, "code", 500)
+            status = 503 if isinstance(exc, STORE_ERRORS) else getattr(exc, "status", None) or getattr(exc, "code", 500)
             raise
         else:
             return response

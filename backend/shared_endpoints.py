@@ -12,10 +12,12 @@ bp = Blueprint("common", __name__, url_prefix="/api")
 
 @bp.get("/health")
 def health():
-    """200 while Redis answers, 503 (degraded) while it does not."""
+    """200 while Redis answers, 503 (degraded) while it does not; either way which topology REDIS_URL names."""
+    topology = redis_client.redis().topology
     if redis_client.ping():
-        return jsonify(status="ok", redis=True)
-    body = {"status": "degraded", "redis": False, "error": "store_unavailable", "message": "redis is not answering"}
+        return jsonify(status="ok", redis=True, topology=topology)
+    body = {"status": "degraded", "redis": False, "topology": topology, "error": "store_unavailable",
+            "message": "redis is not answering"}
     return jsonify(body), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 

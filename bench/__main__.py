@@ -16,10 +16,11 @@ from .servers import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "docs" / "bench"  # the committed copy of the last full run, shown by docs/bench.md
-# --quick: the same measurements with shorter loads and fewer requests, and no scale run (tests/test_scale.py
-# checks what it shows): under a minute on 2 cores.
+# --quick: the same measurements with shorter loads and fewer requests, and no scale or topologies run
+# (tests/test_scale.py checks the scale run, tests/system/test_high_availability.py the failover): under a minute.
 QUICK = {"seconds": 1, "password_seconds": 2, "pair_public": False, "warmup_s": 1, "warm_all": False, "rounds": 1,
-         "counted": 30, "inproc_budget_s": 0.3, "inproc_password_calls": 1, "scale_per_method": 0}
+         "counted": 30, "inproc_budget_s": 0.3, "inproc_password_calls": 1, "scale_per_method": 0,
+         "topology_run": False}
 
 
 def parse(argv=None):

@@ -77,6 +77,7 @@ def render(result, chart="bench/bench.png"):  # relative to docs/bench.md
                 + ". A method's floor is the sum of the primitives it cannot avoid per request."]
     out += ["", f"![bench chart]({chart})", ""]
     out += _scale(result["scale"])
+    out += _topologies(result.get("topologies"))
     out += ["", *claims.table(result)]
     if result["missing"]:
         out += ["", "Not measured in this run (the API did not offer them): "
@@ -103,6 +104,27 @@ def _scale(scale):
     if restart:
         out += ["", f"Redis was restarted halfway through the shared-Redis run ({restart['seconds']} s): keys before "
                 f"{restart['keys_before']}, after {restart['keys_after']} (AOF)."]
+    return out
+
+
+def _topologies(beyond):
+    """Sentinel and Cluster against one Redis (docs/scaling.md explains them)."""
+    if not beyond:
+        return []
+    speed = beyond["throughput"]
+    names = list(next(iter(speed["methods"].values()))["rps"])
+    out = ["", f"Topologies (docs/scaling.md): one API instance x {speed['workers']} workers on each Redis, "
+           "req/s (× one Redis).", "", "| method | " + " | ".join(names) + " |", "|---|" + "--:|" * len(names)]
+    for key, row in speed["methods"].items():
+        out.append(f"| {key} | " + " | ".join(f"{row['rps'][n]:,} ({row['vs_single'][n]:.2f})" for n in names) + " |")
+    f = beyond["failover"]
+    out += ["", f"Sentinel failover under load (primary SIGKILLed, down-after {f['down_after_ms']} ms): "
+            f"{f['first_to_last_503_s']} s of 503, first 200 {f['kill_to_recovered_s']} s after the kill, slowest "
+            f"answer {f['slowest_answer_s']} s; {f['revocations_undone']} of {f['revocations_acknowledged']} "
+            "acknowledged logouts undone."]
+    for mode, w in beyond["write_loss"].items():
+        out.append(f"Write loss ({'WAIT 1' if mode == 'wait' else 'no WAIT'}): {w['lost']:,} of "
+                   f"{w['acknowledged']:,} acknowledged writes lost after replicas stalled {w['stall_s']} s.")
     return out
 
 

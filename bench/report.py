@@ -64,6 +64,14 @@ def problems(result):
         if counts["auth_failures"] or counts["other"] or counts["unavailable"]:
             found.append(f"scale with one shared Redis: {key} had {counts['auth_failures']} auth failures, "
                          f"{counts['unavailable']} unavailable, {counts['other']} other")
+    beyond = result.get("topologies") or {}
+    failover = beyond.get("failover") or {}
+    if failover.get("revocations_undone"):
+        found.append(f"failover: {failover['revocations_undone']} acknowledged revocations undone")
+    if set(failover.get("answers", {})) - {"200", "204", "503"}:
+        found.append(f"failover: answers other than 200/204/503: {failover['answers']}")
+    if (beyond.get("write_loss") or {}).get("wait", {}).get("lost"):
+        found.append(f"write loss with WAIT: {beyond['write_loss']['wait']['lost']} acknowledged writes lost")
     return found
 
 
@@ -117,7 +125,28 @@ def table(result):
     for key, why in result["missing"].items():
         lines.append(f"{key:<26}  not measured: {why}")
     lines += _scale_lines(result["scale"])
+    lines += _topology_lines(result.get("topologies"))
     return "\n".join(lines)
+
+
+def _topology_lines(beyond):
+    """Sentinel and Cluster against one Redis, the failover, the write loss."""
+    if not beyond:
+        return []
+    speed = beyond["throughput"]
+    lines = ["", f"topologies: one API instance x {speed['workers']} workers each, req/s (x one Redis)"]
+    for key, row in speed["methods"].items():
+        lines.append(f"  {key:<8} " + "  ".join(f"{name} {row['rps'][name]:>6,} ({row['vs_single'][name]:.2f})"
+                                                 for name in row["rps"]))
+    f = beyond["failover"]
+    lines.append(f"  Sentinel failover (down-after {f['down_after_ms']} ms): {f['first_to_last_503_s']} s of 503, "
+                 f"recovered {f['kill_to_recovered_s']} s after the kill, slowest answer {f['slowest_answer_s']} s, "
+                 f"answers {f['answers']}, revocations undone {f['revocations_undone']}/{f['revocations_acknowledged']}")
+    for mode, w in beyond["write_loss"].items():
+        lines.append(f"  write loss ({mode}): {w['lost']:,} of {w['acknowledged']:,} acknowledged writes lost "
+                     f"({w['acknowledged_during_stall']:,} acknowledged while the replicas stalled "
+                     f"{w['stall_s']} s), {w['refused']:,} refused")
+    return lines
 
 
 def _scale_lines(scale):

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import inproc, load, machine, redis_count, scale, throughput, wire
+from . import inproc, load, machine, redis_count, scale, throughput, topologies, wire
 from .methods import FLOORS, METHODS, SERVERS, Unavailable
 from .servers import DEFAULT_SERVER, HOST, Stack
 
@@ -33,6 +33,7 @@ class Settings:
     scale_per_method: int = 10_000  # 0: no scale run
     scale_memory: int = 2_000  # 0: no in-process-store instances at all
     scale_users: int = 8
+    topology_run: bool = True  # Sentinel and Cluster against one Redis, a failover under load, the write loss
 
 
 class Progress:
@@ -63,11 +64,14 @@ def measure(settings, progress):
     about["load_average_after_throughput"] = [round(x, 2) for x in os.getloadavg()]
     rows = [_row(m, credentials[m.key], loads[m.key], counts[m.key], costs[m.key]) for m in methods]
     # The issuer's JWT takes the same Redis path as ours (the revocation MGET), so the scale run leaves it out.
-    scaled = _scale(settings, [m for m in methods if m.kind == "redis" and m.key != "issuer"], progress)
+    redis_backed = [m for m in methods if m.kind == "redis" and m.key != "issuer"]
+    scaled = _scale(settings, redis_backed, progress)
+    beyond = topologies.run(redis_backed, tool, settings, settings.workdir / "topologies", progress) \
+        if settings.topology_run and redis_backed else None
     settings_used = _settings(settings, tool)
     floors = {k: round(v, 1) for k, v in floors.items()}
     return {"machine": about, "settings": settings_used, "methods": rows, "missing": missing, "scale": scaled,
-            "primitives_us": floors}
+            "topologies": beyond, "primitives_us": floors}
 
 
 def _log_in(stack, progress):

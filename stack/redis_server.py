@@ -25,13 +25,13 @@ def binary():
         return found
 
 
-def server(port, data_dir, host="127.0.0.1", log=None):
-    """redis-server on host:port with AOF on under data_dir, so a restart loses nothing stored."""
+def server(port, data_dir, host="127.0.0.1", log=None, extra=()):
+    """redis-server on host:port with AOF on under data_dir, so a restart loses nothing stored; extra: more flags."""
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     argv = [
         binary(), "--bind", host, "--port", str(port), "--dir", str(Path(data_dir).resolve()),
         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
-        "--protected-mode", "yes", "--logfile", "", "--loglevel", "warning",
+        "--protected-mode", "yes", "--logfile", "", "--loglevel", "warning", *extra,
     ]
     return RedisService("redis", argv, port, host, log=log)
 
@@ -43,7 +43,11 @@ class RedisService(Service):
 
     def start(self, timeout=20):
         """Start, then wait until it answers PING (it may be loading its AOF)."""
-        super().start(timeout)
+        return self.launch().wait_ready(timeout)
+
+    def wait_ready(self, timeout=20):
+        """Wait until the launched server answers PING, so several can start side by side."""
+        self.wait_listening(timeout)
         client = redis.Redis(host=self.host, port=self.port, socket_timeout=1)
         deadline = time.monotonic() + timeout
         while True:

@@ -154,16 +154,16 @@ def launch_env(tmp_path, ports):
 
 
 @contextlib.contextmanager
-def launched(tmp_path, *flags, until, ports=None):
-    """`python -m stack.run` (make run) on free loopback ports in a process group of its own; yields a Launch
-    once its output holds `until`, and sends the group SIGTERM afterwards, as Ctrl-C would."""
+def launched(tmp_path, *flags, until, ports=None, module="stack.run"):
+    """`python -m stack.run` (make run; or `module`) on free loopback ports in a process group of its own; yields a
+    Launch once its output holds `until`, and sends the group SIGTERM afterwards, as Ctrl-C would."""
     from stack import procs
 
     ports = ports or {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
     out, err = tmp_path / "run.out", tmp_path / "run.err"
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         run = subprocess.Popen(
-            [sys.executable, "-m", "stack.run", *flags], cwd=procs.ROOT, env=launch_env(tmp_path, ports),
+            [sys.executable, "-m", module, *flags], cwd=procs.ROOT, env=launch_env(tmp_path, ports),
             stdout=stdout, stderr=stderr, start_new_session=True,
         )
     launch = Launch(ports, run, out, err)

@@ -10,7 +10,7 @@ from tests.helpers import basic_header
 def test_health_reports_redis(client):
     response = client.get("/api/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "redis": True}
+    assert response.get_json() == {"status": "ok", "redis": True, "topology": "single"}
 
 
 def test_public_needs_no_authentication(client):

@@ -88,7 +88,7 @@ def refresh():
         raise bearer.rejected("the token's subject is not a user here")
     users.acted_for(user.username)
     pair, next_jti = _pair(user, claims["sid"])
-    outcome, opts = revocation.rotate(claims["sid"], claims["jti"], next_jti)
+    outcome, opts = revocation.rotate(user.username, claims["sid"], claims["jti"], next_jti)
     if outcome == "reused":
         raise bearer.rejected("this refresh token was already spent: the whole token family is now revoked")
     if outcome == "unknown":
@@ -101,7 +101,7 @@ def refresh():
 def logout():
     """Deny this access token's `jti` until its `exp` and end its refresh family."""
     auth.check_csrf(g.principal)
-    opts = revocation.end_jwt(g.principal.details["claims"])
+    opts = revocation.end_jwt(g.principal.user.username, g.principal.details["claims"])
     return auth.forget(current_app.response_class(status=204), g.principal, opts)
 
 

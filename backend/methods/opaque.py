@@ -15,7 +15,7 @@ import secrets
 from flask import Blueprint, current_app, g
 
 from backend import users
-from backend.stores import revocation
+from backend.stores import keys, revocation
 from backend.stores.redis_client import redis
 from backend.web.request_bodies import json_body, lifetime
 
@@ -26,7 +26,7 @@ bp = Blueprint("token", __name__, url_prefix="/api/token")
 
 def record_key(token):
     """`token:<sha256 hex>`: the token itself is never stored."""
-    return "token:" + hashlib.sha256(token.encode()).hexdigest()
+    return keys.token(hashlib.sha256(token.encode()).hexdigest())
 
 
 def verify(token):
@@ -64,7 +64,7 @@ bearer.serve_me(bp, auth, "Whose token this is, looked up in Redis on this reque
 def logout():
     """Delete the record: the token is dead at once, everywhere."""
     auth.check_csrf(g.principal)
-    redis().delete(record_key(g.principal.token))
+    revocation.forget(record_key(g.principal.token))
     return auth.forget(current_app.response_class(status=204), g.principal)
 
 

@@ -1,21 +1,136 @@
-"""The Redis client: short timeouts and one retry, so a dead Redis is a quick 503, not a hang."""
+"""The Redis client for every topology: short timeouts and one retry, so a dead Redis is a quick 503, not a hang.
+
+REDIS_URL picks the topology by its scheme (the `limits` library's schemes):
+
+    redis://host:port/0, rediss://..., unix://...   one server (`single`)
+    redis+sentinel://host:port[,host:port...]/<master name>[?password=...&sentinel_password=...]   (`sentinel`)
+    redis+cluster://host:port[,host:port...][?password=...]   a Redis Cluster (`cluster`)
+
+Sentinel: the client asks the sentinels for the current primary and follows a failover by itself (a demoted
+primary's READONLY answer makes it ask again). Cluster: redis-py's RedisCluster, made on first use, so the API
+starts (and answers 503) while the cluster is down. Revocation writes can wait for replicas (`WAIT`): see
+`revocation_pipeline`.
+"""
+
+import threading
+import time
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 from redis import Redis
-from redis.backoff import ConstantBackoff
+from redis.backoff import ConstantBackoff, NoBackoff
+from redis.client import Pipeline
+from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+from backend.web.errors import STORE_ERRORS
+
+REPLICAS_RECHECK_SECONDS = 5  # REDIS_WAIT_REPLICAS=auto asks the primary this often how many replicas it has
+
+
+class NotReplicated(RedisError):
+    """A revocation reached the primary, but no replica confirmed it in time: a failover now could undo it."""
+
+
+def _retry(retries=1):
+    return Retry(ConstantBackoff(0.05), retries=retries, supported_errors=(ConnectionError, TimeoutError))
+
+
+def _hosts(netloc):
+    """[(host, port), ...] from `h:p,h:p` (the part after any `user:password@`)."""
+    hosts = []
+    for part in netloc.rpartition("@")[2].split(","):
+        host, _, port = part.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"REDIS_URL: expected host:port, got {part!r}")
+        hosts.append((host.strip("[]"), int(port)))
+    return hosts
+
+
+def topology(url):
+    """`single`, `sentinel` or `cluster`, from the URL's scheme."""
+    scheme = urlsplit(url).scheme
+    return {"redis+sentinel": "sentinel", "redis+cluster": "cluster"}.get(scheme, "single")
+
+
+class DeferredCluster:
+    """A RedisCluster made on first use (its constructor asks the nodes for the slot map): until the cluster
+    answers, each use raises the store error, which is a 503, instead of the API failing to start."""
+
+    topology = "cluster"
+
+    def __init__(self, make):
+        self._make, self._client, self._lock = make, None, threading.Lock()
+        self.wrap = None  # set by wrap_connections before first use
+
+    def made(self):
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    client = self._make()
+                    if self.wrap:
+                        _wrap_cluster_connections(client, self.wrap)
+                    self._client = client
+        return self._client
+
+    def __getattr__(self, name):
+        return getattr(self.made(), name)
 
 
 def make_client(url, timeout):
-    """A pooled client that gives up within ~2 x timeout and reconnects by itself later."""
-    return Redis.from_url(
-        url,
-        socket_connect_timeout=timeout,
-        socket_timeout=timeout,
-        retry=Retry(ConstantBackoff(0.05), retries=1, supported_errors=(ConnectionError, TimeoutError)),
-        health_check_interval=0,
-    )
+    """A pooled client for REDIS_URL's topology that gives up within ~2 x timeout and reconnects by itself."""
+    parts = urlsplit(url)
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    password = unquote(parts.password) if parts.password else options.get("password")
+    common = {"socket_connect_timeout": timeout, "socket_timeout": timeout, "retry": _retry(), "password": password}
+    kind = topology(url)
+    if kind == "sentinel":
+        name = parts.path.strip("/")
+        if not name:
+            raise ValueError("REDIS_URL: redis+sentinel:// needs the master's name as its path (/mymaster)")
+        sentinel_kwargs = {"socket_connect_timeout": timeout, "socket_timeout": timeout,
+                           "password": options.get("sentinel_password")}
+        sentinels = Sentinel(_hosts(parts.netloc), sentinel_kwargs=sentinel_kwargs)
+        client = sentinels.master_for(name, health_check_interval=0, **common)
+    elif kind == "cluster":
+        nodes = [ClusterNode(host, port) for host, port in _hosts(parts.netloc)]
+        client = DeferredCluster(lambda: RedisCluster(startup_nodes=nodes, **common))
+    else:
+        client = Redis.from_url(url, health_check_interval=0, **common)
+    client.topology = kind
+    return client
+
+
+def _wrap_cluster_connections(cluster, wrap):
+    """Every node's pool, and those of nodes found later, opens `wrap(its class)` connections."""
+    manager, make_node = cluster.nodes_manager, cluster.nodes_manager.create_redis_node
+
+    def create_redis_node(host, port, **kwargs):
+        node = make_node(host, port, **kwargs)
+        node.connection_pool.connection_class = wrap(node.connection_pool.connection_class)
+        return node
+
+    manager.create_redis_node = create_redis_node
+    for node in cluster.get_nodes():
+        pool = node.redis_connection.connection_pool
+        pool.connection_class = wrap(pool.connection_class)
+
+
+def wrap_connections(client, wrap):
+    """Make the client open its connections as `wrap(the class it would use)` (Server-Timing counts with it)."""
+    if isinstance(client, DeferredCluster):
+        client.wrap = wrap
+    else:
+        client.connection_pool.connection_class = wrap(client.connection_pool.connection_class)
+
+
+def without_retry(client):
+    """The same client giving up after one try (best-effort writes); a cluster keeps its one retry."""
+    if isinstance(client, Redis):
+        return Redis(connection_pool=client.connection_pool, retry=Retry(NoBackoff(), 0))
+    return client
 
 
 def redis(app=None):
@@ -25,12 +140,79 @@ def redis(app=None):
 
 def init_app(app):
     """Create the app's client from REDIS_URL and REDIS_TIMEOUT (no connection is made yet)."""
-    app.extensions["authlab.redis"] = make_client(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT"])
+    config = app.config
+    client = make_client(config["REDIS_URL"], config["REDIS_TIMEOUT"])
+    app.extensions["authlab.redis"] = client
+    # WAIT must give up before the socket does (else a timeout, a retry of the write, and a second wait)
+    wait_ms = min(int(config.get("REDIS_WAIT_TIMEOUT_MS", 300)), int(config["REDIS_TIMEOUT"] * 1000 * 0.8))
+    app.extensions["authlab.replication"] = Replication(client, config.get("REDIS_WAIT_REPLICAS", "auto"), wait_ms)
 
 
 def ping():
-    """True when Redis answers; never raises."""
+    """True when Redis answers (on a cluster: every primary); never raises."""
+    client = redis()
     try:
-        return bool(redis().ping())
-    except RedisError:
+        if client.topology == "cluster":
+            return bool(client.ping(target_nodes=RedisCluster.PRIMARIES))
+        return bool(client.ping())
+    except STORE_ERRORS:
         return False
+
+
+class Replication:
+    """How many replicas a revocation write waits for: REDIS_WAIT_REPLICAS, or with `auto` 1 while the primary
+    reports a connected replica (asked at most every few seconds). Never on a cluster: its WAIT is per node."""
+
+    def __init__(self, client, setting, timeout_ms):
+        self.client, self.setting, self.timeout_ms = client, str(setting).strip().lower(), int(timeout_ms)
+        self.known, self.checked_at = 0, float("-inf")
+
+    def wanted(self):
+        if not isinstance(self.client, Redis):
+            return 0
+        if self.setting != "auto":
+            return int(self.setting)
+        if time.monotonic() - self.checked_at >= REPLICAS_RECHECK_SECONDS:
+            self.known = 1 if self.client.info("replication").get("connected_slaves", 0) else 0
+            self.checked_at = time.monotonic()
+        return self.known
+
+
+class WaitingPipeline(Pipeline):
+    """A pipeline that sends `WAIT <replicas> <ms>` after its commands on the same connection (WAIT counts the
+    writes of its own connection, and does not block inside MULTI); `acked` is the replicas that confirmed."""
+
+    replicas, timeout_ms, acked, waits = 0, 0, None, True
+
+    def execute(self, raise_on_error=True):
+        if self.transaction:  # WAIT after EXEC: see _execute_transaction
+            return super().execute(raise_on_error)
+        self.execute_command("WAIT", self.replicas, self.timeout_ms)  # the last command of the same round trip
+        *results, acked = super().execute(raise_on_error)
+        self.acked = int(acked)
+        return results
+
+    def _execute_transaction(self, connection, commands, raise_on_error):
+        results = super()._execute_transaction(connection, commands, raise_on_error)
+        connection.send_command("WAIT", self.replicas, self.timeout_ms)
+        self.acked = int(connection.read_response())
+        return results
+
+    def require_acknowledgement(self):
+        """Raise NotReplicated (a 503) unless enough replicas confirmed the writes."""
+        if self.acked is not None and self.acked < self.replicas:
+            raise NotReplicated(f"{self.acked} of {self.replicas} replicas confirmed within {self.timeout_ms} ms")
+
+
+def revocation_pipeline(transaction=True):
+    """A pipeline for a write that must survive a failover: on a primary with replicas it waits for them (see
+    Replication); elsewhere an ordinary pipeline. Call `require_acknowledgement()` after `execute()`."""
+    client, replication = redis(), current_app.extensions["authlab.replication"]
+    wanted = replication.wanted()
+    if not wanted:
+        pipe = client.pipeline(transaction=transaction)
+        pipe.waits, pipe.require_acknowledgement = False, lambda: None
+        return pipe
+    pipe = WaitingPipeline(client.connection_pool, client.response_callbacks, transaction, None)
+    pipe.replicas, pipe.timeout_ms = wanted, replication.timeout_ms
+    return pipe

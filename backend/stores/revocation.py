@@ -1,11 +1,9 @@
 """What it takes to end a login before it expires: per-user indexes, the JWT denylist, refresh families.
 
-Redis keys (each with a TTL, so nothing outlives what it guards):
-    user:<name>:keys     SET of the records (session:…, token:…, jwt:family:…) logout-all deletes
-    logout_all:<name>    when the user last logged out everywhere; JWTs issued before it are refused
-    jwt:deny:<jti>       a logged-out access token, until its `exp`
-    jwt:family:<sid>     HASH {user, jti: the one live refresh token, cookie: its cookie attributes}
-    jwt:ended:<sid>      the family was revoked (reuse, logout): its access tokens are refused, until the last expires
+The keys (backend/stores/keys.py, every one with a TTL so nothing outlives what it guards) carry the user's
+hash tag, so each step below touches one cluster slot and stays atomic on every topology: the revocation check
+is one MGET, rotation one script, logout-all's last step one MULTI. Revocation writes (logout, reuse of a spent
+refresh token, logout-all) wait for a replica where there is one (redis_client.revocation_pipeline).
 """
 
 import json
@@ -15,7 +13,8 @@ from flask import current_app
 
 from backend import clock
 
-from .redis_client import redis
+from . import keys
+from .redis_client import redis, revocation_pipeline
 
 # Rotate a family's refresh token atomically: exactly one of two concurrent uses wins, and a
 # spent token arriving again (theft, or the loser of a race) ends the whole family.
@@ -33,22 +32,6 @@ return {'rotated', redis.call('HGET', KEYS[1], 'cookie')}
 """
 
 
-def index_key(username):
-    return f"user:{username}:keys"
-
-
-def marker_key(username):
-    return f"logout_all:{username}"
-
-
-def family_key(sid):
-    return f"jwt:family:{sid}"
-
-
-def ended_key(sid):
-    return f"jwt:ended:{sid}"
-
-
 def _access_lifetime():
     """How long an access token minted now may still be accepted: what an ended family's marker must outlive."""
     config = current_app.config
@@ -59,55 +42,75 @@ def remember(username, key, seconds, pipe=None):
     """Add `key` to the user's index (queued on `pipe` if given), kept as long as the longest record it lists."""
     config = current_app.config
     own = pipe is None
-    pipe = redis().pipeline() if own else pipe
-    pipe.sadd(index_key(username), key)
-    pipe.expire(index_key(username), max(seconds, config["JWT_REFRESH_TTL"], config["SESSION_ABSOLUTE_TIMEOUT"]))
+    pipe = redis().pipeline(transaction=True) if own else pipe
+    pipe.sadd(keys.user_index(username), key)
+    pipe.expire(keys.user_index(username), max(seconds, config["JWT_REFRESH_TTL"], config["SESSION_ABSOLUTE_TIMEOUT"]))
     if own:
         pipe.execute()
 
 
 def start_family(username, sid, refresh_jti, opts):
-    """A new refresh family with its first live refresh token, indexed for logout-all: one round trip."""
+    """A new refresh family with its first live refresh token, indexed for logout-all: one MULTI, one slot."""
     seconds = current_app.config["JWT_REFRESH_TTL"]
-    pipe = redis().pipeline()
-    pipe.hset(family_key(sid), mapping={"user": username, "jti": refresh_jti, "cookie": json.dumps(opts)})
-    pipe.expire(family_key(sid), seconds)
-    remember(username, family_key(sid), seconds, pipe)
+    family = keys.jwt_family(username, sid)
+    pipe = redis().pipeline(transaction=True)
+    pipe.hset(family, mapping={"user": username, "jti": refresh_jti, "cookie": json.dumps(opts)})
+    pipe.expire(family, seconds)
+    remember(username, family, seconds, pipe)
     pipe.execute()
 
 
-def rotate(sid, spent_jti, next_jti):
-    """('rotated', cookie attributes) if `spent_jti` was the family's live token; else ('reused' | 'unknown', None)."""
+def rotate(username, sid, spent_jti, next_jti):
+    """('rotated', cookie attributes) if `spent_jti` was the family's live token; else ('reused' | 'unknown', None).
+    A detected reuse must reach a replica (else a 503); a rotation need not: a 503 after it would spend the token."""
     script = redis().register_script(_ROTATE)
     seconds = current_app.config["JWT_REFRESH_TTL"]
-    keys, args = [family_key(sid), ended_key(sid)], [spent_jti, next_jti, seconds, _access_lifetime()]
-    outcome, cookie = script(keys=keys, args=args)
+    pipe = revocation_pipeline(transaction=False)
+    script_keys = [keys.jwt_family(username, sid), keys.jwt_ended(username, sid)]
+    args = [spent_jti, next_jti, seconds, _access_lifetime()]
+    if pipe.waits:  # the script, then WAIT, on one connection
+        script(keys=script_keys, args=args, client=pipe)
+        outcome, cookie = pipe.execute()[0]
+    else:
+        outcome, cookie = script(keys=script_keys, args=args)
+    if outcome == b"reused":
+        pipe.require_acknowledgement()
     return outcome.decode(), json.loads(cookie) if cookie else None
 
 
-def end_jwt(claims):
+def end_jwt(username, claims):
     """Deny this access token until its `exp` and end its refresh family (its other access tokens with it); the
     family's cookie attributes."""
     seconds = max(1, int(claims["exp"] - time.time()) + current_app.config["JWT_LEEWAY"])
-    pipe = redis().pipeline()
-    pipe.set(f"jwt:deny:{claims['jti']}", 1, ex=seconds)
+    pipe = revocation_pipeline()
+    pipe.set(keys.jwt_deny(username, claims["jti"]), 1, ex=seconds)
     if claims.get("sid"):
-        pipe.hget(family_key(claims["sid"]), "cookie")
-        pipe.delete(family_key(claims["sid"]))
-        pipe.set(ended_key(claims["sid"]), 1, ex=_access_lifetime())
+        pipe.hget(keys.jwt_family(username, claims["sid"]), "cookie")
+        pipe.delete(keys.jwt_family(username, claims["sid"]))
+        pipe.set(keys.jwt_ended(username, claims["sid"]), 1, ex=_access_lifetime())
     results = pipe.execute()
+    pipe.require_acknowledgement()
     return json.loads(results[1]) if len(results) > 1 and results[1] else None
+
+
+def forget(key):
+    """Delete one record (an opaque token's, a session's) at logout, confirmed by a replica where there is one."""
+    pipe = revocation_pipeline(transaction=False)
+    pipe.delete(key)
+    pipe.execute()
+    pipe.require_acknowledgement()
 
 
 def revoked_reason(claims, username):
     """Why an access token of `username` (its `sub`, NFC as logout-all writes it) is revoked (denied jti, its family
-    ended, or issued before logout-all), or None: one MGET.
+    ended, or issued before logout-all), or None: one MGET, on the user's slot.
 
     The issuer's tokens have no family (`sid`): theirs is read as a key that never exists, so it stays one MGET.
     """
     sid = claims.get("sid")
-    family = ended_key(sid if isinstance(sid, str) else "")
-    denied, ended, since = redis().mget(f"jwt:deny:{claims['jti']}", family, marker_key(username))
+    family = keys.jwt_ended(username, sid if isinstance(sid, str) else "")
+    deny = keys.jwt_deny(username, claims["jti"])
+    denied, ended, since = redis().mget(deny, family, keys.logout_all(username))
     if denied:
         return "this token was logged out"
     if ended:
@@ -118,16 +121,29 @@ def revoked_reason(claims, username):
 
 
 def end_everything(username):
-    """Delete every session, opaque token and refresh family of the user; refuse older JWTs. Records ended."""
+    """Delete every session, opaque token and refresh family of the user; refuse older JWTs. Records ended.
+
+    Each record is deleted on its own (on a cluster they live on any node); then one MULTI on the user's slot
+    removes exactly those entries from the index and sets the marker. A record a login indexes meanwhile stays
+    indexed, so the next logout-all ends it; a failure half-way leaves the index whole for a retry.
+    """
     client = redis()
-    keys = client.smembers(index_key(username))
+    index = keys.user_index(username)
+    records = sorted(client.smembers(index))
+    ended = 0
+    if records:
+        pipe = revocation_pipeline(transaction=False)
+        for record in records:
+            pipe.delete(record)
+        ended = sum(pipe.execute())
+        pipe.require_acknowledgement()
     now = clock.issued_at()
-    pipe = client.pipeline()
-    if keys:
-        pipe.delete(*keys)
-    pipe.delete(index_key(username))
     config = current_app.config  # the marker must outlive every token issued before it
     seconds = max(config["JWT_REFRESH_TTL"], config["JWT_ACCESS_TTL"]) + config["JWT_LEEWAY"]
-    pipe.set(marker_key(username), repr(now), ex=seconds)
-    results = pipe.execute()
-    return (results[0] if keys else 0), now
+    pipe = revocation_pipeline()
+    if records:
+        pipe.srem(index, *records)
+    pipe.set(keys.logout_all(username), repr(now), ex=seconds)
+    pipe.execute()
+    pipe.require_acknowledgement()
+    return ended, now

@@ -13,6 +13,7 @@ import math
 
 from cachelib import SimpleCache
 from flask import current_app, g
+from flask_session.base import ServerSideSessionInterface
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSession, RedisSessionInterface
 
@@ -20,6 +21,7 @@ from backend import clock
 from backend.methods import session_paths
 from backend.web import cookies
 
+from . import keys, revocation
 from .redis_client import redis
 
 # The only paths whose requests open a server-side session.
@@ -77,6 +79,10 @@ class _AuthlabRules:
         session.sid = self._generate_sid(self.sid_length)
         session.modified = session.new_id = True
 
+    def _end_session(self, store_id):
+        """Delete the record at logout."""
+        self._delete_session(store_id)
+
     def save_session(self, app, session, response):
         """Write the record only when it changed; set the cookie at login and expire it at logout."""
         if session is None:
@@ -87,7 +93,7 @@ class _AuthlabRules:
             response.vary.add("Cookie")
         if not session:
             if session.modified:  # cleared by logout
-                self._delete_session(store_id)
+                self._end_session(store_id)
                 opts = getattr(session, "cookie_options", None) or cookies.default_options()
                 cookies.delete_cookie(response, name, opts)
             return
@@ -101,6 +107,16 @@ class _AuthlabRules:
 
 
 class RedisSessions(_AuthlabRules, RedisSessionInterface):
+    def __init__(self, app, client, **options):
+        """Keep the client we are given, whatever its class: Flask-Session's own check would swap anything but a
+        plain redis.Redis (a cluster's client) for Redis() on localhost:6379, with only a warning."""
+        self.client = client
+        ServerSideSessionInterface.__init__(self, app, **options)
+
+    def _end_session(self, store_id):
+        """Delete the record at logout, confirmed by a replica where there is one (a revocation)."""
+        revocation.forget(store_id)
+
     def _retrieve_session_data(self, store_id):
         """GETEX: read the record and restart its idle TTL in one round trip. A session whose deadline (a demo `ttl`)
         comes before that pays a second one, to set the TTL back to its deadline (or delete it, past it)."""
@@ -133,7 +149,7 @@ class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
 
 def init_app(app):
     """Install the session backend named by SESSION_STORE (redis or memory)."""
-    common = {"key_prefix": "session:", "permanent": True, "sid_length": 32}
+    common = {"key_prefix": keys.SESSION_PREFIX, "permanent": True, "sid_length": 32}
     if app.config["SESSION_STORE"] == "memory":
         app.session_interface = MemorySessions(app, client=SimpleCache(threshold=10_000), **common)
     else:

@@ -2,9 +2,13 @@
 
 from flask import jsonify
 from redis import RedisError
+from redis.exceptions import RedisClusterException
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 RETRY_AFTER_SECONDS = 2
+# A store that cannot answer: redis-py's errors, and the cluster client's that are not RedisErrors (no slot map,
+# slot not covered, ...). Each is the 503 below, never a 500.
+STORE_ERRORS = (RedisError, RedisClusterException)
 
 
 def error_response(status, error, message, headers=None):
@@ -40,7 +44,7 @@ def _http_error(exc):
 
 def _internal_error(exc):
     """A failure outside a view (e.g. the session hooks) still answers in JSON; a dead store is a 503."""
-    if isinstance(exc.original_exception, RedisError):
+    if isinstance(exc.original_exception, STORE_ERRORS):
         return store_unavailable()
     return error_response(500, "internal_error", "unexpected server error")
 
@@ -48,7 +52,8 @@ def _internal_error(exc):
 def init_app(app):
     """Route every error, from views and from library hooks, through error_response."""
     app.register_error_handler(ApiError, ApiError.response)
-    app.register_error_handler(RedisError, lambda exc: store_unavailable())
+    for store_error in STORE_ERRORS:
+        app.register_error_handler(store_error, lambda exc: store_unavailable())
     app.register_error_handler(InternalServerError, _internal_error)
     app.register_error_handler(HTTPException, _http_error)
 

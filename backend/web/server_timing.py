@@ -16,7 +16,7 @@ after `after_request`, and both may talk to Redis. Cost: a thread-local counter 
 import threading
 import time
 
-from ..stores.redis_client import redis
+from ..stores.redis_client import redis, wrap_connections
 
 _local = threading.local()  # per request (granian and the test client run one request per thread at a time)
 
@@ -54,8 +54,7 @@ def _counting(connection_class):
 
 def init_app(app):
     """Count the app's Redis round trips per request and add Server-Timing (and Timing-Allow-Origin) to answers."""
-    pool = redis(app).connection_pool
-    pool.connection_class = _counting(pool.connection_class)
+    wrap_connections(redis(app), _counting)
     allow = ", ".join(app.config["CORS_ORIGINS"])
     inner = app.wsgi_app
 

@@ -8,6 +8,7 @@ import jwt as pyjwt
 import pytest
 import requests
 
+from backend.stores import keys
 from tests.helpers import bearer, redis_commands, token_login
 
 
@@ -141,7 +142,7 @@ def test_logout_denies_the_access_token_and_ends_its_family(client, redis_db):
     claims = payload_without_any_key(pair["access_token"])
     response = client.post("/api/jwt/logout", headers=bearer(pair["access_token"]))
     assert response.status_code == 204
-    assert 0 < redis_db.ttl(f"jwt:deny:{claims['jti']}") <= claims["exp"] - claims["iat"] + 10
+    assert 0 < redis_db.ttl(keys.jwt_deny(claims["sub"], claims["jti"])) <= claims["exp"] - claims["iat"] + 10
     replay = client.get("/api/jwt/me", headers=bearer(pair["access_token"]))
     assert replay.status_code == 401
     assert replay.get_json() == {"error": "invalid_token", "message": "this token was logged out"}

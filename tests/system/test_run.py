@@ -36,7 +36,7 @@ def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, serve
         assert f"http://localhost:{ports['a']}" in banner and f"http://127.0.0.1:{ports['b']}" in banner
         assert f"http://127.0.0.1:{ports['issuer']}/.well-known/jwks.json" in banner
         health = browser.get(f"http://localhost:{ports['api']}/api/health", timeout=5)
-        assert health.json() == {"status": "ok", "redis": True}
+        assert health.json() == {"status": "ok", "redis": True, "topology": "single"}
         page_a = requests.get(f"http://localhost:{ports['a']}/", timeout=5).text
         page_b = requests.get(f"http://127.0.0.1:{ports['b']}/", timeout=5).text
         assert "frontend A" in page_a and "frontend B" in page_b

@@ -26,7 +26,7 @@ def attributes(set_cookie):
 
 
 CORE_API = [
-    ("health", "/api/health", {}, 200, {"status": "ok", "redis": True}),
+    ("health", "/api/health", {}, 200, {"status": "ok", "redis": True, "topology": "single"}),
     ("public", "/api/public", {}, 200, {"message": "public: anyone can read this", "authenticated": False}),
     ("basic-none", "/api/basic/me", {}, 401, {"error": "unauthorized", "message": "missing, malformed or wrong Basic credentials"}),
     ("basic-ok", "/api/basic/me", basic_header("zoë", "pässwörd"), 200, {"user": "zoë", "method": "basic", "role": "user"}),
@@ -136,7 +136,7 @@ def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path)
         ca = tmp_path / "var" / "tls" / "ca.pem"
         assert f"https://localhost:{ports['api']}" in banner and f"trust {ca}" in banner
         health = requests.get(f"https://localhost:{ports['api']}/api/health", verify=ca, timeout=5)
-        assert health.json() == {"status": "ok", "redis": True}
+        assert health.json() == {"status": "ok", "redis": True, "topology": "single"}
         assert "frontend B" in requests.get(f"https://127.0.0.1:{ports['b']}/", verify=ca, timeout=5).text
         issued = requests.post(f"https://127.0.0.1:{ports['issuer']}/token", json={"username": "alice", "password": "wonderland"}, verify=ca, timeout=5)
         me = requests.get(f"https://localhost:{ports['api']}/api/jwt/me", headers=bearer(issued.json()["access_token"]), verify=ca, timeout=5)

@@ -1,0 +1,60 @@
+"""Every Redis key the API writes, named in one place, and which of them must share a Redis Cluster hash slot.
+
+A cluster places a key by the CRC16 of its hash tag (the text between the first `{` and the next `}`), or of
+the whole key when it has none. Keys read or written together in one command, MULTI or Lua script must share
+a slot, so every per-user key carries the tag `{<username>}` (the NFC name, as users.normalize gives it):
+
+    key                              type    holds (always with a TTL)                 used together with
+    session:<id>                     string  a server-side session (Flask-Session)     alone
+    token:<sha256 of the token>      string  an opaque token's record {user, cookie}   alone
+    user:{<name>}:keys               set     the records logout-all deletes            marker, families
+    logout_all:{<name>}              string  when the user last logged out everywhere  index; deny + ended (MGET)
+    jwt:deny:{<name>}:<jti>          string  a logged-out access token, until its exp  ended + marker (one MGET)
+    jwt:family:{<name>}:<sid>        hash    {user, jti of the live refresh, cookie}   ended (rotation), index
+    jwt:ended:{<name>}:<sid>         string  the family was revoked                    family, deny, marker
+    LIMITS:<scope>/{<who>}/<n>/<s>   string  one rate-limit window's count             the same who's windows
+                                             (who: keyed hash of the name, or the address)
+
+Sessions and opaque tokens stay single-key (one GET per `me`, spread over the whole cluster), so on a cluster a
+login's record and its index entry are two slots, written in one pipeline that is not a MULTI. Logout-all deletes
+each indexed record on its own, then removes exactly those entries from the index and sets the marker in one
+MULTI on the user's slot (backend/stores/revocation.py).
+"""
+
+SESSION_PREFIX = "session:"
+TOKEN_PREFIX = "token:"
+LIMITS_PREFIX = "LIMITS:"
+
+
+def tag(username):
+    """The hash tag that puts every key of one user in one cluster slot."""
+    return "{" + username + "}"
+
+
+def token(sha256_hex):
+    return TOKEN_PREFIX + sha256_hex
+
+
+def user_index(username):
+    return f"user:{tag(username)}:keys"
+
+
+def logout_all(username):
+    return f"logout_all:{tag(username)}"
+
+
+def jwt_deny(username, jti):
+    return f"jwt:deny:{tag(username)}:{jti}"
+
+
+def jwt_family(username, sid):
+    return f"jwt:family:{tag(username)}:{sid}"
+
+
+def jwt_ended(username, sid):
+    return f"jwt:ended:{tag(username)}:{sid}"
+
+
+def rate_limit(scope, who, amount, seconds):
+    """One window's counter; every window of one `who` shares a slot, so one script counts them all."""
+    return f"{LIMITS_PREFIX}{scope}/{tag(who)}/{amount}/{seconds}"

@@ -1,0 +1,127 @@
+"""`make run-ha`: `make run` with no single point of failure: Redis that fails over, API instances behind HAProxy.
+
+Redis is a Sentinel group (a primary, 2 replicas, 3 Sentinels) or, with `--cluster`, a Redis Cluster of 3 masters,
+on free loopback ports, fresh at every start. Two API instances (`--instances`) serve behind HAProxy, which listens
+at the API's origin, so both frontends and the issuer's users reach the API through the balancer. A Redis process
+or an API instance that dies is started again on its own data (a killed primary comes back as a replica); try
+`kill -9` on one and watch the answers. Ctrl-C or SIGTERM stops every child; nothing is left running.
+"""
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from redis.exceptions import RedisError
+
+from backend.config import raw
+
+from . import load_balancer, local_secrets, procs, redis_topologies, run
+
+
+class Stopped(Exception):
+    """A stop signal arrived (Ctrl-C or SIGTERM)."""
+
+
+def _stop(signum, frame):
+    raise Stopped
+
+
+def supervise(restartable, vital):
+    """Until a stop signal: start again any `restartable` process that died; return the name of a `vital` one that
+    died (then everything stops)."""
+    while True:
+        time.sleep(0.2)
+        for service in vital:
+            if service.proc.poll() is not None:
+                return service.name
+        for service in restartable:
+            if service.proc.poll() is None:
+                continue
+            print(f"authlab: {service.name} on port {service.port} exited ({service.proc.returncode}); "
+                  "starting it again", file=sys.stderr, flush=True)
+            try:
+                service.start()
+            except (RuntimeError, OSError, RedisError) as exc:  # e.g. its port was taken meanwhile: try again
+                print(f"authlab: restart failed ({exc}); retrying", file=sys.stderr, flush=True)
+
+
+def banner(args, env, kept, var, topology, balanced):
+    """What runs where, with the Redis processes a person may kill to see a failover."""
+    if args.cluster:
+        redis_lines = "\n".join(f"              master  127.0.0.1:{n.port}" for n in topology.nodes)
+    else:
+        redis_lines = "\n".join(
+            [f"              primary 127.0.0.1:{topology.primary.port}"]
+            + [f"              replica 127.0.0.1:{r.port}" for r in topology.replicas]
+            + [f"              sentinel 127.0.0.1:{s.port}" for s in topology.sentinels]
+        )
+    instances = ", ".join(f"http://localhost:{api.port}" for api in balanced.apis)
+    return (
+        "\nauthlab (HA) is running (Ctrl-C stops everything):\n"
+        f"  API         {raw('API_ORIGIN')}/api/health   (HAProxy, round robin; X-Served-By names the instance)\n"
+        f"  instances   {instances}   (served by {args.server}, TRUSTED_PROXIES=1)\n"
+        f"  frontend A  {raw('FRONTEND_A_ORIGIN')}   (same-site as the API)\n"
+        f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
+        f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
+        f"  secrets     {', '.join(kept) or 'none'} from {var / 'secrets.json'}\n"
+        f"  Redis       {env['REDIS_URL']}\n{redis_lines}\n"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cluster", action="store_true", help="a 3-master Redis Cluster instead of Sentinel")
+    parser.add_argument("--instances", type=int, default=2, help="API instances behind HAProxy (%(default)s)")
+    parser.add_argument("--server", choices=procs.SERVERS, default=procs.DEFAULT_SERVER,
+                        help="how the API instances and the issuer are served (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        load_balancer.binary()
+    except RuntimeError as exc:
+        print(f"authlab: {exc}", file=sys.stderr)
+        sys.exit(2)
+    var = Path(os.environ.get("AUTHLAB_VAR", procs.ROOT / "var"))
+    kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k)}
+    ports = {name: port for name, port in run.wanted_ports().items() if name != "Redis"}  # Redis: free ports
+    run.exit_if_busy(ports)
+    env = {**kept, "API_ORIGIN": raw("API_ORIGIN")}
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    code = 0
+    with contextlib.ExitStack() as stack:
+        try:
+            ha = var / "ha"
+            topology = stack.enter_context(
+                redis_topologies.cluster(ha) if args.cluster else redis_topologies.sentinel_group(ha))
+            env["REDIS_URL"] = topology.url
+            balanced = stack.enter_context(load_balancer.balanced_apis(
+                ha, env, instances=args.instances, port=ports["API"], server=args.server, workers=1))
+            others = [
+                procs.frontend("frontend_a", ports["frontend A"], env),
+                procs.frontend("frontend_b", ports["frontend B"], env),
+                procs.issuer(ports["issuer"], env, server=args.server),
+            ]
+            for service in others:
+                stack.enter_context(service)
+            print(banner(args, env, kept, var, topology, balanced), flush=True)
+            redis_processes = getattr(topology, "nodes", None) or [
+                topology.primary, *topology.replicas, *topology.sentinels]
+            dead = supervise([*redis_processes, *balanced.apis], [balanced.balancer, *others])
+            print(f"authlab: {dead} stopped unexpectedly; stopping the rest", file=sys.stderr)
+            code = 1
+        except Stopped:
+            pass
+        except RuntimeError as exc:
+            print(f"authlab: {exc}", file=sys.stderr)
+            code = 1
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stops short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""More than one API instance behind a real load balancer (HAProxy), and a Redis that fails over under load."""
+
+import collections
+import signal
+import time
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from stack import load_balancer, redis_topologies
+from stack.environment import api_environment
+from tests.conftest import SECRET
+from tests.helpers import bearer
+
+LOGIN = {"username": "alice", "password": "wonderland"}
+FAST_S = 2  # no answer may take longer, even while Redis fails over
+RECOVERY_BUDGET_S = 15  # kill to promoted replica is about 3 s with down-after 1 s
+
+
+@pytest.fixture
+def balanced(redis_service, redis_db, tmp_path):
+    """Two API instances on the tests' Redis behind HAProxy (round robin), as `make run-ha` runs them."""
+    env = api_environment(0, redis_service.url, SECRET)
+    del env["API_ORIGIN"]  # the balancer's origin, set by balanced_apis
+    with load_balancer.balanced_apis(tmp_path, env, instances=2) as stack:
+        yield stack
+
+
+class Burst:
+    """Requests through the balancer, counting which instance served each kind of request."""
+
+    def __init__(self, url):
+        self.url, self.served = url, collections.defaultdict(set)
+        self.browser, self.client = requests.Session(), requests.Session()
+
+    def call(self, kind, method, path, session=None, **kwargs):
+        response = (session or self.client).request(method, self.url + path, timeout=5, **kwargs)
+        self.served[kind].add(response.headers.get("X-Served-By"))
+        return response
+
+
+def test_two_instances_behind_the_balancer_serve_every_method_without_one_auth_failure(balanced):
+    """200 requests alternate between instances: a session, an opaque token and a chain of JWT refresh rotations
+    made on one instance hold on the other; no request fails."""
+    burst = Burst(balanced.url)
+    csrf = burst.call("login", "POST", "/api/session/login", burst.browser, json=LOGIN).json()["csrf_token"]
+    token = burst.call("login", "POST", "/api/token/login", json=LOGIN).json()["access_token"]
+    pair = burst.call("login", "POST", "/api/jwt/login", json=LOGIN).json()
+    statuses = collections.Counter()
+    for _ in range(39):  # five requests a round, so each kind lands on the other instance the next round
+        statuses[burst.call("session", "GET", "/api/session/me", burst.browser).status_code] += 1
+        statuses[burst.call("token", "GET", "/api/token/me", headers=bearer(token)).status_code] += 1
+        refreshed = burst.call("refresh", "POST", "/api/jwt/refresh", json={"refresh_token": pair["refresh_token"]})
+        statuses[refreshed.status_code] += 1
+        pair = refreshed.json()
+        statuses[burst.call("jwt", "GET", "/api/jwt/me", headers=bearer(pair["access_token"])).status_code] += 1
+        statuses[burst.call("public", "GET", "/api/public").status_code] += 1
+    assert statuses == {200: 195}
+    assert all(instances == {"api1", "api2"} for instances in burst.served.values()), burst.served
+    logouts = [
+        burst.call("logout", "POST", "/api/session/logout", burst.browser, headers={"X-CSRF-Token": csrf}),
+        burst.call("logout", "POST", "/api/token/logout", headers=bearer(token)),
+        burst.call("logout", "POST", "/api/jwt/logout", headers=bearer(pair["access_token"])),
+    ]
+    assert [r.status_code for r in logouts] == [204, 204, 204]
+    for api in balanced.apis:  # each instance directly: the logout made through either one holds on both
+        direct = f"http://localhost:{api.port}"
+        assert burst.browser.get(f"{direct}/api/session/me", timeout=5).status_code == 401
+        assert requests.get(f"{direct}/api/token/me", headers=bearer(token), timeout=5).status_code == 401
+        assert requests.get(f"{direct}/api/jwt/me", headers=bearer(pair["access_token"]), timeout=5).status_code == 401
+
+
+def test_the_balancer_takes_a_dead_instance_out_and_answers_json(balanced):
+    """One instance stopped: every request still succeeds on the other; both stopped: HAProxy's 503 is JSON."""
+    balanced.apis[0].stop()
+    answers = [requests.get(balanced.url + "/api/health", timeout=5) for _ in range(10)]
+    assert [r.status_code for r in answers] == [200] * 10  # retried on the live one (option redispatch)
+    balanced.apis[1].stop()
+    answer = requests.get(balanced.url + "/api/health", timeout=5)
+    assert answer.status_code in (502, 503) and answer.headers["Content-Type"] == "application/json"
+    assert answer.json()["error"] == "upstream_unavailable" and answer.headers["Retry-After"]
+
+
+@pytest.fixture
+def failover_stack(tmp_path):
+    """A Sentinel group (primary, 2 replicas, 3 Sentinels, down after 1 s) and two API instances behind HAProxy."""
+    with redis_topologies.sentinel_group(tmp_path, replicas=2, sentinels=3, down_after_ms=1000) as group:
+        env = api_environment(0, group.url, SECRET, lenient_limits=True)
+        del env["API_ORIGIN"]  # the balancer's origin, set by balanced_apis
+        with load_balancer.balanced_apis(tmp_path, env, instances=2) as stack:
+            yield SimpleNamespace(group=group, url=stack.url, apis=stack.apis)
+
+
+def timed(method, url, **kwargs):
+    """One request; never 500, never HTML, never slower than FAST_S, and a 503 is the contract's JSON with Retry-After."""
+    started = time.monotonic()
+    response = requests.request(method, url, timeout=5, **kwargs)
+    elapsed = time.monotonic() - started
+    assert elapsed < FAST_S, f"{method} {url} took {elapsed:.1f}s"
+    assert response.status_code in (200, 204, 503), (response.status_code, response.text)
+    if response.status_code == 503:
+        assert response.json()["error"] and response.headers["Retry-After"], response.text
+    return response
+
+
+def test_sentinel_failover_under_load_is_fast_503s_then_recovery_with_no_revocation_lost(failover_stack):
+    """SIGKILL of the primary during logouts and reads: every answer is quick (200/204/503 JSON), the API instances
+    recover by themselves once a replica is promoted, and every logout acknowledged before or during the
+    failover still holds on both instances afterwards."""
+    stack, group = failover_stack, failover_stack.group
+    tokens = [(kind, requests.post(f"{stack.url}/api/{kind}/login", json=LOGIN, timeout=5).json()["access_token"])
+              for _ in range(4) for kind in ("token", "jwt")]
+    live_kind, live = tokens.pop()
+    acknowledged = []
+    for kind, token in tokens[:3]:  # before the failover
+        assert timed("POST", f"{stack.url}/api/{kind}/logout", headers=bearer(token)).status_code == 204
+        acknowledged.append((kind, token))
+    pending = tokens[3:]  # during it
+    api_pids = [api.proc.pid for api in stack.apis]
+    old_primary = ("127.0.0.1", group.primary.port)
+    group.primary.signal(signal.SIGKILL)
+    killed = time.monotonic()
+    statuses = collections.Counter()
+    while time.monotonic() - killed < RECOVERY_BUDGET_S:
+        if pending:
+            kind, token = pending[0]
+            answer = timed("POST", f"{stack.url}/api/{kind}/logout", headers=bearer(token))
+            statuses[answer.status_code] += 1
+            if answer.status_code == 204:
+                acknowledged.append(pending.pop(0))
+        probe = timed("GET", f"{stack.url}/api/{live_kind}/me", headers=bearer(live))
+        statuses[probe.status_code] += 1
+        if not pending and probe.status_code == 200 and redis_topologies.master_address(group) != old_primary:
+            break
+        time.sleep(0.05)
+    assert not pending and statuses[503] > 0, statuses  # the outage was felt, and it ended
+    assert redis_topologies.master_address(group) != old_primary
+    assert [api.proc.pid for api in stack.apis] == api_pids and all(api.proc.poll() is None for api in stack.apis)
+    for api in stack.apis:
+        direct = f"http://localhost:{api.port}"
+        for kind, token in acknowledged:
+            assert requests.get(f"{direct}/api/{kind}/me", headers=bearer(token), timeout=5).status_code == 401
+        assert requests.get(f"{direct}/api/{live_kind}/me", headers=bearer(live), timeout=5).status_code == 200

@@ -1,0 +1,55 @@
+"""`make run-ha`: Redis that fails over and two API instances behind HAProxy, reached at the API's origin."""
+
+import socket
+import subprocess
+import sys
+
+import psutil
+import pytest
+import requests
+
+from stack import procs
+from tests.helpers import launch_env, launched
+
+
+def listening(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize("flags", [(), ("--cluster",)], ids=["sentinel", "cluster"])
+def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path, flags):
+    """The API's origin is HAProxy: health and a session hold across both instances; the frontends point there;
+    SIGTERM stops every child (Redis, Sentinels, instances, HAProxy) and exits 0."""
+    with launched(tmp_path, *flags, until="  Redis ", module="stack.run_ha") as launch:
+        ports, banner = launch
+        children = psutil.Process(launch.process.pid).children(recursive=True)
+        api = f"http://localhost:{ports['api']}"
+        assert f"  API         {api}/api/health   (HAProxy" in banner, launch.err.read_text()
+        assert f"  Redis       redis+{'cluster' if flags else 'sentinel'}://" in banner
+        browser = requests.Session()
+        health = [browser.get(f"{api}/api/health", timeout=5) for _ in range(2)]
+        topology = "cluster" if flags else "sentinel"
+        assert [h.json() for h in health] == [{"status": "ok", "redis": True, "topology": topology}] * 2
+        assert {h.headers["X-Served-By"] for h in health} == {"api1", "api2"}
+        login = browser.post(f"{api}/api/session/login", json={"username": "alice", "password": "wonderland"},
+                             timeout=5)
+        assert login.status_code == 200
+        assert [browser.get(f"{api}/api/session/me", timeout=5).status_code for _ in range(2)] == [200, 200]
+        config_b = requests.get(f"http://127.0.0.1:{ports['b']}/config.js", timeout=5).text
+        assert f'"api": "{api}"' in config_b
+        browser.close()
+    assert launch.process.returncode == 0
+    assert "Traceback" not in launch.err.read_text()
+    assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)
+    assert not any(listening(port) for port in ports.values())
+
+
+def test_run_ha_without_haproxy_says_how_to_install_it(tmp_path):
+    """No haproxy: the install command, exit 2, and nothing started."""
+    ports = {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
+    env = {**launch_env(tmp_path, ports), "HAPROXY": str(tmp_path / "no-haproxy")}
+    run = subprocess.run([sys.executable, "-m", "stack.run_ha"], cwd=procs.ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "apt-get install haproxy" in run.stderr
+    assert "Traceback" not in run.stderr and "is running" not in run.stdout

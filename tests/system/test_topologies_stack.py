@@ -1,0 +1,61 @@
+"""The Redis topologies the HA stack and the tests start: each is usable within seconds and leaves no process."""
+
+import time
+
+import psutil
+import pytest
+import redis
+
+from stack import redis_topologies
+
+START_BUDGET_S = 5  # about 2.5 s here on 2 cores: a cluster node waits 2 s before it calls itself writable
+
+
+@pytest.fixture
+def left_behind():
+    """The redis-server processes a test started and did not stop (the session's shared Redis aside)."""
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    return lambda: [p for p in psutil.Process().children(recursive=True) if "redis" in p.name() and p.pid not in before]
+
+
+def test_cluster_covers_every_slot_and_stores_through_any_node(tmp_path, left_behind):
+    """Three masters own a third of the slots each, and a cluster client reaches keys on all of them."""
+    started = time.monotonic()
+    with redis_topologies.cluster(tmp_path, masters=3) as topology:
+        assert time.monotonic() - started < START_BUDGET_S
+        hosts = topology.url.removeprefix("redis+cluster://").split(",")
+        assert hosts == [f"127.0.0.1:{node.port}" for node in topology.nodes] and len(hosts) == 3
+        client = redis.RedisCluster(host="127.0.0.1", port=topology.nodes[0].port)
+        try:
+            for key in ("a", "b", "c", "{alice}:x"):  # a, b, c fall on three different masters
+                client.set(key, key)
+            assert {client.keyslot(k) * 3 // 16384 for k in ("a", "b", "c")} == {0, 1, 2}
+            assert client.get("{alice}:x") == b"{alice}:x"
+            assert int(client.cluster_info()["cluster_slots_assigned"]) == 16384
+        finally:
+            client.close()
+    assert left_behind() == []
+
+
+def test_sentinel_group_knows_its_primary_and_replicas_hold_its_writes(tmp_path, left_behind):
+    """The Sentinels name the primary; a write on it reaches both replicas; the URL lists the Sentinels."""
+    started = time.monotonic()
+    with redis_topologies.sentinel_group(tmp_path, replicas=2, sentinels=3) as group:
+        assert time.monotonic() - started < START_BUDGET_S
+        ports = ",".join(f"127.0.0.1:{s.port}" for s in group.sentinels)
+        assert group.url == f"redis+sentinel://{ports}/authlab"
+        assert redis_topologies.master_address(group) == ("127.0.0.1", group.primary.port)
+        primary = redis.Redis(port=group.primary.port)
+        primary.set("written", "on the primary")
+        assert primary.wait(2, 2000) == 2
+        for replica in group.replicas:
+            assert redis.Redis(port=replica.port).get("written") == b"on the primary"
+    assert left_behind() == []
+
+
+def test_a_topology_that_fails_to_start_stops_what_it_started(tmp_path, left_behind):
+    """A startup that cannot finish (no time to converge) raises and leaves no redis-server behind."""
+    with pytest.raises(RuntimeError):
+        with redis_topologies.cluster(tmp_path, masters=3, timeout=0.5):
+            pass
+    assert left_behind() == []
