@@ -30,7 +30,7 @@ SETTINGS = {
     "SESSION_ABSOLUTE_TIMEOUT": ("28800", int),
     "REDIS_TIMEOUT": ("0.5", float),
     "REDIS_WAIT_REPLICAS": ("auto", str),  # replicas a revocation waits for: auto (1 if the primary has any), or N
-    "REDIS_WAIT_TIMEOUT_MS": ("500", int),
+    "REDIS_WAIT_TIMEOUT_MS": ("300", int),
     "LOGIN_USER_LIMIT": ("10/minute;100/hour", str),
     "LOGIN_CLIENT_LIMIT": ("60/minute;600/hour", str),
     "TRUSTED_PROXIES": ("0", int),

@@ -16,8 +16,9 @@
 
 Why not flask-limiter (used before): its `deduct_when` counts a failure *after* the view, so concurrent guesses
 all passed the check before any was counted (30-50 parallel wrong passwords got 15-17 hash checks, not 10); and
-it hooks after-request and teardown functions into every request of the app. The windows, key names and 429s are
-the same as it had; this is one Lua script and one decorator.
+it hooks after-request and teardown functions into every request of the app. The windows and 429s are the same
+as it had; this is one Lua script and one decorator. Key names carry the counted identity as a hash tag
+(backend/stores/keys.py), so on a Redis Cluster one identity's windows are counted by one script.
 """
 
 import functools

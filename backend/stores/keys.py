@@ -4,20 +4,21 @@ A cluster places a key by the CRC16 of its hash tag (the text between the first 
 the whole key when it has none. Keys read or written together in one command, MULTI or Lua script must share
 a slot, so every per-user key carries the tag `{<username>}` (the NFC name, as users.normalize gives it):
 
-| key                              | type   | holds (always with a TTL)                                   | used together with            |
-|----------------------------------|--------|-------------------------------------------------------------|-------------------------------|
-| `session:<id>`                   | string | a server-side session (Flask-Session)                       | alone                         |
-| `token:<sha256 of the token>`    | string | an opaque token's record `{user, cookie}`                   | alone                         |
-| `user:{<name>}:keys`             | set    | the records logout-all deletes (session, token, family keys) | the marker, families          |
-| `logout_all:{<name>}`            | string | when the user last logged out everywhere                    | index; deny + ended (one MGET)|
-| `jwt:deny:{<name>}:<jti>`        | string | a logged-out access token, until its `exp`                  | ended + marker (one MGET)     |
-| `jwt:family:{<name>}:<sid>`      | hash   | a refresh family `{user, jti: the live refresh token, cookie}` | ended (rotation script), index|
-| `jwt:ended:{<name>}:<sid>`       | string | the family was revoked; its access tokens are refused       | family, deny, marker          |
-| `LIMITS:<scope>/{<who>}/<n>/<s>` | string | a rate-limit window's count (`who`: keyed name hash or address) | the same `who`'s windows  |
+    key                              type    holds (always with a TTL)                 used together with
+    session:<id>                     string  a server-side session (Flask-Session)     alone
+    token:<sha256 of the token>      string  an opaque token's record {user, cookie}   alone
+    user:{<name>}:keys               set     the records logout-all deletes            marker, families
+    logout_all:{<name>}              string  when the user last logged out everywhere  index; deny + ended (MGET)
+    jwt:deny:{<name>}:<jti>          string  a logged-out access token, until its exp  ended + marker (one MGET)
+    jwt:family:{<name>}:<sid>        hash    {user, jti of the live refresh, cookie}   ended (rotation), index
+    jwt:ended:{<name>}:<sid>         string  the family was revoked                    family, deny, marker
+    LIMITS:<scope>/{<who>}/<n>/<s>   string  one rate-limit window's count             the same who's windows
+                                             (who: keyed hash of the name, or the address)
 
-Sessions and opaque tokens stay single-key (one GET per `me`, spread over the whole cluster). A login writes its
-record first and then the index; logout-all deletes each indexed record on its own, then removes exactly those
-entries from the index and sets the marker in one MULTI on the user's slot (backend/stores/revocation.py).
+Sessions and opaque tokens stay single-key (one GET per `me`, spread over the whole cluster), so on a cluster a
+login's record and its index entry are two slots, written in one pipeline that is not a MULTI. Logout-all deletes
+each indexed record on its own, then removes exactly those entries from the index and sets the marker in one
+MULTI on the user's slot (backend/stores/revocation.py).
 """
 
 SESSION_PREFIX = "session:"

@@ -17,8 +17,6 @@ import time
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-
-from backend.web.errors import STORE_ERRORS
 from redis import Redis
 from redis.backoff import ConstantBackoff, NoBackoff
 from redis.client import Pipeline
@@ -26,6 +24,8 @@ from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
+
+from backend.web.errors import STORE_ERRORS
 
 REPLICAS_RECHECK_SECONDS = 5  # REDIS_WAIT_REPLICAS=auto asks the primary this often how many replicas it has
 
@@ -143,8 +143,9 @@ def init_app(app):
     config = app.config
     client = make_client(config["REDIS_URL"], config["REDIS_TIMEOUT"])
     app.extensions["authlab.redis"] = client
-    app.extensions["authlab.replication"] = Replication(
-        client, config.get("REDIS_WAIT_REPLICAS", "auto"), config.get("REDIS_WAIT_TIMEOUT_MS", 500))
+    # WAIT must give up before the socket does (else a timeout, a retry of the write, and a second wait)
+    wait_ms = min(int(config.get("REDIS_WAIT_TIMEOUT_MS", 300)), int(config["REDIS_TIMEOUT"] * 1000 * 0.8))
+    app.extensions["authlab.replication"] = Replication(client, config.get("REDIS_WAIT_REPLICAS", "auto"), wait_ms)
 
 
 def ping():

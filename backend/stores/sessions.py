@@ -9,8 +9,8 @@ chosen per login, including Partitioned, which Flask-Session does not pass on.
 
 from cachelib import SimpleCache
 from flask import current_app, g
-from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.base import ServerSideSessionInterface
+from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSession, RedisSessionInterface
 
 from backend import clock

@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from backend.stores import keys
-
 from tests.helpers import bearer, redis_commands, token_login
 
 

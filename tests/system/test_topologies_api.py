@@ -39,7 +39,7 @@ def deployment(request, tmp_path_factory):
     topology = request.getfixturevalue(f"redis_{request.param}")
     port = procs.free_port()
     env = api_environment(port, topology.url, SECRET)
-    with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as api:
+    with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log"):
         store = redis_client.make_client(topology.url, 2)
         yield type("Deployment", (), {"kind": request.param, "topology": topology, "store": store,
                                       "url": f"http://localhost:{port}"})
@@ -118,6 +118,29 @@ def test_logout_all_ends_every_login_of_the_user(deployment):
     assert deployment.store.exists(keys.user_index("bob")) == 0 and deployment.store.exists(keys.logout_all("bob"))
 
 
+def exec_calls(service):
+    """How many MULTI/EXEC transactions this server has run."""
+    client = redis_client.make_client(f"redis://{service.host}:{service.port}", 2)
+    try:
+        return client.info("commandstats").get("cmdstat_exec", {}).get("calls", 0)
+    finally:
+        client.close()
+
+
+def test_jwt_login_and_logout_are_transactions_on_the_users_node(deployment):
+    """Starting a family and ending it are MULTI/EXEC (a cluster pipeline is not one unless asked), both on the
+    node that owns the user's slot."""
+    topology = deployment.topology
+    nodes = topology.nodes if deployment.kind == "cluster" else [topology.primary]
+    before = [exec_calls(node) for node in nodes]
+    pair = call(deployment, "POST", "/api/jwt/login", json=LOGIN).json()
+    assert call(deployment, "POST", "/api/jwt/logout", headers=bearer(pair["access_token"])).status_code == 204
+    grown = [exec_calls(node) - was for node, was in zip(nodes, before, strict=True)]
+    index = keys.user_index("alice")
+    owner = deployment.store.get_node_from_key(index).port if deployment.kind == "cluster" else topology.primary.port
+    assert grown == [2 if node.port == owner else 0 for node in nodes]
+
+
 def test_failed_logins_are_counted_on_the_topology(deployment):
     """The rate limiter's script runs on the topology: the name's 11th wrong password is a 429."""
     wrong = {"username": "zoë", "password": "not-hers"}
@@ -125,11 +148,22 @@ def test_failed_logins_are_counted_on_the_topology(deployment):
     assert statuses == [401] * 10 + [429]
 
 
+def test_inspector_finds_the_users_records_on_every_node(deployment):
+    """`/api/inspect` reads the user's index and scans for counters and denylist entries across the topology."""
+    token = call(deployment, "POST", "/api/token/login", json=LOGIN).json()["access_token"]
+    jwt = call(deployment, "POST", "/api/jwt/login", json=LOGIN).json()["access_token"]
+    assert call(deployment, "POST", "/api/jwt/logout", headers=bearer(jwt)).status_code == 204
+    records = call(deployment, "GET", "/api/inspect?user=alice").json()["records"]
+    kinds = {record["kind"] for record in records if record["exists"]}
+    assert {"opaque token", "JWT denylist entry", "rate-limit counter"} <= kinds, records
+    call(deployment, "POST", "/api/token/logout", headers=bearer(token))
+
+
 def test_revocations_wait_for_a_replica_on_the_sentinel_primary(redis_sentinel, tmp_path):
     """A logout is confirmed by a replica (WAIT) before its 204; with every replica paused, the same logout is a
     quick 503, since a failover now could bring the token back."""
     port = procs.free_port()
-    env = api_environment(port, redis_sentinel.url, SECRET, lenient_limits=True, REDIS_WAIT_TIMEOUT_MS="300")
+    env = api_environment(port, redis_sentinel.url, SECRET, lenient_limits=True)
     primary = redis_client.make_client(f"redis://{redis_sentinel.primary.host}:{redis_sentinel.primary.port}", 2)
     waits = lambda: primary.info("commandstats").get("cmdstat_wait", {}).get("calls", 0)  # noqa: E731
     with procs.api(port, env, workers=1, log=tmp_path / "api.log"):
