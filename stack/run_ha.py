@@ -22,7 +22,6 @@ from backend.config import raw
 
 from . import load_balancer, local_secrets, procs, redis_topologies, run
 
-
 FAILOVER_S = 5  # a dead Sentinel-group process waits this long to restart: down-after (1 s) plus the failover
 
 
