@@ -93,7 +93,7 @@ def failover_stack(tmp_path):
 
 
 def timed(method, url, **kwargs):
-    """One request; never 500, never HTML, never slower than FAST_S, and a 503 is the contract's JSON with Retry-After."""
+    """One request: never 500, never HTML, never slower than FAST_S; a 503 is the contract's JSON with Retry-After."""
     started = time.monotonic()
     response = requests.request(method, url, timeout=5, **kwargs)
     elapsed = time.monotonic() - started
