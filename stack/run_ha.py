@@ -3,8 +3,9 @@
 Redis is a Sentinel group (a primary, 2 replicas, 3 Sentinels) or, with `--cluster`, a Redis Cluster of 3 masters,
 on free loopback ports, fresh at every start. Two API instances (`--instances`) serve behind HAProxy, which listens
 at the API's origin, so both frontends and the issuer's users reach the API through the balancer. A Redis process
-or an API instance that dies is started again on its own data (a killed primary comes back as a replica); try
-`kill -9` on one and watch the answers. Ctrl-C or SIGTERM stops every child; nothing is left running.
+or an API instance that dies is started again on its own data (a killed primary after Sentinel has promoted a
+replica, so it comes back as a replica); try `kill -9` on one and watch the answers. Ctrl-C or SIGTERM stops
+every child; nothing is left running.
 """
 
 import argparse
@@ -21,6 +22,8 @@ from backend.config import raw
 
 from . import load_balancer, local_secrets, procs, redis_topologies, run
 
+FAILOVER_S = 5  # a dead Sentinel-group process waits this long to restart: down-after (1 s) plus the failover
+
 
 class Stopped(Exception):
     """A stop signal arrived (Ctrl-C or SIGTERM)."""
@@ -31,20 +34,27 @@ def _stop(signum, frame):
 
 
 def supervise(restartable, vital):
-    """Until a stop signal: start again any `restartable` process that died; return the name of a `vital` one that
-    died (then everything stops)."""
+    """Until a stop signal: start again any `restartable` process that died, once its delay has passed (a service:
+    seconds mapping); return the name of a `vital` one that died (then everything stops)."""
+    died = {}
     while True:
         time.sleep(0.2)
         for service in vital:
             if service.proc.poll() is not None:
                 return service.name
-        for service in restartable:
+        for service, delay in restartable.items():
             if service.proc.poll() is None:
                 continue
-            print(f"authlab: {service.name} on port {service.port} exited ({service.proc.returncode}); "
-                  "starting it again", file=sys.stderr, flush=True)
+            if service not in died:
+                died[service] = time.monotonic()
+                print(f"authlab: {service.name} on port {service.port} exited ({service.proc.returncode}); "
+                      f"starting it again in {delay:g} s", file=sys.stderr, flush=True)
+            if time.monotonic() - died[service] < delay:
+                continue
             try:
                 service.start()
+                del died[service]
+                print(f"authlab: {service.name} on port {service.port} is back", file=sys.stderr, flush=True)
             except (RuntimeError, OSError, RedisError) as exc:  # e.g. its port was taken meanwhile: try again
                 print(f"authlab: restart failed ({exc}); retrying", file=sys.stderr, flush=True)
 
@@ -108,9 +118,12 @@ def main(argv=None):
             for service in others:
                 stack.enter_context(service)
             print(banner(args, env, kept, var, topology, balanced), flush=True)
-            redis_processes = getattr(topology, "nodes", None) or [
-                topology.primary, *topology.replicas, *topology.sentinels]
-            dead = supervise([*redis_processes, *balanced.apis], [balanced.balancer, *others])
+            if args.cluster:  # no replica takes over: the sooner a master is back, the shorter its slots' outage
+                restartable = dict.fromkeys(topology.nodes, 0)
+            else:  # Sentinel fails over first; the old primary then comes back as a replica
+                restartable = dict.fromkeys([topology.primary, *topology.replicas, *topology.sentinels], FAILOVER_S)
+            restartable.update(dict.fromkeys(balanced.apis, 0))
+            dead = supervise(restartable, [balanced.balancer, *others])
             print(f"authlab: {dead} stopped unexpectedly; stopping the rest", file=sys.stderr)
             code = 1
         except Stopped:

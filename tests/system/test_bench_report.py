@@ -141,3 +141,28 @@ def test_each_peer_answers_its_methods_me_for_a_real_credential_only(method, red
 
 def test_every_peer_is_a_method_peer():
     assert {m.peer.key for m in METHODS if m.peer} == {p.key for p in PEERS.values()}
+
+
+TOPOLOGIES = {
+    "throughput": {"workers": 2, "rounds": 3, "seconds": 3, "methods": {"session": {
+        "rps": {"single": 1000, "sentinel": 990, "cluster": 800}, "p99_ms": {"single": 9, "sentinel": 9, "cluster": 12},
+        "vs_single": {"single": 1.0, "sentinel": 0.99, "cluster": 0.8}}}},
+    "failover": {"down_after_ms": 1000, "replicas": 2, "sentinels": 3, "answers": {"200": 900, "204": 30, "503": 80},
+                 "first_to_last_503_s": 2.2, "kill_to_recovered_s": 2.3, "slowest_answer_s": 0.2,
+                 "revocations_acknowledged": 30, "revocations_undone": 0},
+    "write_loss": {mode: {"acknowledged": 1000, "acknowledged_during_stall": during, "lost": lost, "refused": 50,
+                          "stall_s": 2.0, "promoted_after_s": 2.3}
+                   for mode, during, lost in (("plain", 600, 400), ("wait", 0, 0))},
+}
+
+
+def test_topologies_show_ratios_failover_and_write_loss_on_the_page_and_in_the_table(run):
+    """The topologies section reaches docs/bench.md and the terminal; a lost revocation makes the run untrustworthy."""
+    run["topologies"] = TOPOLOGIES
+    page, table = bench_page.render(run), report.table(run)
+    assert "| session | 1,000 (1.00) | 990 (0.99) | 800 (0.80) |" in page
+    assert "2.2 s of 503" in page and "400 of 1,000 acknowledged writes lost" in page
+    assert "cluster    800 (0.80)" in table and "revocations undone 0/30" in table
+    assert report.problems(run) == []
+    run["topologies"] = {**TOPOLOGIES, "failover": {**TOPOLOGIES["failover"], "revocations_undone": 2}}
+    assert report.problems(run) == ["failover: 2 acknowledged revocations undone"]

@@ -1,6 +1,8 @@
 """More than one API instance behind a real load balancer (HAProxy), and a Redis that fails over under load."""
 
 import collections
+import http.client
+import json
 import signal
 import time
 from types import SimpleNamespace
@@ -93,7 +95,7 @@ def failover_stack(tmp_path):
 
 
 def timed(method, url, **kwargs):
-    """One request; never 500, never HTML, never slower than FAST_S, and a 503 is the contract's JSON with Retry-After."""
+    """One request: never 500, never HTML, never slower than FAST_S; a 503 is the contract's JSON with Retry-After."""
     started = time.monotonic()
     response = requests.request(method, url, timeout=5, **kwargs)
     elapsed = time.monotonic() - started
@@ -142,3 +144,28 @@ def test_sentinel_failover_under_load_is_fast_503s_then_recovery_with_no_revocat
         for kind, token in acknowledged:
             assert requests.get(f"{direct}/api/{kind}/me", headers=bearer(token), timeout=5).status_code == 401
         assert requests.get(f"{direct}/api/{live_kind}/me", headers=bearer(live), timeout=5).status_code == 200
+
+
+def wrong_login(balancer_port, source_ip, **headers):
+    """A wrong password for alice through the balancer, from `source_ip` (any 127.x.y.z is this machine)."""
+    connection = http.client.HTTPConnection("127.0.0.1", balancer_port, timeout=5, source_address=(source_ip, 0))
+    try:
+        body = json.dumps({"username": "alice", "password": "not-her-password"})
+        connection.request("POST", "/api/session/login", body, {"Content-Type": "application/json", **headers})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_behind_the_balancer_each_client_has_its_own_login_limit_and_cannot_forge_another(redis_service, redis_db,
+                                                                                          tmp_path):
+    """TRUSTED_PROXIES=1 + `option forwardfor`: the limit follows the client HAProxy saw, not the balancer's address,
+    and a client naming another address in X-Forwarded-For is still itself."""
+    env = api_environment(0, redis_service.url, SECRET, LOGIN_CLIENT_LIMIT="3/minute")
+    del env["API_ORIGIN"]
+    with load_balancer.balanced_apis(tmp_path, env, instances=2) as stack:
+        port = stack.balancer.port
+        assert [wrong_login(port, "127.0.0.2") for _ in range(3)] == [401] * 3
+        assert wrong_login(port, "127.0.0.2") == 429
+        assert wrong_login(port, "127.0.0.2", **{"X-Forwarded-For": "198.51.100.7"}) == 429
+        assert wrong_login(port, "127.0.0.3") == 401  # another client: its own count
