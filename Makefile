@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
 .PHONY: install run run-https run-ha test lint bench matrix screenshots clean
@@ -22,8 +23,8 @@ run-https: install
 run-ha: install  ## ARGS=--cluster: a Redis Cluster instead of Sentinel; needs haproxy
 	$(PY) -m stack.run_ha $(ARGS)
 
-test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: install  ## two workers: the browser tests on one, the rest spread over both (TEST_WORKERS=0: serial)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install  ## ruff, with the rules pyproject.toml selects
 	$(PY) -m ruff check .

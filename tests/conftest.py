@@ -17,6 +17,28 @@ JWT_SECRET = "test-jwt-hmac-key-0123456789abcdef-0123456789abcdef"
 ROTATE_SECRET = "test-issuer-rotate-secret-0123456789abcdef"
 
 
+def pytest_collection_modifyitems(items):
+    """`make test` runs two workers: every browser test goes to one (they share a browser per engine and profile),
+    the other tests spread over both."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browsers"))
+
+
+WORKER_SUMMARIES = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller keeps each worker's summary of the engines it ran."""
+    WORKER_SUMMARIES.extend(getattr(node, "workeroutput", {}).get("matrix_browsers", []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in dict.fromkeys(WORKER_SUMMARIES):
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_secrets():
     """Apps and API processes sign with the tests' own secrets: the API refuses the public defaults unless asked."""

@@ -47,16 +47,30 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("required_engine", browsers.required())
 
 
-def pytest_terminal_summary(terminalreporter):
-    """Say plainly which engines ran (with their version) and which were absent."""
+def summary_lines():
+    """Which engines ran (with their version) and which were absent; none if no browser test was collected."""
     if not found_engines.cache_info().currsize:
-        return
+        return []
+    lines = []
     for engine in found_engines():
         if engine.name in LAUNCHED:
             state = f"ran, version {LAUNCHED[engine.name]} ({engine.why}: {engine.executable})"
         else:
             state = f"present, not launched ({engine.executable})" if engine.present else engine.why
-        terminalreporter.write_line(f"matrix browsers: {engine.name}: {state}")
+        lines.append(f"matrix browsers: {engine.name}: {state}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly which engines ran: here when the run is serial, from the workers' lines otherwise."""
+    for line in summary_lines():
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session):
+    """A parallel run's worker hands its lines to the controller, which prints them (tests/conftest.py)."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["matrix_browsers"] = summary_lines()
 
 
 @pytest.fixture(scope="session")
