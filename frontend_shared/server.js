@@ -19,7 +19,7 @@ export function find(read, id) {
   return read.records.find((r) => r.id === id) || null;
 }
 
-const SHARED = "JWT denylist entry"; // one row for all of them: the denylist is not per user
+const DENIED = "JWT denylist entry"; // one row for all of them: a logged-out access token each
 let shown = null; // the last read drawn in the panel, for the countdown
 
 function ttlLeft(record, at) {
@@ -36,13 +36,13 @@ function draw() {
     return;
   }
   const records = shown.read.records.filter((r) => r.kind !== "rate-limit counter" || r.exists);
-  const own = records.filter((r) => r.kind !== SHARED);
+  const own = records.filter((r) => r.kind !== DENIED);
   const rows = own.map((r) => [r.kind + (r.counts ? ` (${r.counts})` : ""), el("code", {}, r.id), ttlLeft(r, shown.read.at), r.bytes === null ? "-" : String(r.bytes)]);
-  const denied = records.filter((r) => r.kind === SHARED);
+  const denied = records.filter((r) => r.kind === DENIED);
   if (denied.length) {
     const left = denied.map((r) => Number(ttlLeft(r, shown.read.at).split(" ")[0]));
     const bytes = denied.reduce((sum, r) => sum + (r.bytes || 0), 0);
-    rows.push([`${SHARED} × ${denied.length} (every user's: an entry names no one)`, "-", `${Math.min(...left)}–${Math.max(...left)} s`, String(bytes)]);
+    rows.push([`${DENIED} × ${denied.length} (this user's logged-out access tokens)`, "-", `${Math.min(...left)}–${Math.max(...left)} s`, String(bytes)]);
   }
   fill(
     node,
