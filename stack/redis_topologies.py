@@ -49,6 +49,14 @@ def _wait_until(what, check, timeout):
         time.sleep(0.05)
 
 
+class PortTaken(RuntimeError):
+    """A process found its port taken between our choosing it and its binding it (another test's process)."""
+
+
+def _port_taken(services):
+    return any(s.log and Path(s.log).exists() and b"Address already in use" in Path(s.log).read_bytes() for s in services)
+
+
 @contextlib.contextmanager
 def _running(services, timeout):
     """Launch every service at once, wait for each, and stop them all (last first) however the block ends."""
@@ -56,11 +64,31 @@ def _running(services, timeout):
         for service in services:
             service.launch()
         for service in services:
-            (service.wait_ready if hasattr(service, "wait_ready") else service.wait_listening)(timeout)
+            try:
+                (service.wait_ready if hasattr(service, "wait_ready") else service.wait_listening)(timeout)
+            except RuntimeError as exc:
+                if _port_taken(services):
+                    raise PortTaken(str(exc)) from exc
+                raise
         yield services
     finally:
         for service in reversed(services):
             service.stop()
+
+
+@contextlib.contextmanager
+def _on_free_ports(start, attempts=3):
+    """Enter start(); again, on newly chosen ports, when a port was taken before its process could bind it."""
+    for attempt in range(attempts):
+        with contextlib.ExitStack() as stack:
+            try:
+                topology = stack.enter_context(start())
+            except PortTaken:
+                if attempt == attempts - 1:
+                    raise
+                continue
+            yield topology
+            return
 
 
 def cluster_port():
@@ -86,9 +114,13 @@ def slot_ranges(masters):
     return [(bounds[i], bounds[i + 1] - 1) for i in range(masters)]
 
 
-@contextlib.contextmanager
 def cluster(workdir, masters=3, node_timeout_ms=2000, timeout=20):
     """A Redis Cluster of `masters` masters (no replicas): `.url` is redis+cluster://host:port,..., `.nodes`."""
+    return _on_free_ports(lambda: _cluster(workdir, masters, node_timeout_ms, timeout))
+
+
+@contextlib.contextmanager
+def _cluster(workdir, masters, node_timeout_ms, timeout):
     workdir = _fresh(Path(workdir) / "cluster")
     nodes = []
     for _ in range(masters):
@@ -152,12 +184,16 @@ def _sentinels_ready(sentinels, primary, replicas, count):
     return True
 
 
-@contextlib.contextmanager
 def sentinel_group(workdir, replicas=2, sentinels=3, down_after_ms=1000, failover_timeout_ms=3000, timeout=20):
     """A primary, `replicas` replicas and `sentinels` Sentinels (quorum 2) watching it as master "authlab".
 
     `.url` is redis+sentinel://host:port,.../authlab (the Sentinels); `.primary`, `.replicas`, `.sentinels`.
     """
+    return _on_free_ports(lambda: _sentinel_group(workdir, replicas, sentinels, down_after_ms, failover_timeout_ms, timeout))
+
+
+@contextlib.contextmanager
+def _sentinel_group(workdir, replicas, sentinels, down_after_ms, failover_timeout_ms, timeout):
     workdir = _fresh(Path(workdir) / "sentinel")
     primary = redis_server.server(free_port(), workdir / "primary", log=workdir / "primary.log")
     copies = [redis_server.server(free_port(), workdir / f"replica{i}", log=workdir / f"replica{i}.log",

@@ -1,5 +1,6 @@
 """The Redis topologies the HA stack and the tests start: each is usable within seconds and leaves no process."""
 
+import socket
 import time
 
 import psutil
@@ -58,4 +59,19 @@ def test_a_topology_that_fails_to_start_stops_what_it_started(tmp_path, left_beh
     with pytest.raises(RuntimeError):
         with redis_topologies.cluster(tmp_path, masters=3, timeout=0.5):
             pass
+    assert left_behind() == []
+
+
+def test_a_port_taken_before_its_sentinel_binds_it_starts_the_group_again_on_new_ports(tmp_path, left_behind, monkeypatch):
+    """Another process (another test worker's) may take a chosen port first: the group starts once more, elsewhere."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        chosen = iter([taken])
+        real_free_port = redis_topologies.free_port
+        monkeypatch.setattr(redis_topologies, "free_port", lambda: next(chosen, None) or real_free_port())
+        with redis_topologies.sentinel_group(tmp_path, replicas=1, sentinels=3) as group:
+            assert taken not in [group.primary.port, *(s.port for s in group.sentinels)]
+            assert redis_topologies.master_address(group) == ("127.0.0.1", group.primary.port)
     assert left_behind() == []
