@@ -12,11 +12,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_CLAIMED = set()  # ports this process chose or was told to use, whether or not their process is listening yet
+
+
 def free_port(host="127.0.0.1"):
-    """A port nobody listens on right now (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A port nobody listens on right now (the OS picks it), and none this process chose or claimed before."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+        if port not in _CLAIMED:
+            _CLAIMED.add(port)
+            return port
+
+
+def claim(ports):
+    """Ports this process will bind later (configured ones): free_port() never hands them out meanwhile."""
+    _CLAIMED.update(ports)
 
 
 def _detach_and_die_with_parent():

@@ -98,6 +98,7 @@ def main(argv=None):
     kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k)}
     ports = {name: port for name, port in run.wanted_ports().items() if name != "Redis"}  # Redis: free ports
     run.exit_if_busy(ports)
+    procs.claim(ports.values())  # the Redis processes start on free ports before HAProxy binds the API's
     env = {**kept, "API_ORIGIN": raw("API_ORIGIN")}
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
