@@ -87,22 +87,31 @@ def busy_ports(ports, host="127.0.0.1"):
     return busy
 
 
-def supervise(services, redis):
-    """Until a stop signal: restart Redis when it dies (same data, AOF); return the name of any other that dies."""
+def supervise(restartable, vital, how="starting it again"):
+    """Until a stop signal: start again any `restartable` process that died, once its delay has passed (a service:
+    seconds mapping); return the name of a `vital` one that died (then everything stops)."""
+    died = {}
     while True:
         time.sleep(0.2)
-        for service in services:
+        for service in vital:
+            if service.proc.poll() is not None:
+                return service.name
+        for service, delay in restartable.items():
             if service.proc.poll() is None:
                 continue
-            if service is not redis:
-                return service.name
-            print(f"authlab: Redis exited ({service.proc.returncode}); restarting it on its AOF data", file=sys.stderr)
+            if service not in died:
+                died[service] = time.monotonic()
+                when = f" in {delay:g} s" if delay else ""
+                print(f"authlab: {service.name} on port {service.port} exited ({service.proc.returncode}); {how}{when}",
+                      file=sys.stderr, flush=True)
+            if time.monotonic() - died[service] < delay:
+                continue
             try:
-                redis.start()
-                print("authlab: Redis is back", file=sys.stderr, flush=True)
+                service.start()
+                del died[service]
+                print(f"authlab: {service.name} on port {service.port} is back", file=sys.stderr, flush=True)
             except (RuntimeError, OSError, RedisError) as exc:  # e.g. its port was taken meanwhile: try again
-                print(f"authlab: Redis restart failed ({exc}); retrying", file=sys.stderr)
-                time.sleep(1)
+                print(f"authlab: restart failed ({exc}); retrying", file=sys.stderr, flush=True)
 
 
 def main(argv=None):
@@ -154,7 +163,8 @@ def main(argv=None):
     )
     if tls:
         print(trust_note(tls), flush=True)
-    dead = supervise(services, redis)
+    restartable = {redis: 0} if redis else {}
+    dead = supervise(restartable, [s for s in services if s is not redis], how="restarting it on its AOF data")
     print(f"authlab: {dead} stopped unexpectedly; stopping the rest", file=sys.stderr)
     stop(code=1)
 

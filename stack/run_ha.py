@@ -13,10 +13,7 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from pathlib import Path
-
-from redis.exceptions import RedisError
 
 from backend.config import raw
 
@@ -31,32 +28,6 @@ class Stopped(Exception):
 
 def _stop(signum, frame):
     raise Stopped
-
-
-def supervise(restartable, vital):
-    """Until a stop signal: start again any `restartable` process that died, once its delay has passed (a service:
-    seconds mapping); return the name of a `vital` one that died (then everything stops)."""
-    died = {}
-    while True:
-        time.sleep(0.2)
-        for service in vital:
-            if service.proc.poll() is not None:
-                return service.name
-        for service, delay in restartable.items():
-            if service.proc.poll() is None:
-                continue
-            if service not in died:
-                died[service] = time.monotonic()
-                print(f"authlab: {service.name} on port {service.port} exited ({service.proc.returncode}); "
-                      f"starting it again in {delay:g} s", file=sys.stderr, flush=True)
-            if time.monotonic() - died[service] < delay:
-                continue
-            try:
-                service.start()
-                del died[service]
-                print(f"authlab: {service.name} on port {service.port} is back", file=sys.stderr, flush=True)
-            except (RuntimeError, OSError, RedisError) as exc:  # e.g. its port was taken meanwhile: try again
-                print(f"authlab: restart failed ({exc}); retrying", file=sys.stderr, flush=True)
 
 
 def banner(args, env, kept, var, topology, balanced):
@@ -124,7 +95,7 @@ def main(argv=None):
             else:  # Sentinel fails over first; the old primary then comes back as a replica
                 restartable = dict.fromkeys([topology.primary, *topology.replicas, *topology.sentinels], FAILOVER_S)
             restartable.update(dict.fromkeys(balanced.apis, 0))
-            dead = supervise(restartable, [balanced.balancer, *others])
+            dead = run.supervise(restartable, [balanced.balancer, *others])
             print(f"authlab: {dead} stopped unexpectedly; stopping the rest", file=sys.stderr)
             code = 1
         except Stopped:
