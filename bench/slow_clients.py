@@ -1,8 +1,9 @@
-"""Idle and slow-header clients held against a loopback server while a probe measures how fast others are answered.
+"""Idle, slow-header and stalled-body clients held against a loopback server while a probe times everyone else.
 
-A bounded, self-stopping stand-in for slowhttptest's slowloris mode: `idle` connections send one complete request
-and then stay open saying nothing (keep-alive), `slow` connections send a request line and then one header line
-every `drip_s` seconds, never finishing. A connection the server closes is reopened, so the pressure stays for
+A bounded, self-stopping stand-in for slowhttptest's slowloris and slow-body modes: `idle` connections send one
+complete request and then stay open saying nothing (keep-alive), `slow` connections send a request line and then
+one header line every `drip_s` seconds, never finishing, `stalled` ones send a login's whole head with
+`Content-Length: 1000`, one byte of the body, and then nothing. A connection the server closes is reopened, so the pressure stays for
 the whole `seconds`; at most `reopen_cap` connections are opened in all. Loopback only.
 """
 
@@ -32,7 +33,7 @@ class Outcome:
 
     probe_ms: list = field(default_factory=list)  # latency of each answered probe
     probe_failures: list = field(default_factory=list)  # (seconds into the hold, why)
-    closed_after_s: dict = field(default_factory=lambda: {"idle": [], "slow": []})  # server-closed lifetimes
+    closed_after_s: dict = field(default_factory=lambda: {"idle": [], "slow": [], "stalled": []})  # server-closed
     opened: int = 0
     refused: int = 0  # connects the server did not accept within a second
 
@@ -50,22 +51,25 @@ class Outcome:
             "probe_median_ms": round(statistics.median(self.probe_ms), 1) if self.probe_ms else None,
             "probe_worst_ms": round(self.worst_ms, 1) if self.probe_ms else None,
             "opened": self.opened, "refused": self.refused,
-            "idle_closed": len(self.closed_after_s["idle"]), "slow_closed": len(self.closed_after_s["slow"]),
-            "slow_closed_after_s": round(statistics.median(self.closed_after_s["slow"]), 1)
-            if self.closed_after_s["slow"] else None,
+            **{f"{kind}_closed": len(lifetimes) for kind, lifetimes in self.closed_after_s.items()},
+            **{f"{kind}_closed_after_s": round(statistics.median(self.closed_after_s[kind]), 1)
+               for kind in ("slow", "stalled") if self.closed_after_s[kind]},
         }
 
 
-class Crowd:
-    """The idle and slow connections, kept up by one thread until `seconds` have passed."""
+STALLED_PATH = "/api/session/login"  # a login: the limiter reads the body before anything else
 
-    def __init__(self, host, port, idle, slow, seconds, drip_s=1.0, path="/api/public", reopen_cap=None):
+
+class Crowd:
+    """The idle, slow and stalled connections, kept up by one thread until `seconds` have passed."""
+
+    def __init__(self, host, port, idle, slow, seconds, drip_s=1.0, path="/api/public", reopen_cap=None, stalled=0):
         if host not in LOOPBACK:
             raise ValueError("slow clients only against loopback")
         self.host, self.port, self.path = host, port, path
-        self.counts = {"idle": idle, "slow": slow}
+        self.counts = {"idle": idle, "slow": slow, "stalled": stalled}
         self.seconds, self.drip_s = seconds, drip_s
-        self.reopen_cap = reopen_cap or 10 * (idle + slow)
+        self.reopen_cap = reopen_cap or 10 * (idle + slow + stalled)
         self.outcome = Outcome()
         self.held = []
         self.ready = threading.Event()
@@ -77,14 +81,21 @@ class Crowd:
         self.outcome.opened += 1
         try:
             sock = socket.create_connection((self.host, self.port), timeout=1)
-            request = f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n".encode()
-            sock.sendall(request + (b"\r\n" if kind == "idle" else b"X-Slow: 1\r\n"))
+            sock.sendall(self._first_bytes(kind))
             sock.setblocking(False)
         except OSError:
             self.outcome.refused += 1
             return
         now = time.monotonic()
         self.held.append(Held(kind, sock, now, now))
+
+    def _first_bytes(self, kind):
+        """What a connection of this kind sends when it opens (and never more, but for a slow one's drips)."""
+        host = f"Host: {self.host}:{self.port}\r\n"
+        if kind == "stalled":
+            head = f"POST {STALLED_PATH} HTTP/1.1\r\n{host}Content-Type: application/json\r\nContent-Length: 1000\r\n"
+            return (head + "\r\n{").encode()
+        return f"GET {self.path} HTTP/1.1\r\n{host}".encode() + (b"\r\n" if kind == "idle" else b"X-Slow: 1\r\n")
 
     def _tend(self, held, now):
         """Drain what the server sent; True while the connection is still open."""
@@ -150,9 +161,9 @@ def probe_once(host, port, path, timeout):
     return (time.monotonic() - started) * 1000
 
 
-def hold(host, port, idle=64, slow=64, seconds=5.0, probe_every=0.1, timeout=1.0, path="/api/public"):
+def hold(host, port, idle=64, slow=64, seconds=5.0, probe_every=0.1, timeout=1.0, path="/api/public", stalled=0):
     """Hold the crowd for `seconds` while probing every `probe_every` s on fresh connections; the Outcome."""
-    with Crowd(host, port, idle, slow, seconds, path=path) as crowd:
+    with Crowd(host, port, idle, slow, seconds, path=path, stalled=stalled) as crowd:
         started = time.monotonic()
         while crowd.thread.is_alive():
             try:

@@ -21,7 +21,7 @@ from flask_cors import CORS
 from backend import audit, clock, limits
 from backend import config as settings
 from backend.stores import redis_client
-from backend.web import errors, request_bodies
+from backend.web import errors, https, request_bodies
 from backend.web.errors import ApiError
 from backend.web.request_bodies import checked_user, json_body, text_field
 
@@ -37,6 +37,7 @@ def create_app(config=None):
     app.config.update(config or {})
     errors.init_app(app)
     request_bodies.init_app(app)
+    https.init_app(app, origin="ISSUER_ORIGIN")  # HSTS, nosniff; the client's address behind the proxy
     origins = [app.config["FRONTEND_A_ORIGIN"], app.config["FRONTEND_B_ORIGIN"]]
     CORS(app, origins=origins, allow_headers=["Content-Type"], max_age=600, always_send=False)  # as the API
     app.extensions["issuer.keys"] = KeyRing(app.config["ISSUER_ALGORITHM"], app.config["ISSUER_KEY_OVERLAP"])

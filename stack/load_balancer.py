@@ -1,8 +1,16 @@
-"""HAProxy in front of several API instances: round robin, X-Forwarded-For, health checks, short timeouts.
+"""HAProxy in front of the Flask servers: whole requests only, X-Forwarded-For, short timeouts, TLS in HTTPS mode.
 
-Every answer says which instance served it (`X-Served-By: api1`), so a person can watch requests alternate.
-The API behind it must run with TRUSTED_PROXIES=1 (one proxy hop), or every client would share the proxy's
-address in the per-client limits. HAProxy's own errors (no instance up, a timeout) are the API's JSON errors.
+granian has no timeout for a request body (docs/servers.md): a client that sends a head and then stalls inside
+the body would hold a Python thread. So every Flask server of `make run`, `make run-https` and `make run-ha` (the
+API and the issuer) listens on a unix socket in a 0700 folder, and HAProxy listens at its origin, buffers each
+request whole (`option http-buffer-request`, up to BUFFER_BYTES) within `timeout http-request`, and only then hands
+it on: a stalled body gets a 408 after REQUEST_TIMEOUT_S and never reaches a thread. Only HAProxy (and the user who
+runs it) can reach the sockets, so the TRUSTED_PROXIES=1 the apps run with cannot be abused by anyone else to
+pick an address of their own. In HTTPS mode HAProxy terminates TLS: 1.2 or 1.3, AEAD suites only (no CBC).
+
+`balanced_apis` is `make run-ha`'s: several API instances, round robin, health checks, and every answer says
+which instance served it (`X-Served-By: api1`). HAProxy's own errors (a bad request, a timeout, no instance up)
+are the API's JSON errors.
 """
 
 import contextlib
@@ -12,45 +20,70 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
+from backend.config import raw
+
 from . import procs
 from .procs import DEFAULT_SERVER, Service, free_port
 
 INSTALL = "apt-get install haproxy (Debian/Ubuntu), brew install haproxy (macOS)"
-TRUSTED_PROXIES = "1"  # the API's setting behind exactly this one hop
+TRUSTED_PROXIES = "1"  # the apps' setting behind exactly this one hop
+REQUEST_TIMEOUT_S = 5  # a request's head and body must both have arrived within this (else 408)
+BUFFER_BYTES = 96 * 1024  # holds a whole request the API accepts: a 16 KiB head plus a body of at most 64 KiB
+# TLS 1.2 suites with forward secrecy and AEAD only (no CBC, no RSA key exchange); TLS 1.3's are all AEAD.
+TLS12_CIPHERS = ":".join(
+    f"ECDHE-{auth}-{cipher}" for auth in ("ECDSA", "RSA")
+    for cipher in ("AES128-GCM-SHA256", "AES256-GCM-SHA384", "CHACHA20-POLY1305")
+)
+TLS13_SUITES = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
-# An instance is in rotation while its process answers /api/health at all: 503 there means Redis is down, which
-# every instance shares, and the instance's own JSON 503 is a better answer than HAProxy's "no server".
 CONFIG = """\
 global
     maxconn 2048
+    tune.bufsize {buffer_bytes}
+    ssl-default-bind-ciphers {tls12_ciphers}
+    ssl-default-bind-ciphersuites {tls13_suites}
+    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
 
 defaults
     mode http
     option forwardfor
+    option http-buffer-request
     option redispatch
     retries 1
     timeout connect 1s
     timeout client 10s
     timeout server 10s
-    timeout http-request 5s
+    timeout http-request {request_timeout}s
     timeout http-keep-alive 5s
     timeout check 1s
 {errorfiles}
 
-frontend api
-    bind {host}:{port}
-    http-response set-header X-Served-By %[srv_name]
-    default_backend api_instances
+frontend {name}
+    bind {host}:{port}{tls}
+    http-request set-header X-Forwarded-Proto https if {{ ssl_fc }}
+    http-request set-header X-Forwarded-Proto http if !{{ ssl_fc }}
+    http-after-response set-header X-Content-Type-Options nosniff
+    http-after-response set-header Strict-Transport-Security max-age={hsts_max_age} if {{ ssl_fc }}
+{frontend_extra}    default_backend {name}_servers
 
-backend api_instances
+backend {name}_servers
+{backend_extra}{servers}
+"""
+
+# An instance is in rotation while its process answers /api/health at all: 503 there means Redis is down, which
+# every instance shares, and the instance's own JSON 503 is a better answer than HAProxy's "no server".
+BALANCED_FRONTEND = "    http-response set-header X-Served-By %[srv_name]\n"
+BALANCED_BACKEND = """\
     balance roundrobin
     option httpchk GET /api/health
     http-check expect rstatus ^(200|503)$
     default-server inter 500ms fall 2 rise 1
-{servers}
 """
 
 ERRORS = {
+    400: ("Bad Request", "bad_request", "the request could not be parsed"),
+    408: ("Request Timeout", "request_timeout", "the request did not arrive whole in time"),
+    500: ("Internal Server Error", "internal_error", "the proxy failed"),
     502: ("Bad Gateway", "upstream_unavailable", "no API instance answered"),
     503: ("Service Unavailable", "upstream_unavailable", "no API instance is up"),
     504: ("Gateway Timeout", "upstream_timeout", "the API instance did not answer in time"),
@@ -80,37 +113,85 @@ def _error_file(directory, status):
     return f"    errorfile {status} {path}"
 
 
-def config(workdir, backends, port, host="127.0.0.1"):
-    """Write the HAProxy configuration for `backends` ((host, port) pairs) under workdir; return its path."""
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    errorfiles = "\n".join(_error_file(workdir, status) for status in ERRORS)
-    servers = "\n".join(f"    server api{i} {h}:{p} check" for i, (h, p) in enumerate(backends, start=1))
-    path = workdir / "haproxy.cfg"
-    path.write_text(CONFIG.format(host=host, port=port, errorfiles=errorfiles, servers=servers))
+def private_folder(path):
+    """A folder only its owner can enter (0700, even if it was there before): for sockets, keys and configuration."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
     return path
 
 
-def haproxy(workdir, backends, port, host="127.0.0.1", log=None):
-    """HAProxy on host:port spreading requests round robin over `backends` ((host, port) pairs or Services)."""
-    pairs = [(b.host, b.port) if isinstance(b, Service) else b for b in backends]
-    argv = [binary(), "-db", "-f", str(config(workdir, pairs, port, host))]  # -db: stay in the foreground
-    return Service("haproxy", argv, port, host, log=log)
+def tls_bundle(workdir, env):
+    """HAProxy's `crt`: the certificate chain and its key in one owner-only file; None unless env has TLS_CERT."""
+    if not env.get("TLS_CERT"):
+        return None
+    path = private_folder(workdir) / "tls.pem"
+    path.touch(mode=0o600)
+    path.write_bytes(Path(env["TLS_CERT"]).read_bytes().rstrip() + b"\n" + Path(env["TLS_KEY"]).read_bytes())
+    return path
+
+
+def _server_line(number, backend, check):
+    """One `server` line: a Service (unix socket or host:port) or a (host, port) pair."""
+    if isinstance(backend, Service):
+        address = f"unix@{backend.uds}" if backend.uds else f"{backend.host}:{backend.port}"
+    else:
+        address = "{}:{}".format(*backend)
+    return f"    server api{number} {address}{' check' if check else ''}"
+
+
+def config(workdir, backends, port, host="127.0.0.1", name="api", balanced=True, tls=None):
+    """Write the HAProxy configuration for `backends` under workdir (a 0700 folder); return its path."""
+    workdir = private_folder(workdir)
+    errorfiles = "\n".join(_error_file(workdir, status) for status in ERRORS)
+    servers = "\n".join(_server_line(i, b, balanced) for i, b in enumerate(backends, start=1))
+    path = workdir / f"{name}.cfg"
+    path.write_text(CONFIG.format(
+        name=name, host=host, port=port, errorfiles=errorfiles, servers=servers,
+        tls=f" ssl crt {tls} alpn http/1.1" if tls else "", hsts_max_age=raw("HSTS_MAX_AGE"),
+        frontend_extra=BALANCED_FRONTEND if balanced else "", backend_extra=BALANCED_BACKEND if balanced else "",
+        buffer_bytes=BUFFER_BYTES, request_timeout=REQUEST_TIMEOUT_S,
+        tls12_ciphers=TLS12_CIPHERS, tls13_suites=TLS13_SUITES,
+    ))
+    return path
+
+
+def haproxy(workdir, backends, port, host="127.0.0.1", log=None, name="api", balanced=True, tls=None):
+    """HAProxy on host:port in front of `backends` (Services or (host, port) pairs): round robin if `balanced`."""
+    path = config(workdir, backends, port, host, name, balanced, tls)
+    argv = [binary(), "-db", "-f", str(path)]  # -db: stay in the foreground
+    return Service(f"haproxy ({name})", argv, port, host, log=log)
+
+
+def fronted(launcher, name, port, env, workdir, host="127.0.0.1", log=None, **options):
+    """The server `launcher` (procs.api or procs.issuer) on a unix socket in the 0700 `workdir`, and HAProxy at
+    host:port in front of it (TLS there when env names TLS_CERT): [the server, HAProxy], to start in that order."""
+    workdir = private_folder(workdir)
+    tls = tls_bundle(workdir, env)
+    app_env = {k: v for k, v in env.items() if k not in ("TLS_CERT", "TLS_KEY")}  # TLS ends at HAProxy
+    app = launcher(port, {**app_env, "TRUSTED_PROXIES": TRUSTED_PROXIES}, host=host, log=log,
+                   uds=workdir / f"{name}.sock", **options)
+    app.name = name
+    proxy = haproxy(workdir, [app], port, host, log=log, name=name, balanced=False, tls=tls)
+    return [app, proxy]
 
 
 @contextlib.contextmanager
 def balanced_apis(workdir, env, instances=2, port=None, server=DEFAULT_SERVER, workers=1):
-    """`instances` API processes (env + TRUSTED_PROXIES=1) behind HAProxy on `port`; all stopped on the way out.
+    """`instances` API processes (env + TRUSTED_PROXIES=1), each on a unix socket in the 0700 folder
+    workdir/instances, behind HAProxy on `port`; all stopped on the way out.
 
     Yields `.url` (the balancer's origin, http://localhost:port), `.apis` and `.balancer`.
     """
     workdir = Path(workdir)
     port = port or free_port()
     env = {"API_ORIGIN": f"http://localhost:{port}", **env, "TRUSTED_PROXIES": TRUSTED_PROXIES}
+    sockets = private_folder(workdir / "instances")
     apis = []
-    for _ in range(instances):
-        api_port = free_port()
-        apis.append(procs.api(api_port, env, workers=workers, server=server, log=workdir / f"api-{api_port}.log"))
+    for number in range(1, instances + 1):
+        apis.append(procs.api(None, env, workers=workers, server=server, log=workdir / f"api{number}.log",
+                              uds=sockets / f"api{number}.sock"))
+        apis[-1].name = f"api{number}"
     balancer = haproxy(workdir / "haproxy", apis, port, log=workdir / "haproxy.log")
     started = []
     try:

@@ -41,10 +41,10 @@ def _detach_and_die_with_parent():
 
 
 class Service:
-    """One child process listening on host:port."""
+    """One child process listening on host:port, or on the unix socket `uds` (then port is None)."""
 
-    def __init__(self, name, argv, port, host="127.0.0.1", env=None, log=None, stop_signal=signal.SIGTERM):
-        self.name, self.argv, self.port, self.host = name, argv, port, host
+    def __init__(self, name, argv, port, host="127.0.0.1", env=None, log=None, stop_signal=signal.SIGTERM, uds=None):
+        self.name, self.argv, self.port, self.host, self.uds = name, argv, port, host, uds
         self.stop_signal = stop_signal
         self.env = {**os.environ, **(env or {})}
         self.log = log
@@ -54,8 +54,15 @@ class Service:
         """Launch and wait until the port accepts connections."""
         return self.launch().wait_listening(timeout)
 
+    @property
+    def address(self):
+        """Where it listens, as a person reads it: host:port or the socket's path."""
+        return str(self.uds) if self.uds else f"{self.host}:{self.port}"
+
     def launch(self):
         """Start the process without waiting for it (from the main thread: the child dies with its parent thread)."""
+        if self.uds:
+            Path(self.uds).unlink(missing_ok=True)  # a socket left by a killed process would fail the bind
         out = open(self.log, "ab") if self.log else None
         try:
             self.proc = subprocess.Popen(
@@ -74,12 +81,25 @@ class Service:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {' '.join(self.argv)}")
             try:
-                socket.create_connection((self.host, self.port), timeout=0.2).close()
+                self.connect(timeout=0.2).close()
                 return self
             except OSError:
                 time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"{self.name} did not listen on {self.host}:{self.port} within {timeout}s")
+        raise RuntimeError(f"{self.name} did not listen on {self.address} within {timeout}s")
+
+    def connect(self, timeout=None):
+        """A connected socket to the service (TCP or unix)."""
+        if not self.uds:
+            return socket.create_connection((self.host, self.port), timeout=timeout)
+        sock = socket.socket(socket.AF_UNIX)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(self.uds))
+        except OSError:
+            sock.close()
+            raise
+        return sock
 
     def signal(self, sig):
         """Send a signal to the whole process group (SIGSTOP/SIGCONT drills, stops)."""
@@ -120,11 +140,16 @@ HEADER_TIMEOUT_S = 5  # a request's headers (and a keep-alive connection's next 
 HEADER_BYTES = 16384  # granian: the most a request line plus headers may take (bigger: 431); gunicorn: per field
 
 
-def wsgi(name, factory, port, env, workers, host, log, server=DEFAULT_SERVER, threads=4):
-    """A Flask app factory ("package:function") served by `server` with `workers` processes of `threads` each."""
+def wsgi(name, factory, port, env, workers, host, log, server=DEFAULT_SERVER, threads=4, uds=None):
+    """A Flask app factory ("package:function") served by `server` with `workers` processes of `threads` each.
+
+    With `uds` (a path in a 0700 folder) it listens on that unix socket instead of host:port: only its owner, and
+    the proxy in front (stack/load_balancer.py), can reach it.
+    """
     if server == "granian":
+        where = ["--uds", str(uds)] if uds else ["--host", host, "--port", str(port)]
         argv = python(
-            "-m", "granian", "--interface", "wsgi", "--factory", factory, "--host", host, "--port", str(port),
+            "-m", "granian", "--interface", "wsgi", "--factory", factory, *where,
             "--workers", str(workers), "--blocking-threads", str(threads), "--http", "1", "--no-ws",
             "--http1-header-read-timeout", str(HEADER_TIMEOUT_S * 1000), "--http1-buffer-size", str(HEADER_BYTES),
             "--workers-kill-timeout", "2",
@@ -133,28 +158,28 @@ def wsgi(name, factory, port, env, workers, host, log, server=DEFAULT_SERVER, th
         if env.get("TLS_CERT"):
             argv += ["--ssl-certificate", env["TLS_CERT"], "--ssl-keyfile", env["TLS_KEY"]]
             argv += ["--ssl-protocol-min", "tls1.2"]  # granian's default minimum is 1.3
-        return Service(name, argv, port, host, env, log)
+        return Service(name, argv, port, host, env, log, uds=uds)
     if server not in SERVERS:
         raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
     worker_class = server.removeprefix("gunicorn-")
     argv = python(
-        "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", worker_class,
+        "-m", "gunicorn", "--bind", f"unix:{uds}" if uds else f"{host}:{port}", "--workers", str(workers), "--worker-class", worker_class,
         "--threads", str(threads if worker_class == "gthread" else 1), "--worker-connections", "1000",
         "--keep-alive", str(HEADER_TIMEOUT_S), "--limit-request-field_size", "16384", "--graceful-timeout", "2",
         "--log-level", "warning", f"{factory}()",
     )
     argv += tls_flags(env)
-    return Service(name, argv, port, host, env, log)  # SIGTERM: a graceful stop, so no worker is SIGKILLed
+    return Service(name, argv, port, host, env, log, uds=uds)  # SIGTERM: a graceful stop, so no worker is SIGKILLed
 
 
-def api(port, env, workers=2, host="127.0.0.1", log=None, server=DEFAULT_SERVER, threads=4):
+def api(port, env, workers=2, host="127.0.0.1", log=None, server=DEFAULT_SERVER, threads=4, uds=None):
     """The Flask API."""
-    return wsgi("api", "backend:create_app", port, env, workers, host, log, server, threads)
+    return wsgi("api", "backend:create_app", port, env, workers, host, log, server, threads, uds)
 
 
-def issuer(port, env, host="127.0.0.1", log=None, server=DEFAULT_SERVER):
+def issuer(port, env, host="127.0.0.1", log=None, server=DEFAULT_SERVER, uds=None):
     """The token issuer: one worker, because its keys live in that process's memory."""
-    return wsgi("issuer", "issuer:create_app", port, env, 1, host, log, server)
+    return wsgi("issuer", "issuer:create_app", port, env, 1, host, log, server, uds=uds)
 
 
 def frontend(name, port, env, host="127.0.0.1", log=None):

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 
 from backend.config import SETTINGS, raw
 
-from . import certs, local_secrets, procs, redis_server
+from . import certs, load_balancer, local_secrets, procs, redis_server
 
 ORIGINS = ("API_ORIGIN", "FRONTEND_A_ORIGIN", "FRONTEND_B_ORIGIN", "ISSUER_ORIGIN")
 
@@ -102,14 +102,14 @@ def supervise(restartable, vital, how="starting it again"):
             if service not in died:
                 died[service] = time.monotonic()
                 when = f" in {delay:g} s" if delay else ""
-                print(f"authlab: {service.name} on port {service.port} exited ({service.proc.returncode}); {how}{when}",
+                print(f"authlab: {service.name} at {service.address} exited ({service.proc.returncode}); {how}{when}",
                       file=sys.stderr, flush=True)
             if time.monotonic() - died[service] < delay:
                 continue
             try:
                 service.start()
                 del died[service]
-                print(f"authlab: {service.name} on port {service.port} is back", file=sys.stderr, flush=True)
+                print(f"authlab: {service.name} at {service.address} is back", file=sys.stderr, flush=True)
             except (RuntimeError, OSError, RedisError) as exc:  # e.g. its port was taken meanwhile: try again
                 print(f"authlab: restart failed ({exc}); retrying", file=sys.stderr, flush=True)
 
@@ -120,6 +120,11 @@ def main(argv=None):
     parser.add_argument("--server", choices=procs.SERVERS, default=procs.DEFAULT_SERVER,
                         help="how the API and the issuer are served (default: %(default)s)")
     args = parser.parse_args(argv)
+    try:
+        load_balancer.binary()  # in front of the API and the issuer: whole requests only (docs/servers.md)
+    except RuntimeError as exc:
+        print(f"authlab: {exc}", file=sys.stderr)
+        sys.exit(2)
     var = Path(os.environ.get("AUTHLAB_VAR", procs.ROOT / "var"))
     env, tls = https_mode(var) if args.https else ({}, None)
     kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k)}
@@ -132,10 +137,10 @@ def main(argv=None):
         services.append(redis)
         env["REDIS_URL"] = redis.url
     services += [
-        procs.api(ports["API"], env, server=args.server),
+        *load_balancer.fronted(procs.api, "api", ports["API"], env, var / "front", server=args.server),
         procs.frontend("frontend_a", ports["frontend A"], env),
         procs.frontend("frontend_b", ports["frontend B"], env),
-        procs.issuer(ports["issuer"], env, server=args.server),
+        *load_balancer.fronted(procs.issuer, "issuer", ports["issuer"], env, var / "front", server=args.server),
     ]
 
     def stop(signum=None, frame=None, code=0):
@@ -153,7 +158,7 @@ def main(argv=None):
         stop(code=1)
     print(
         "\nauthlab is running (Ctrl-C stops everything):\n"
-        f"  API         {raw('API_ORIGIN')}/api/health   (served by {args.server})\n"
+        f"  API         {raw('API_ORIGIN')}/api/health   (served by {args.server} behind HAProxy)\n"
         f"  frontend A  {raw('FRONTEND_A_ORIGIN')}   (same-site as the API)\n"
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
         f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"

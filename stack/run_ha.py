@@ -40,11 +40,11 @@ def banner(args, env, kept, var, topology, balanced):
             + [f"              replica 127.0.0.1:{r.port}" for r in topology.replicas]
             + [f"              sentinel 127.0.0.1:{s.port}" for s in topology.sentinels]
         )
-    instances = ", ".join(f"http://localhost:{api.port}" for api in balanced.apis)
+    instances = ", ".join(str(api.uds) for api in balanced.apis)
     return (
         "\nauthlab (HA) is running (Ctrl-C stops everything):\n"
         f"  API         {raw('API_ORIGIN')}/api/health   (HAProxy, round robin; X-Served-By names the instance)\n"
-        f"  instances   {instances}   (served by {args.server}, TRUSTED_PROXIES=1)\n"
+        f"  instances   {instances}   (served by {args.server}; unix sockets only HAProxy reaches)\n"
         f"  frontend A  {raw('FRONTEND_A_ORIGIN')}   (same-site as the API)\n"
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
         f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
@@ -85,7 +85,7 @@ def main(argv=None):
             others = [
                 procs.frontend("frontend_a", ports["frontend A"], env),
                 procs.frontend("frontend_b", ports["frontend B"], env),
-                procs.issuer(ports["issuer"], env, server=args.server),
+                *load_balancer.fronted(procs.issuer, "issuer", ports["issuer"], env, ha / "front", server=args.server),
             ]
             for service in others:
                 stack.enter_context(service)

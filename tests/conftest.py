@@ -8,7 +8,7 @@ import redis
 
 from backend import create_app
 from backend.stores import redis_client
-from stack import certs, procs, redis_server
+from stack import certs, load_balancer, procs, redis_server
 from stack.environment import api_environment
 from tests.helpers import Actions
 
@@ -179,14 +179,21 @@ def tls(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def https_stack(redis_service, tls, tmp_path_factory):
-    """The API and frontend A over TLS on free ports (A on localhost, as in `make run`)."""
-    api_port, a_port = procs.free_port(), procs.free_port()
+    """The API, the issuer and frontend A over TLS on free ports (A on localhost), served as `make run-https` serves
+    them: the API and the issuer on unix sockets behind HAProxy, which terminates TLS."""
+    api_port, a_port, issuer_port = procs.free_port(), procs.free_port(), procs.free_port()
     env = api_environment(
         api_port, redis_service.url, SECRET, scheme="https", TLS_CERT=str(tls.cert), TLS_KEY=str(tls.key),
         FRONTEND_A_ORIGIN=f"https://localhost:{a_port}", FRONTEND_B_ORIGIN="https://127.0.0.1:1",
+        ISSUER_ORIGIN=f"https://127.0.0.1:{issuer_port}", ISSUER_CA_FILE=str(tls.ca),
     )
-    logs = tmp_path_factory.mktemp("https-logs")
+    logs = tmp_path_factory.mktemp("https")
     with contextlib.ExitStack() as stack:
-        stack.enter_context(procs.api(api_port, env, workers=1, log=logs / "api.log"))
-        stack.enter_context(procs.frontend("frontend_a", a_port, env, log=logs / "a.log"))
-        yield SimpleNamespace(api=env["API_ORIGIN"], a=env["FRONTEND_A_ORIGIN"], api_port=api_port, ca=str(tls.ca))
+        for service in [
+            *load_balancer.fronted(procs.api, "api", api_port, env, logs / "front", workers=1, log=logs / "api.log"),
+            *load_balancer.fronted(procs.issuer, "issuer", issuer_port, env, logs / "front", log=logs / "issuer.log"),
+            procs.frontend("frontend_a", a_port, env, log=logs / "a.log"),
+        ]:
+            stack.enter_context(service)
+        yield SimpleNamespace(api=env["API_ORIGIN"], a=env["FRONTEND_A_ORIGIN"], issuer=env["ISSUER_ORIGIN"],
+                              api_port=api_port, a_port=a_port, issuer_port=issuer_port, ca=str(tls.ca))

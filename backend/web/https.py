@@ -1,18 +1,24 @@
-"""HTTPS and proxies: TLS in HTTPS mode (HSTS), and which proxy hops may name the client."""
+"""HTTPS and proxies: HSTS in HTTPS mode, nosniff on every answer, and which proxy hops may name the client.
+
+The API and the issuer both use it (each with its own origin's setting).
+"""
+
+from urllib.parse import urlsplit
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
-def init_app(app):
-    """HSTS when the API's origin is https; X-Forwarded-For/-Proto only from TRUSTED_PROXIES hops."""
+def init_app(app, origin="API_ORIGIN"):
+    """HSTS when this app's origin is https; nosniff always; X-Forwarded-For/-Proto only from TRUSTED_PROXIES hops."""
     hops = app.config["TRUSTED_PROXIES"]
     if hops:  # otherwise anyone could pick their own address and escape the per-client limits
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-    if app.config["HTTPS"]:
-        hsts = f"max-age={app.config['HSTS_MAX_AGE']}"
+    headers = {"X-Content-Type-Options": "nosniff"}  # a JSON answer is never run as a script or styled as CSS
+    if urlsplit(app.config[origin]).scheme == "https":
+        headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_MAX_AGE']}"
 
-        @app.after_request
-        def strict_transport_security(response):
-            """Browsers that saw this once refuse plain HTTP to this host until max-age runs out."""
-            response.headers["Strict-Transport-Security"] = hsts
-            return response
+    @app.after_request
+    def transport_headers(response):
+        """Browsers that saw HSTS once refuse plain HTTP to this host until max-age runs out."""
+        response.headers.update(headers)
+        return response

@@ -3,10 +3,15 @@
 import collections
 import http.client
 import json
+import os
+import shutil
 import signal
+import stat
+import subprocess
 import time
 from types import SimpleNamespace
 
+import psutil
 import pytest
 import requests
 
@@ -42,11 +47,23 @@ class Burst:
         return response
 
 
+def direct(api, path, headers):
+    """The status of a GET to one instance on its unix socket (which only the balancer, and we, can reach)."""
+    connection = http.client.HTTPConnection("localhost", timeout=5)
+    connection.sock = api.connect(timeout=5)
+    try:
+        connection.request("GET", path, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 def test_two_instances_behind_the_balancer_serve_every_method_without_one_auth_failure(balanced):
     """200 requests alternate between instances: a session, an opaque token and a chain of JWT refresh rotations
     made on one instance hold on the other; no request fails."""
     burst = Burst(balanced.url)
     csrf = burst.call("login", "POST", "/api/session/login", burst.browser, json=LOGIN).json()["csrf_token"]
+    cookie = {"Cookie": f"session_id={burst.browser.cookies['session_id']}"}  # a copy, to replay after the logout
     token = burst.call("login", "POST", "/api/token/login", json=LOGIN).json()["access_token"]
     pair = burst.call("login", "POST", "/api/jwt/login", json=LOGIN).json()
     statuses = collections.Counter()
@@ -67,10 +84,9 @@ def test_two_instances_behind_the_balancer_serve_every_method_without_one_auth_f
     ]
     assert [r.status_code for r in logouts] == [204, 204, 204]
     for api in balanced.apis:  # each instance directly: the logout made through either one holds on both
-        direct = f"http://localhost:{api.port}"
-        assert burst.browser.get(f"{direct}/api/session/me", timeout=5).status_code == 401
-        assert requests.get(f"{direct}/api/token/me", headers=bearer(token), timeout=5).status_code == 401
-        assert requests.get(f"{direct}/api/jwt/me", headers=bearer(pair["access_token"]), timeout=5).status_code == 401
+        assert direct(api, "/api/session/me", cookie) == 401
+        assert direct(api, "/api/token/me", bearer(token)) == 401
+        assert direct(api, "/api/jwt/me", bearer(pair["access_token"])) == 401
 
 
 def test_the_balancer_takes_a_dead_instance_out_and_answers_json(balanced):
@@ -140,10 +156,9 @@ def test_sentinel_failover_under_load_is_fast_503s_then_recovery_with_no_revocat
     assert redis_topologies.master_address(group) != old_primary
     assert [api.proc.pid for api in stack.apis] == api_pids and all(api.proc.poll() is None for api in stack.apis)
     for api in stack.apis:
-        direct = f"http://localhost:{api.port}"
         for kind, token in acknowledged:
-            assert requests.get(f"{direct}/api/{kind}/me", headers=bearer(token), timeout=5).status_code == 401
-        assert requests.get(f"{direct}/api/{live_kind}/me", headers=bearer(live), timeout=5).status_code == 200
+            assert direct(api, f"/api/{kind}/me", bearer(token)) == 401
+        assert direct(api, f"/api/{live_kind}/me", bearer(live)) == 200
 
 
 def wrong_login(balancer_port, source_ip, **headers):
@@ -167,5 +182,27 @@ def test_behind_the_balancer_each_client_has_its_own_login_limit_and_cannot_forg
         port = stack.balancer.port
         assert [wrong_login(port, "127.0.0.2") for _ in range(3)] == [401] * 3
         assert wrong_login(port, "127.0.0.2") == 429
-        assert wrong_login(port, "127.0.0.2", **{"X-Forwarded-For": "198.51.100.7"}) == 429
-        assert wrong_login(port, "127.0.0.3") == 401  # another client: its own count
+        for forged in ("198.51.100.7", "*", "127.0.0.3", "127.0.0.3, 127.0.0.4"):
+            assert wrong_login(port, "127.0.0.2", **{"X-Forwarded-For": forged}) == 429, forged
+        assert wrong_login(port, "127.0.0.3") == 401  # another client: its own count, which no forgery touched
+
+
+OTHER_USER = "nobody"
+CONNECT = "import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])"
+
+
+def test_the_instances_listen_only_on_unix_sockets_no_other_user_can_reach(balanced):
+    """Proxy trust by address: an instance trusts X-Forwarded-For (TRUSTED_PROXIES=1), so nothing but HAProxy may
+    reach it. No instance process has a TCP port, their sockets are in a 0700 folder of ours, and another local
+    user's connect is refused (run as `nobody` where this test runs as root)."""
+    for api in balanced.apis:
+        processes = [psutil.Process(api.proc.pid), *psutil.Process(api.proc.pid).children(recursive=True)]
+        assert [c.laddr for p in processes for c in p.net_connections("inet") if c.status == psutil.CONN_LISTEN] == []
+        folder = api.uds.parent.stat()
+        assert stat.S_IMODE(folder.st_mode) == 0o700 and folder.st_uid == os.getuid()
+        assert direct(api, "/api/health", {}) == 200  # the socket works, for its owner
+    if os.getuid() == 0 and shutil.which("python3", path="/usr/bin:/bin"):
+        for api in balanced.apis:
+            attempt = subprocess.run([shutil.which("python3", path="/usr/bin:/bin"), "-c", CONNECT, str(api.uds)],
+                                     user=OTHER_USER, capture_output=True, text=True, timeout=10, cwd="/")
+            assert attempt.returncode != 0 and "PermissionError" in attempt.stderr, attempt.stderr
