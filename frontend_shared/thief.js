@@ -18,6 +18,10 @@ function injected(apiOrigin, path) {
 // {storage, cookie (document.cookie), status (of its call to path), sent_cookies (names -> lengths that travelled)}.
 export async function runInjected(path) {
   const script = document.createElement("script");
+  // The page's policy (Content-Security-Policy) runs only inline scripts with this answer's nonce: a real injected
+  // script would be refused. This stand-in borrows the nonce, as a script that got past the policy (a compromised
+  // dependency of the page's own) would run.
+  script.nonce = document.querySelector("script[nonce]")?.nonce ?? "";
   script.textContent = `window.authlabInjected = (${injected})(${JSON.stringify(config.api)}, ${JSON.stringify(path)});`;
   document.head.append(script);
   script.remove();

@@ -1,10 +1,17 @@
 """Serve one static frontend, the shared client module from its single file, and a generated config.
 
     python -m stack.static_server frontend_a --port 8001
+
+Every answer says `X-Content-Type-Options: nosniff`; the page itself carries a Content-Security-Policy (scripts
+from this origin only, plus the one nonce of this answer; no framing; fetches to the API and the issuer only) and,
+in HTTPS mode, HSTS. Over TLS only 1.2 and 1.3 with AEAD suites are offered (no CBC).
 """
 
 import argparse
 import json
+import secrets
+import ssl
+from urllib.parse import urlsplit
 
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import run_simple
@@ -16,6 +23,9 @@ from backend.shared_endpoints import header_bytes
 from .procs import ROOT
 
 FRONTENDS = {"frontend_a": "A", "frontend_b": "B"}
+PAGE_SCRIPT = '<script type="module" src="/shared/page.js">'  # the one script tag of each index.html
+# The same choice as HAProxy's (stack/load_balancer.py): TLS 1.2 with forward secrecy and AEAD only.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 
 def page_config(name):
@@ -30,9 +40,54 @@ def page_config(name):
     }
 
 
+def content_security_policy(config, nonce):
+    """The page's policy: its own scripts and the nonce (Measure's stand-in for an injected script uses it), fetches
+    to itself, the API and the issuer, no plugins, no <base>, no forms, and no page may frame it."""
+    return "; ".join([
+        "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'", "style-src 'self'", "img-src 'self' data:",
+        f"connect-src 'self' {config['api']} {config['issuer']}", "object-src 'none'", "base-uri 'none'",
+        "form-action 'none'", "frame-ancestors 'none'",
+    ])
+
+
+def with_headers(app, https):
+    """nosniff on every answer, HSTS too in HTTPS mode (the API's max-age)."""
+    headers = [("X-Content-Type-Options", "nosniff")]
+    if https:
+        headers.append(("Strict-Transport-Security", f"max-age={raw('HSTS_MAX_AGE')}"))
+
+    def wrapped(environ, start_response):
+        def start(status, response_headers, exc_info=None):
+            return start_response(status, response_headers + headers, exc_info)
+
+        return app(environ, start)
+
+    return wrapped
+
+
+def tls_context(certfile, keyfile):
+    """TLS 1.2 or 1.3; for 1.2 only ECDHE key exchange with AES-GCM or ChaCha20-Poly1305 (1.3's are all AEAD)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(TLS12_CIPHERS)
+    context.load_cert_chain(certfile, keyfile)
+    return context
+
+
 def make_app(name):
     """/config.js from the environment, /echo, /shared/* from frontend_shared, everything else from the frontend."""
-    body = "export default " + json.dumps(page_config(name), indent=2) + ";\n"
+    config = page_config(name)
+    body = "export default " + json.dumps(config, indent=2) + ";\n"
+    index = (ROOT / name / "index.html").read_text()
+    if PAGE_SCRIPT not in index:
+        raise RuntimeError(f"{name}/index.html has no {PAGE_SCRIPT}")
+
+    def page(environ, start_response):
+        """index.html with a nonce of its own on its script tag, and the policy naming that nonce."""
+        nonce = secrets.token_urlsafe(18)
+        html = index.replace(PAGE_SCRIPT, PAGE_SCRIPT.replace("<script ", f'<script nonce="{nonce}" '))
+        headers = {"Cache-Control": "no-store", "Content-Security-Policy": content_security_policy(config, nonce)}
+        return Response(html, mimetype="text/html", headers=headers)(environ, start_response)
 
     def config_js(environ, start_response):
         return Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-store"})(environ, start_response)
@@ -48,7 +103,7 @@ def make_app(name):
         return Response("not found", status=404, mimetype="text/plain")(environ, start_response)
 
     def app(environ, start_response):
-        routes = {"/config.js": config_js, "/echo": echo}
+        routes = {"/config.js": config_js, "/echo": echo, "/index.html": page}
         return routes.get(environ.get("PATH_INFO"), static)(environ, start_response)
 
     static = SharedDataMiddleware(
@@ -63,7 +118,7 @@ def make_app(name):
             environ["PATH_INFO"] = "/index.html"
         return app(environ, start_response)
 
-    return with_index
+    return with_headers(with_index, urlsplit(config["origin"]).scheme == "https")
 
 
 def main():
@@ -74,7 +129,7 @@ def main():
     parser.add_argument("--certfile", help="serve HTTPS with this certificate chain (and --keyfile)")
     parser.add_argument("--keyfile")
     args = parser.parse_args()
-    tls = (args.certfile, args.keyfile) if args.certfile else None
+    tls = tls_context(args.certfile, args.keyfile) if args.certfile else None
     run_simple(args.host, args.port, make_app(args.name), threaded=True, ssl_context=tls)
 
 

@@ -1,5 +1,8 @@
 """HTTPS mode (`make run-https`): the core API over TLS with a local CA, __Host- cookies, HSTS, and why it matters."""
 
+import socket
+import ssl
+
 import pytest
 import requests
 
@@ -101,6 +104,43 @@ def test_the_certificate_covers_both_sites_and_only_the_local_ca_vouches_for_it(
 def test_plain_http_to_the_tls_port_gets_no_answer(https_stack):
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"http://localhost:{https_stack.api_port}/api/health", timeout=5)
+
+
+TLS_ORIGINS = {"api": "/api/health", "issuer": "/.well-known/jwks.json", "a": "/"}  # https_stack's, a path of each
+# TLS 1.2 suites with CBC (SHA-1 or SHA-2 MACs), with and without forward secrecy; @SECLEVEL=0: the client offers them
+CBC_SUITES = ":".join([
+    "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384",
+    "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA", "ECDHE-RSA-AES128-SHA256", "ECDHE-RSA-AES256-SHA384",
+    "AES128-SHA", "AES256-SHA", "AES128-SHA256", "AES256-SHA256", "@SECLEVEL=0",
+])
+
+
+def handshake(port, ca, ciphers=None):
+    """The TLS 1.2 suite the server at 127.0.0.1:port agrees to, from `ciphers` (OpenSSL's list) if given."""
+    context = ssl.create_default_context(cafile=ca)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    if ciphers:
+        context.set_ciphers(ciphers)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            return tls.cipher()[0]
+
+
+@pytest.mark.parametrize("origin", TLS_ORIGINS)
+def test_every_tls_origin_sends_hsts_and_nosniff(https, https_stack, origin):
+    """The API, the issuer and the page: each is an origin a browser should never reach over plain HTTP again."""
+    response = https.get(getattr(https_stack, origin) + TLS_ORIGINS[origin], timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"] == "max-age=300"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("origin", TLS_ORIGINS)
+def test_every_tls_origin_refuses_cbc_suites_and_agrees_on_an_aead_one(https_stack, origin):
+    port = getattr(https_stack, f"{origin}_port")
+    with pytest.raises(ssl.SSLError):
+        handshake(port, https_stack.ca, CBC_SUITES)
+    assert handshake(port, https_stack.ca).endswith(("GCM-SHA256", "GCM-SHA384", "CHACHA20-POLY1305"))
 
 
 def test_frontend_is_served_over_tls_and_points_at_the_https_api(https, https_stack):
