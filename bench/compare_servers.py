@@ -3,8 +3,9 @@
 Every server serves the same API on one Redis at the same time; wrk loads `/api/public` and a session `me` in
 interleaved rounds (the order rotates each round), so a busy moment of the machine hits every server alike. Each
 round's req/s is divided by gunicorn sync's in the same round and the median ratio is reported. Then each server
-holds a crowd of idle and slow-header clients (bench/slow_clients.py) while a probe asks for `/api/public`, and
-answers a handful of requests its HTTP parser must refuse.
+holds a crowd of idle, slow-header and stalled-body clients (bench/slow_clients.py) while a probe asks for
+`/api/public`, and answers a handful of requests its HTTP parser must refuse; last, the same crowd against granian
+behind HAProxy, as `make run` serves the API (`--slow-clients-only` skips the throughput rounds).
 """
 
 import argparse
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from stack import procs, redis_server
+from stack import load_balancer, procs, redis_server
 
 from . import load, slow_clients
 from .servers import HOST, api_env
@@ -26,6 +27,7 @@ from .servers import HOST, api_env
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 4  # per worker, for the servers that run the app in threads (granian, gthread)
 ENDPOINTS = {"public": "/api/public", "session me": "/api/session/me"}
+FRONTED = "granian behind HAProxy"  # how make run serves the API: whole requests only reach granian
 # Requests the server's own parser refuses (the app never sees them): what comes back, and is it JSON?
 MALFORMED = {
     "control byte in a header": b"GET /api/public HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n",
@@ -87,6 +89,8 @@ def main(argv=None):
     p.add_argument("--connections", type=int, default=10)
     p.add_argument("--hold", type=float, default=30, help="seconds each server holds the slow-client crowd")
     p.add_argument("--crowd", type=int, default=64, help="idle connections, and as many slow-header ones")
+    p.add_argument("--stalled", type=int, default=64, help="stalled-body connections in the crowd too")
+    p.add_argument("--slow-clients-only", action="store_true", help="no throughput rounds: the crowd only")
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "servers.json")
     args = p.parse_args(argv)
     workdir = ROOT / "var" / "compare-servers"
@@ -102,12 +106,13 @@ def main(argv=None):
             env = api_env(redis.url, port, "http://127.0.0.1:1")
             stack.enter_context(procs.api(port, env, workers(server), HOST, workdir / f"{server}.log", server, THREADS))
             urls[server] = f"http://{HOST}:{port}"
-        headers = {"public": {}, "session me": session_cookie(urls[args.servers[0]])}
+        rounds = 0 if args.slow_clients_only else args.rounds
+        headers = {"public": {}, "session me": session_cookie(urls[args.servers[0]])} if rounds else {}
         loads = {s: {e: [] for e in ENDPOINTS} for s in args.servers}
-        for server in args.servers:  # warm-up: imports, connection pools
+        for server in args.servers if rounds else []:  # warm-up: imports, connection pools
             for endpoint, path in ENDPOINTS.items():
                 tool.run(urls[server] + path, headers[endpoint], 1, args.connections)
-        for r in range(args.rounds):
+        for r in range(rounds):
             order = args.servers[r % len(args.servers):] + args.servers[: r % len(args.servers)]
             for server in order:
                 for endpoint, path in ENDPOINTS.items():
@@ -118,7 +123,7 @@ def main(argv=None):
         base = "gunicorn-sync" if "gunicorn-sync" in args.servers else args.servers[0]
         for server in args.servers:
             row = result["servers"][server] = {"workers": workers(server)}
-            for endpoint in ENDPOINTS:
+            for endpoint in ENDPOINTS if rounds else []:
                 runs = loads[server][endpoint]
                 ratios = [a.rps / b.rps for a, b in zip(runs, loads[base][endpoint]) if b.rps] or [float("nan")]
                 row[endpoint] = {
@@ -127,10 +132,18 @@ def main(argv=None):
                     "vs_" + base: round(statistics.median(ratios), 2),
                     "errors": sum(x.errors for x in runs),
                 }
-        for server in args.servers:
+        front_port = procs.free_port()  # granian behind HAProxy (make run's way), for the crowd only
+        front_env = api_env(redis.url, front_port, "http://127.0.0.1:1")
+        for service in load_balancer.fronted(procs.api, "api", front_port, front_env, workdir / "front",
+                                             workers=workers("granian"), log=workdir / "front.log"):
+            stack.enter_context(service)
+        urls[FRONTED] = f"http://{HOST}:{front_port}"
+        result["servers"][FRONTED] = {"workers": workers("granian")}
+        for server in [*args.servers, FRONTED]:
             port = int(urls[server].rsplit(":", 1)[1])
             started = time.monotonic()
-            outcome = slow_clients.hold(HOST, port, idle=args.crowd, slow=args.crowd, seconds=args.hold)
+            outcome = slow_clients.hold(HOST, port, idle=args.crowd, slow=args.crowd, stalled=args.stalled,
+                                        seconds=args.hold)
             survived = not outcome.probe_failures and outcome.worst_ms < 1000
             result["servers"][server]["slow_clients"] = {**outcome.summary(), "survived": survived,
                                                           "held_s": round(time.monotonic() - started, 1)}

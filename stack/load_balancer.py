@@ -2,9 +2,10 @@
 
 granian has no timeout for a request body (docs/servers.md): a client that sends a head and then stalls inside
 the body would hold a Python thread. So every Flask server of `make run`, `make run-https` and `make run-ha` (the
-API and the issuer) listens on a unix socket in a 0700 folder, and HAProxy listens at its origin, buffers each
-request whole (`option http-buffer-request`, up to BUFFER_BYTES) within `timeout http-request`, and only then hands
-it on: a stalled body gets a 408 after REQUEST_TIMEOUT_S and never reaches a thread. Only HAProxy (and the user who
+API and the issuer) listens on a unix socket in a 0700 folder, and HAProxy listens at its origin, waits for each
+request whole (`http-request wait-for-body`, up to BUFFER_BYTES) and only then hands it on: a head that is not
+complete within REQUEST_TIMEOUT_S is cut, a body that is not complete REQUEST_TIMEOUT_S later gets a JSON 408;
+neither ever reaches a thread. Only HAProxy (and the user who
 runs it) can reach the sockets, so the TRUSTED_PROXIES=1 the apps run with cannot be abused by anyone else to
 pick an address of their own. In HTTPS mode HAProxy terminates TLS: 1.2 or 1.3, AEAD suites only (no CBC).
 
@@ -47,7 +48,6 @@ global
 defaults
     mode http
     option forwardfor
-    option http-buffer-request
     option redispatch
     retries 1
     timeout connect 1s
@@ -56,10 +56,10 @@ defaults
     timeout http-request {request_timeout}s
     timeout http-keep-alive 5s
     timeout check 1s
-{errorfiles}
 
 frontend {name}
     bind {host}:{port}{tls}
+{unanswered}
     http-request set-header X-Forwarded-Proto https if {{ ssl_fc }}
     http-request set-header X-Forwarded-Proto http if !{{ ssl_fc }}
     http-after-response set-header X-Content-Type-Options nosniff
@@ -67,6 +67,8 @@ frontend {name}
 {frontend_extra}    default_backend {name}_servers
 
 backend {name}_servers
+    http-request wait-for-body time {request_timeout}s
+{errorfiles}
 {backend_extra}{servers}
 """
 
@@ -84,9 +86,9 @@ ERRORS = {
     400: ("Bad Request", "bad_request", "the request could not be parsed"),
     408: ("Request Timeout", "request_timeout", "the request did not arrive whole in time"),
     500: ("Internal Server Error", "internal_error", "the proxy failed"),
-    502: ("Bad Gateway", "upstream_unavailable", "no API instance answered"),
-    503: ("Service Unavailable", "upstream_unavailable", "no API instance is up"),
-    504: ("Gateway Timeout", "upstream_timeout", "the API instance did not answer in time"),
+    502: ("Bad Gateway", "upstream_unavailable", "no server behind the proxy answered"),
+    503: ("Service Unavailable", "upstream_unavailable", "no server behind the proxy is up"),
+    504: ("Gateway Timeout", "upstream_timeout", "the server behind the proxy did not answer in time"),
 }
 
 
@@ -99,6 +101,18 @@ def binary():
     if not found:
         raise RuntimeError(f"haproxy is not installed: {INSTALL}")
     return found
+
+
+# Errors HAProxy 2.6 raises while it parses a head (400) or waits for one (408) ignore `errorfile` unless it is
+# empty (haproxy/haproxy#3032, fixed in 3.2): they would be its HTML pages, so such a connection is closed unanswered.
+UNANSWERED = (400, 408, 500)
+
+
+def _unanswered(directory):
+    """The frontend's `errorfile` lines that make HAProxy's own early errors a closed connection, never HTML."""
+    path = directory / "unanswered.http"
+    path.write_text("")
+    return "\n".join(f"    errorfile {status} {path}" for status in UNANSWERED)
 
 
 def _error_file(directory, status):
@@ -147,7 +161,7 @@ def config(workdir, backends, port, host="127.0.0.1", name="api", balanced=True,
     servers = "\n".join(_server_line(i, b, balanced) for i, b in enumerate(backends, start=1))
     path = workdir / f"{name}.cfg"
     path.write_text(CONFIG.format(
-        name=name, host=host, port=port, errorfiles=errorfiles, servers=servers,
+        name=name, host=host, port=port, errorfiles=errorfiles, servers=servers, unanswered=_unanswered(workdir),
         tls=f" ssl crt {tls} alpn http/1.1" if tls else "", hsts_max_age=raw("HSTS_MAX_AGE"),
         frontend_extra=BALANCED_FRONTEND if balanced else "", backend_extra=BALANCED_BACKEND if balanced else "",
         buffer_bytes=BUFFER_BYTES, request_timeout=REQUEST_TIMEOUT_S,
