@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import psutil
+import pytest
 import requests
 
 from stack import procs
@@ -43,11 +44,13 @@ def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path):
     assert not any(listening(port) for port in ports.values())
 
 
-def test_run_ha_without_haproxy_says_how_to_install_it(tmp_path):
-    """No haproxy: the install command, exit 2, and nothing started."""
+@pytest.mark.parametrize("module", ["stack.run_ha", "stack.run"])
+def test_run_ha_without_haproxy_says_how_to_install_it(tmp_path, module):
+    """No haproxy (make run-ha's balancer, and the front of every launcher): the install command, exit 2, and
+    nothing started."""
     ports = {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
     env = {**launch_env(tmp_path, ports), "HAPROXY": str(tmp_path / "no-haproxy")}
-    run = subprocess.run([sys.executable, "-m", "stack.run_ha"], cwd=procs.ROOT, env=env,
+    run = subprocess.run([sys.executable, "-m", module], cwd=procs.ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "apt-get install haproxy" in run.stderr
     assert "Traceback" not in run.stderr and "is running" not in run.stdout
