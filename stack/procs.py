@@ -133,7 +133,8 @@ def python(*args):
 
 # How the Flask apps are served (docs/servers.md compares them: throughput, p99, slow clients, parse errors).
 # granian: Rust (hyper) reads and parses every connection without a Python thread, so idle or slow clients cost a
-# socket, not a worker; its header-read timeout also closes idle keep-alive connections.
+# socket, not a worker; its header-read timeout also closes idle keep-alive connections. A stalled *body* does hold a
+# thread (granian has no body timeout), so `make run*` serves it on a unix socket behind HAProxy (load_balancer.py).
 SERVERS = ("granian", "gunicorn-sync", "gunicorn-gthread", "gunicorn-gevent")
 DEFAULT_SERVER = "granian"
 HEADER_TIMEOUT_S = 5  # a request's headers (and a keep-alive connection's next request) must arrive within this

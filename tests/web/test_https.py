@@ -6,6 +6,7 @@ import ssl
 import pytest
 import requests
 
+from issuer import create_app as create_issuer
 from stack.wiretap import Wiretap, decode_basic
 from tests.helpers import basic_header, bearer, launched
 
@@ -46,6 +47,22 @@ def test_the_core_api_holds_over_tls_with_hsts(https, https_stack, path, headers
     assert response.headers["Strict-Transport-Security"] == "max-age=300"
     if status == 401 and path.startswith("/api/basic/"):
         assert response.headers["WWW-Authenticate"] == CHALLENGE
+
+
+ANSWERS = [  # (app, method, path): a success, a 401, a 404 and a 405 of the API; the issuer's JWKS, 404 and 405
+    ("api", "GET", "/api/public"), ("api", "GET", "/api/session/me"), ("api", "GET", "/nowhere"),
+    ("api", "DELETE", "/api/public"), ("issuer", "GET", "/.well-known/jwks.json"), ("issuer", "GET", "/nowhere"),
+    ("issuer", "GET", "/token"),
+]
+
+
+@pytest.mark.parametrize(("which", "method", "path"), ANSWERS, ids=[f"{a}-{m}-{p}" for a, m, p in ANSWERS])
+def test_every_answer_of_the_api_and_the_issuer_says_nosniff_and_over_plain_http_no_hsts(app, which, method, path):
+    """Errors too: a JSON body is never sniffed into a script or a style sheet."""
+    client = (app if which == "api" else create_issuer()).test_client()
+    response = client.open(path, method=method)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" not in response.headers
 
 
 @pytest.mark.parametrize(
