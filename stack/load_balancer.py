@@ -5,13 +5,13 @@ the body would hold a Python thread. So every Flask server of `make run`, `make 
 API and the issuer) listens on a unix socket in a 0700 folder, and HAProxy listens at its origin, waits for each
 request whole (`http-request wait-for-body`, up to BUFFER_BYTES) and only then hands it on: a head that is not
 complete within REQUEST_TIMEOUT_S is cut, a body that is not complete REQUEST_TIMEOUT_S later gets a JSON 408;
-neither ever reaches a thread. Only HAProxy (and the user who
-runs it) can reach the sockets, so the TRUSTED_PROXIES=1 the apps run with cannot be abused by anyone else to
-pick an address of their own. In HTTPS mode HAProxy terminates TLS: 1.2 or 1.3, AEAD suites only (no CBC).
+neither ever reaches a thread. Only HAProxy (and the user who runs it) can reach the sockets, so the
+TRUSTED_PROXIES=1 the apps run with cannot be abused by anyone else to pick an address of their own. In HTTPS
+mode HAProxy terminates TLS: 1.2 or 1.3, AEAD suites only (no CBC).
 
 `balanced_apis` is `make run-ha`'s: several API instances, round robin, health checks, and every answer says
-which instance served it (`X-Served-By: api1`). HAProxy's own errors (a bad request, a timeout, no instance up)
-are the API's JSON errors.
+which instance served it (`X-Served-By: api1`). HAProxy's own errors (a timeout, no instance up) are the API's
+JSON errors, or no answer at all where HAProxy 2.6 could only send HTML (UNANSWERED).
 """
 
 import contextlib
@@ -28,7 +28,7 @@ from .procs import DEFAULT_SERVER, Service, free_port
 
 INSTALL = "apt-get install haproxy (Debian/Ubuntu), brew install haproxy (macOS)"
 TRUSTED_PROXIES = "1"  # the apps' setting behind exactly this one hop
-REQUEST_TIMEOUT_S = 5  # a request's head and body must both have arrived within this (else 408)
+REQUEST_TIMEOUT_S = 5  # a request's head must arrive within this, and then its body within this (else 408)
 BUFFER_BYTES = 96 * 1024  # holds a whole request the API accepts: a 16 KiB head plus a body of at most 64 KiB
 # TLS 1.2 suites with forward secrecy and AEAD only (no CBC, no RSA key exchange); TLS 1.3's are all AEAD.
 TLS12_CIPHERS = ":".join(
