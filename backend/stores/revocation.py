@@ -49,6 +49,21 @@ def remember(username, key, seconds, pipe=None):
         pipe.execute()
 
 
+def store_indexed(username, key, value, seconds, index_seconds=None):
+    """Write a login's record and index it for logout-all, the record never after its entry (a logout-all between an
+    entry and its record would drop the entry and miss the record): one MULTI where both share a node; on a cluster
+    (the contract's `token:<sha256>` and `session:<id>` carry no hash tag) the record first, then the entry."""
+    client = redis()
+    if client.topology == "cluster":
+        client.set(key, value, ex=seconds)
+        remember(username, key, index_seconds or seconds)  # fails: the login is a 503 and its credential unsent
+        return
+    pipe = client.pipeline(transaction=True)
+    pipe.set(key, value, ex=seconds)
+    remember(username, key, index_seconds or seconds, pipe)
+    pipe.execute()
+
+
 def start_family(username, sid, refresh_jti, opts):
     """A new refresh family with its first live refresh token, indexed for logout-all: one MULTI, one slot."""
     seconds = current_app.config["JWT_REFRESH_TTL"]

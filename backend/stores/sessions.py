@@ -117,6 +117,15 @@ class RedisSessions(_AuthlabRules, RedisSessionInterface):
         """Delete the record at logout, confirmed by a replica where there is one (a revocation)."""
         revocation.forget(store_id)
 
+    def _upsert_session(self, session_lifetime, session, store_id):
+        """A login's record is written with its entry in the user's index (revocation.store_indexed), so logout-all
+        can end it and a logout-all racing the login misses nothing; later writes are the record alone."""
+        if not (session.new_id and session.get("_user_id")):
+            return super()._upsert_session(session_lifetime, session, store_id)
+        seconds = int(session_lifetime.total_seconds())
+        revocation.store_indexed(session["_user_id"], store_id, self.serializer.encode(session), seconds,
+                                 index_seconds=current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
+
     def _retrieve_session_data(self, store_id):
         """GETEX: read the record and restart its idle TTL in one round trip. A session whose deadline (a demo `ttl`)
         comes before that pays a second one, to set the TTL back to its deadline (or delete it, past it)."""
