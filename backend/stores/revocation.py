@@ -14,7 +14,7 @@ from flask import current_app
 from backend import clock
 
 from . import keys
-from .redis_client import redis, revocation_pipeline
+from .redis_client import ClusterRevocation, redis, revocation_pipeline
 
 # Rotate a family's refresh token atomically: exactly one of two concurrent uses wins, and a
 # spent token arriving again (theft, or the loser of a race) ends the whole family.
@@ -83,8 +83,11 @@ def rotate(username, sid, spent_jti, next_jti):
     pipe = revocation_pipeline(transaction=False)
     script_keys = [keys.jwt_family(username, sid), keys.jwt_ended(username, sid)]
     args = [spent_jti, next_jti, seconds, _access_lifetime()]
-    if pipe.waits:  # the script, then WAIT, on one connection
-        script(keys=script_keys, args=args, client=pipe)
+    if pipe.waits:  # the script, then WAIT, on one connection (a cluster's: the master of the user's slot)
+        if isinstance(pipe, ClusterRevocation):
+            pipe.eval(_ROTATE, len(script_keys), *script_keys, *args)
+        else:
+            script(keys=script_keys, args=args, client=pipe)
         outcome, cookie = pipe.execute()[0]
     else:
         outcome, cookie = script(keys=script_keys, args=args)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import psutil
+import pytest
 import requests
 
 from stack import procs
@@ -16,19 +17,23 @@ def listening(port):
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path):
+@pytest.mark.parametrize("topology", ["sentinel", "cluster"])
+def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path, topology):
     """The API's origin is HAProxy: health and a session hold across both instances; the frontends point there;
-    SIGTERM stops every child (Redis, Sentinels, instances, HAProxy) and exits 0. (`--cluster` only swaps the
-    launcher: tests/system/test_topologies_*.py cover the cluster itself, to keep the suite short.)"""
-    with launched(tmp_path, until="  Redis ", module="stack.run_ha") as launch:
+    SIGTERM stops every child (Redis, Sentinels or cluster nodes, instances, HAProxy) and exits 0. With `--cluster`
+    the banner lists each master and its replica, and no password is printed."""
+    flags = ["--cluster"] if topology == "cluster" else []
+    with launched(tmp_path, *flags, until="  Redis ", module="stack.run_ha") as launch:
         ports, banner = launch
+        banner = launch.wait_for("replica 127.0.0.1:")
         children = psutil.Process(launch.process.pid).children(recursive=True)
         api = f"http://localhost:{ports['api']}"
         assert f"  API         {api}/api/health   (HAProxy" in banner, launch.err.read_text()
-        assert "  Redis       redis+sentinel://" in banner
+        assert f"  Redis       redis+{topology}://:***@" in banner
+        assert banner.count("replica 127.0.0.1:") == (3 if topology == "cluster" else 2)
         browser = requests.Session()
         health = [browser.get(f"{api}/api/health", timeout=5) for _ in range(2)]
-        assert [h.json() for h in health] == [{"status": "ok", "redis": True, "topology": "sentinel"}] * 2
+        assert [h.json() for h in health] == [{"status": "ok", "redis": True, "topology": topology}] * 2
         assert {h.headers["X-Served-By"] for h in health} == {"api1", "api2"}
         login = browser.post(f"{api}/api/session/login", json={"username": "alice", "password": "wonderland"},
                              timeout=5)
