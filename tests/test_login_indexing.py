@@ -32,10 +32,8 @@ def logged_in(app, method):
     return lambda: app.test_client().get("/api/token/me", headers=bearer(token)).status_code
 
 
-@pytest.mark.parametrize("method", ["session", "token"])
-def test_a_logout_all_racing_a_login_leaves_it_ended_or_indexed(app, monkeypatch, method):
-    """Either the racing logout-all ended the login, or the login is indexed and the next logout-all ends it: never a
-    record written after its entry was dropped (the session login used to index before Flask-Session wrote it)."""
+def assert_a_racing_logout_all_misses_nothing(app, monkeypatch, method):
+    """Either the racing logout-all ended the login, or the login is indexed and the next logout-all ends it."""
     ran = racing_logout_all(app, monkeypatch)
     status = logged_in(app, method)
     assert ran == [200]
@@ -43,3 +41,11 @@ def test_a_logout_all_racing_a_login_leaves_it_ended_or_indexed(app, monkeypatch
     path, headers = LOGOUT_ALL
     assert app.test_client().post(path, headers=headers).status_code == 200
     assert status() == 401
+
+
+@pytest.mark.parametrize("method", ["session", "token"])
+def test_a_logout_all_racing_a_login_leaves_it_ended_or_indexed(app, monkeypatch, method):
+    """Never a record written after its entry was dropped: the session login used to index in the view and leave the
+    write to Flask-Session after it, so a logout-all in between left a session no logout-all could end.
+    (tests/system/test_topologies_api.py runs the same on a cluster, where record and entry are two slots.)"""
+    assert_a_racing_logout_all_misses_nothing(app, monkeypatch, method)

@@ -20,6 +20,7 @@ from stack.environment import api_environment
 from tests.conftest import SECRET
 from tests.helpers import basic_header, bearer
 from tests.system.test_redis_access import answer
+from tests.test_login_indexing import assert_a_racing_logout_all_misses_nothing
 
 LOGIN = {"username": "alice", "password": "wonderland"}
 QUICK_503_S = 2.5  # two tries of REDIS_TIMEOUT (0.5 s) and the cluster client's own retry, with room to spare
@@ -216,6 +217,17 @@ def test_session_interface_is_handed_the_cluster_client(redis_cluster):
         app = create_app({"SECRET_KEY": SECRET, "REDIS_URL": redis_cluster.url})
     assert app.session_interface.client is redis_client.redis(app)
     assert redis_client.redis(app).topology == "cluster"
+
+
+@pytest.mark.parametrize("method", ["session", "token"])
+def test_a_logout_all_racing_a_login_misses_nothing_on_the_cluster(redis_cluster, monkeypatch, method):
+    """On a cluster a login's record and its index entry live in two slots (no MULTI): the record goes first, so a
+    logout-all between the two still leaves nothing it cannot end."""
+    app = create_app({"SECRET_KEY": SECRET, "REDIS_URL": redis_cluster.url})
+    try:
+        assert_a_racing_logout_all_misses_nothing(app, monkeypatch, method)
+    finally:
+        redis_client.redis(app).close()
 
 
 def test_issuer_counts_on_the_cluster(redis_cluster):
