@@ -1,5 +1,6 @@
 """`make run-ha`: Redis that fails over and two API instances behind HAProxy, reached at the API's origin."""
 
+import re
 import socket
 import subprocess
 import sys
@@ -7,9 +8,13 @@ import sys
 import psutil
 import pytest
 import requests
+from redis.crc import key_slot
 
+from backend.stores import keys
 from stack import procs
+from stack.redis_topologies import slot_ranges
 from tests.helpers import launch_env, launched
+from tests.system.test_high_availability import failover_drill
 
 
 def listening(port):
@@ -21,7 +26,8 @@ def listening(port):
 def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path, topology):
     """The API's origin is HAProxy: health and a session hold across both instances; the frontends point there;
     SIGTERM stops every child (Redis, Sentinels or cluster nodes, instances, HAProxy) and exits 0. With `--cluster`
-    the banner lists each master and its replica, and no password is printed."""
+    the banner lists each master and its replica, no password is printed, and the cluster failover drill runs
+    through the balancer (test_cluster_failover_drill)."""
     flags = ["--cluster"] if topology == "cluster" else []
     with launched(tmp_path, *flags, until="  Redis ", module="stack.run_ha") as launch:
         ports, banner = launch
@@ -42,10 +48,43 @@ def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path, topolog
         config_b = requests.get(f"http://127.0.0.1:{ports['b']}/config.js", timeout=5).text
         assert f'"api": "{api}"' in config_b
         browser.close()
+        if topology == "cluster":
+            cluster_failover_drill(banner, api, children)
     assert launch.process.returncode == 0
     assert "Traceback" not in launch.err.read_text()
     assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)
     assert not any(listening(port) for port in ports.values())
+
+
+def owner_of_alices_slot(banner):
+    """The port of the master that holds alice's keys: the banner lists the masters in slot order."""
+    masters = [int(port) for port in re.findall(r"master  127\.0\.0\.1:(\d+)", banner)]
+    slot = key_slot(keys.user_index("alice").encode())
+    return next(port for port, (first, last) in zip(masters, slot_ranges(len(masters))) if first <= slot <= last)
+
+
+def listener(children, port):
+    """The child process listening on `port`."""
+    return next(child for child in children
+                if any(c.laddr.port == port and c.status == psutil.CONN_LISTEN for c in child.net_connections("tcp")))
+
+
+def cluster_failover_drill(banner, api, children):
+    """SIGKILL of the master holding alice's slot under logouts and reads through HAProxy: fast 503 JSON only, its
+    replica takes over and both API instances follow without a restart, no acknowledged logout undone."""
+    doomed = listener(children, owner_of_alices_slot(banner))
+    instances = [child.pid for child in children if "backend:create_app" in child.cmdline()]
+    assert len(instances) >= 2
+    served = set()
+
+    def both_instances_answer():
+        served.update(requests.get(f"{api}/api/health", timeout=5).headers["X-Served-By"] for _ in range(2))
+        return served == {"api1", "api2"}
+
+    figures = failover_drill(api, doomed.kill, both_instances_answer)
+    print(f"\ncluster failover drill (make run-ha --cluster): {figures}")
+    alive = [pid for pid in instances if psutil.pid_exists(pid)]
+    assert alive == instances  # not restarted
 
 
 def test_run_ha_without_haproxy_says_how_to_install_it(tmp_path):
