@@ -20,7 +20,7 @@ from backend.config import raw
 
 from . import load_balancer, local_secrets, procs, redis_topologies, run
 
-FAILOVER_S = 5  # a dead Redis process waits this long to restart: down-after / node timeout (1-2 s) plus the failover
+FAILOVER_S = 5  # a dead Redis process waits this long to restart: down-after / node timeout (1 s) plus the failover
 
 
 class Stopped(Exception):
@@ -83,7 +83,7 @@ def main(argv=None):
         try:
             ha = var / "ha"
             topology = stack.enter_context(
-                redis_topologies.cluster(ha) if args.cluster else redis_topologies.sentinel_group(ha))
+                redis_topologies.cluster(ha, node_timeout_ms=1000) if args.cluster else redis_topologies.sentinel_group(ha))
             env["REDIS_URL"] = topology.url
             balanced = stack.enter_context(load_balancer.balanced_apis(
                 ha, env, instances=args.instances, port=ports["API"], server=args.server, workers=1))
