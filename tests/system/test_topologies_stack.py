@@ -65,7 +65,7 @@ def test_sentinel_group_knows_its_primary_and_replicas_hold_its_writes(tmp_path,
 def test_a_topology_that_fails_to_start_stops_what_it_started(tmp_path, left_behind):
     """A startup that cannot finish (no time to converge) raises and leaves no redis-server behind."""
     with pytest.raises(RuntimeError):
-        with redis_topologies.cluster(tmp_path, masters=3, timeout=0.5):
+        with redis_topologies.cluster(tmp_path, masters=3, replicas=0, timeout=0.5):
             pass
     assert left_behind() == []
 
