@@ -178,8 +178,10 @@ def write_loss(workdir, progress, stall_s=2.0, batch=50, value=b"v" * 200):
 
 def _write_loss_trial(workdir, mode, stall_s, batch, value, progress):
     with redis_topologies.sentinel_group(workdir) as group:
-        sentinel = Sentinel([(s.host, s.port) for s in group.sentinels], socket_timeout=0.5)
-        primary = sentinel.master_for(group.master_name, socket_timeout=0.5, socket_connect_timeout=0.5)
+        sentinel = Sentinel([(s.host, s.port) for s in group.sentinels], socket_timeout=0.5,
+                            sentinel_kwargs={"password": group.sentinel_password})
+        primary = sentinel.master_for(group.master_name, socket_timeout=0.5, socket_connect_timeout=0.5,
+                                      password=group.password)
         acked, refused, stop = [], [0], threading.Event()
 
         def writer():
@@ -223,7 +225,7 @@ def _write_loss_trial(workdir, mode, stall_s, batch, value, progress):
         stop.set()
         thread.join()
         host, port = redis_topologies.master_address(group)
-        with contextlib.closing(redis.Redis(host=host, port=port)) as client:
+        with contextlib.closing(redis.Redis(host=host, port=port, password=group.password)) as client:
             lost = sum(len(chunk) - client.exists(*chunk) for chunk in
                        (acked[i:i + 1000] for i in range(0, len(acked), 1000)))
     result = {"acknowledged": len(acked), "acknowledged_during_stall": during_stall, "lost": lost,

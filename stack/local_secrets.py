@@ -1,6 +1,7 @@
 """`make run`'s own secrets: random on the first start, kept in var/secrets.json (mode 0600), reused afterwards.
 
 The issuer's signing keys are generated in memory at every start (issuer/keys.py); only its rotation secret is here.
+REDIS_PASSWORD is the embedded Redis's (the app reaches it through REDIS_URL, never through this name).
 """
 
 import json
@@ -8,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-NAMES = ("SECRET_KEY", "JWT_SECRET", "ISSUER_ROTATE_SECRET")
+NAMES = ("SECRET_KEY", "JWT_SECRET", "ISSUER_ROTATE_SECRET", "REDIS_PASSWORD")
 
 
 def ensure(var):

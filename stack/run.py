@@ -3,7 +3,9 @@
 `make run-https` (`--https`) serves every origin over TLS with a local CA's certificate (see stack/certs.py).
 `--server` picks how the API and the issuer are served (docs/servers.md compares the choices).
 The API signs with secrets generated on the first start and kept in var/secrets.json (unless the environment
-sets SECRET_KEY / JWT_SECRET). If Redis dies it is restarted on its AOF data; everything else keeps running.
+sets SECRET_KEY / JWT_SECRET). Redis is the app's alone: a unix socket in var/redis/ (0700), the password
+REDIS_PASSWORD from var/secrets.json, no TCP port (stack/redis_server.py). If Redis dies it is restarted on its AOF
+data; everything else keeps running.
 Ctrl-C or SIGTERM stops every child; nothing is left running.
 """
 
@@ -15,11 +17,11 @@ import socket
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import RedisError
 
-from backend.config import SETTINGS, raw
+from backend.config import raw
 
 from . import certs, load_balancer, local_secrets, procs, redis_server
 
@@ -51,14 +53,25 @@ def trust_note(files):
 
 
 def wanted_ports():
-    """Every port this launch will listen on, by the name a person knows it by (Redis only if we start it)."""
-    ports = {
+    """Every port this launch will listen on, by the name a person knows it by (Redis has a unix socket, no port)."""
+    return {
         "API": port_of(raw("API_ORIGIN")), "frontend A": port_of(raw("FRONTEND_A_ORIGIN")),
         "frontend B": port_of(raw("FRONTEND_B_ORIGIN")), "issuer": port_of(raw("ISSUER_ORIGIN")),
     }
-    if not os.environ.get("REDIS_URL"):
-        ports["Redis"] = int(os.environ.get("AUTHLAB_REDIS_PORT", port_of(SETTINGS["REDIS_URL"][0])))
-    return ports
+
+
+def without_password(url):
+    """REDIS_URL as a banner may print it: its password (and a Sentinel's) replaced by ***."""
+    parts = urlsplit(url)
+    netloc = (":***@" if "@" in parts.netloc else "") + parts.netloc.rpartition("@")[2]
+    query = "&".join(f"{p.split('=')[0]}=***" if "password" in p else p for p in parts.query.split("&") if p)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def embedded_redis(var, password):
+    """`make run`'s Redis: a unix socket in var/redis/ (0700), password required, AOF in the same folder."""
+    folder = var / "redis"
+    return redis_server.server(None, folder, password=password, unix_socket=folder / "redis.sock")
 
 
 def exit_if_busy(ports):
@@ -68,7 +81,7 @@ def exit_if_busy(ports):
         print(f"authlab: port {port} ({name}) is already in use by another process", file=sys.stderr)
     if busy:
         print("authlab: stop that process (or a `make run` left running elsewhere), or move authlab with "
-              "API_ORIGIN, FRONTEND_A_ORIGIN, FRONTEND_B_ORIGIN, ISSUER_ORIGIN, AUTHLAB_REDIS_PORT", file=sys.stderr)
+              "API_ORIGIN, FRONTEND_A_ORIGIN, FRONTEND_B_ORIGIN, ISSUER_ORIGIN", file=sys.stderr)
         sys.exit(2)
 
 
@@ -102,14 +115,16 @@ def supervise(restartable, vital, how="starting it again"):
             if service not in died:
                 died[service] = time.monotonic()
                 when = f" in {delay:g} s" if delay else ""
-                print(f"authlab: {service.name} at {service.address} exited ({service.proc.returncode}); {how}{when}",
+                where = getattr(service, "address", service.port)
+                print(f"authlab: {service.name} at {where} exited ({service.proc.returncode}); {how}{when}",
                       file=sys.stderr, flush=True)
             if time.monotonic() - died[service] < delay:
                 continue
             try:
                 service.start()
                 del died[service]
-                print(f"authlab: {service.name} at {service.address} is back", file=sys.stderr, flush=True)
+                print(f"authlab: {service.name} at {getattr(service, 'address', service.port)} is back",
+                      file=sys.stderr, flush=True)
             except (RuntimeError, OSError, RedisError) as exc:  # e.g. its port was taken meanwhile: try again
                 print(f"authlab: restart failed ({exc}); retrying", file=sys.stderr, flush=True)
 
@@ -128,14 +143,16 @@ def main(argv=None):
     var = Path(os.environ.get("AUTHLAB_VAR", procs.ROOT / "var"))
     env, tls = https_mode(var) if args.https else ({}, None)
     kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k)}
+    redis_password = kept.pop("REDIS_PASSWORD", None) or os.environ["REDIS_PASSWORD"]
     env.update(kept)
     ports = wanted_ports()
     exit_if_busy(ports)
     services, redis = [], None
-    if "Redis" in ports:
-        redis = redis_server.server(ports["Redis"], var / "redis")
+    if not os.environ.get("REDIS_URL"):
+        redis = embedded_redis(var, redis_password)
         services.append(redis)
         env["REDIS_URL"] = redis.url
+        kept["REDIS_PASSWORD"] = redis_password
     services += [
         *load_balancer.fronted(procs.api, "api", ports["API"], env, var / "front", server=args.server),
         procs.frontend("frontend_a", ports["frontend A"], env),
@@ -163,7 +180,7 @@ def main(argv=None):
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
         f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
         f"  secrets     {', '.join(kept) or 'none'} from {var / 'secrets.json'}   (random, made on the first start)\n"
-        f"  Redis       {env.get('REDIS_URL') or os.environ['REDIS_URL']}\n",
+        f"  Redis       {without_password(env.get('REDIS_URL') or os.environ['REDIS_URL'])}\n",
         flush=True,
     )
     if tls:

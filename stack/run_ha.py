@@ -1,7 +1,8 @@
 """`make run-ha`: `make run` with no single point of failure: Redis that fails over, API instances behind HAProxy.
 
-Redis is a Sentinel group (a primary, 2 replicas, 3 Sentinels) or, with `--cluster`, a Redis Cluster of 3 masters,
-on free loopback ports, fresh at every start. Two API instances (`--instances`) serve behind HAProxy, which listens
+Redis is a Sentinel group (a primary, 2 replicas, 3 Sentinels) or, with `--cluster`, a Redis Cluster of 3 masters
+with a replica each, on free loopback ports, fresh at every start, with passwords of their own made for that start
+(stack/redis_topologies.py). Two API instances (`--instances`) serve behind HAProxy, which listens
 at the API's origin, so both frontends and the issuer's users reach the API through the balancer. A Redis process
 or an API instance that dies is started again on its own data (a killed primary after Sentinel has promoted a
 replica, so it comes back as a replica); try `kill -9` on one and watch the answers. Ctrl-C or SIGTERM stops
@@ -19,7 +20,7 @@ from backend.config import raw
 
 from . import load_balancer, local_secrets, procs, redis_topologies, run
 
-FAILOVER_S = 5  # a dead Sentinel-group process waits this long to restart: down-after (1 s) plus the failover
+FAILOVER_S = 5  # a dead Redis process waits this long to restart: down-after / node timeout (1 s) plus the failover
 
 
 class Stopped(Exception):
@@ -33,7 +34,10 @@ def _stop(signum, frame):
 def banner(args, env, kept, var, topology, balanced):
     """What runs where, with the Redis processes a person may kill to see a failover."""
     if args.cluster:
-        redis_lines = "\n".join(f"              master  127.0.0.1:{n.port}" for n in topology.nodes)
+        redis_lines = "\n".join(
+            [f"              master  127.0.0.1:{n.port}" for n in topology.nodes]
+            + [f"              replica 127.0.0.1:{r.port}" for r in topology.replicas]
+        )
     else:
         redis_lines = "\n".join(
             [f"              primary 127.0.0.1:{topology.primary.port}"]
@@ -49,13 +53,14 @@ def banner(args, env, kept, var, topology, balanced):
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
         f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
         f"  secrets     {', '.join(kept) or 'none'} from {var / 'secrets.json'}\n"
-        f"  Redis       {env['REDIS_URL']}\n{redis_lines}\n"
+        f"  Redis       {run.without_password(env['REDIS_URL'])}   (passwords: made for this start)\n{redis_lines}\n"
     )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cluster", action="store_true", help="a 3-master Redis Cluster instead of Sentinel")
+    parser.add_argument("--cluster", action="store_true",
+                        help="a Redis Cluster (3 masters, a replica each) instead of Sentinel")
     parser.add_argument("--instances", type=int, default=2, help="API instances behind HAProxy (%(default)s)")
     parser.add_argument("--server", choices=procs.SERVERS, default=procs.DEFAULT_SERVER,
                         help="how the API instances and the issuer are served (default: %(default)s)")
@@ -66,7 +71,7 @@ def main(argv=None):
         print(f"authlab: {exc}", file=sys.stderr)
         sys.exit(2)
     var = Path(os.environ.get("AUTHLAB_VAR", procs.ROOT / "var"))
-    kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k)}
+    kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k) and k != "REDIS_PASSWORD"}
     ports = {name: port for name, port in run.wanted_ports().items() if name != "Redis"}  # Redis: free ports
     run.exit_if_busy(ports)
     procs.claim(ports.values())  # the Redis processes start on free ports before HAProxy binds the API's
@@ -78,7 +83,7 @@ def main(argv=None):
         try:
             ha = var / "ha"
             topology = stack.enter_context(
-                redis_topologies.cluster(ha) if args.cluster else redis_topologies.sentinel_group(ha))
+                redis_topologies.cluster(ha, node_timeout_ms=1000) if args.cluster else redis_topologies.sentinel_group(ha))
             env["REDIS_URL"] = topology.url
             balanced = stack.enter_context(load_balancer.balanced_apis(
                 ha, env, instances=args.instances, port=ports["API"], server=args.server, workers=1))
@@ -90,8 +95,8 @@ def main(argv=None):
             for service in others:
                 stack.enter_context(service)
             print(banner(args, env, kept, var, topology, balanced), flush=True)
-            if args.cluster:  # no replica takes over: the sooner a master is back, the shorter its slots' outage
-                restartable = dict.fromkeys(topology.nodes, 0)
+            if args.cluster:  # its replica takes over first; the old master then comes back as a replica
+                restartable = dict.fromkeys([*topology.nodes, *topology.replicas], FAILOVER_S)
             else:  # Sentinel fails over first; the old primary then comes back as a replica
                 restartable = dict.fromkeys([topology.primary, *topology.replicas, *topology.sentinels], FAILOVER_S)
             restartable.update(dict.fromkeys(balanced.apis, 0))

@@ -52,7 +52,8 @@ def test_secrets():
 
 @pytest.fixture(scope="session")
 def redis_service(tmp_path_factory):
-    """One real redis-server for the whole run, over TCP on loopback."""
+    """One real redis-server for the whole run, over TCP on loopback, with a password of its own (in `.url`) and
+    CONFIG renamed (`.config_command`), as every Redis the stack starts."""
     with redis_server.server(procs.free_port(), tmp_path_factory.mktemp("redis")) as service:
         yield service
 
@@ -66,8 +67,9 @@ def own_redis(tmp_path):
 
 @pytest.fixture
 def redis_db(redis_service):
-    """A client on the shared server, emptied before the test."""
+    """A client on the shared server, emptied before the test; `config_resetstat()` under CONFIG's secret name."""
     client = redis.Redis.from_url(redis_service.url)
+    client.config_resetstat = lambda: client.execute_command(redis_service.config_command, "RESETSTAT")
     client.flushdb()
     yield client
     client.close()

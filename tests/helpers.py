@@ -145,7 +145,6 @@ def launch_env(tmp_path, ports):
         "FRONTEND_A_ORIGIN": f"http://localhost:{ports['a']}",
         "FRONTEND_B_ORIGIN": f"http://127.0.0.1:{ports['b']}",
         "ISSUER_ORIGIN": f"http://127.0.0.1:{ports['issuer']}",
-        "AUTHLAB_REDIS_PORT": str(ports["redis"]),
         "AUTHLAB_VAR": str(tmp_path / "var"),
     }
     for name in ("REDIS_URL", "TLS_CERT", "TLS_KEY", "ALLOW_DEV_SECRETS", *local_secrets.NAMES):

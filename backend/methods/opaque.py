@@ -49,10 +49,8 @@ def login():
     """Verify once, store the token's hash with a TTL (TOKEN_TTL, or the demo's shorter `ttl`), and hand it out."""
     user, transport, opts = bearer.login()
     token, seconds = secrets.token_urlsafe(32), lifetime(json_body(), current_app.config["TOKEN_TTL"])
-    pipe = redis().pipeline()
-    pipe.set(record_key(token), json.dumps({"user": user.username, "cookie": opts}), ex=seconds)
-    revocation.remember(user.username, record_key(token), seconds, pipe)
-    pipe.execute()
+    record = json.dumps({"user": user.username, "cookie": opts})
+    revocation.store_indexed(user.username, record_key(token), record, seconds)  # a racing logout-all misses nothing
     return auth.deliver(transport, opts, token, access_token=(token, seconds))
 
 

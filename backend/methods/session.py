@@ -11,7 +11,6 @@ from flask import Blueprint, current_app, g, jsonify, session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from backend import clock, users
-from backend.stores import revocation
 from backend.web import cookies, csrf
 from backend.web.errors import error_response
 from backend.web.request_bodies import demo_ttl, login_body
@@ -73,9 +72,6 @@ def login():
     extra = {}
     if ttl is not None:
         session["_lifetime"] = extra["expires_in"] = min(ttl, config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"])
-    record = current_app.session_interface.record_key(session)
-    if record:  # indexed per user, so /api/logout-all can end it
-        revocation.remember(user.username, record, config["SESSION_ABSOLUTE_TIMEOUT"])
     return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts, **extra))
 
 

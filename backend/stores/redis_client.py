@@ -8,8 +8,8 @@ REDIS_URL picks the topology by its scheme (the `limits` library's schemes):
 
 Sentinel: the client asks the sentinels for the current primary and follows a failover by itself (a demoted
 primary's READONLY answer makes it ask again). Cluster: redis-py's RedisCluster, made on first use, so the API
-starts (and answers 503) while the cluster is down. Revocation writes can wait for replicas (`WAIT`): see
-`revocation_pipeline`.
+starts (and answers 503) while the cluster is down. Revocation writes wait for replicas (`WAIT`) on every
+topology that has them, a cluster's on each master they wrote to: see `revocation_pipeline`.
 """
 
 import threading
@@ -160,22 +160,25 @@ def ping():
 
 
 class Replication:
-    """How many replicas a revocation write waits for: REDIS_WAIT_REPLICAS, or with `auto` 1 while the primary
-    reports a connected replica (asked at most every few seconds). Never on a cluster: its WAIT is per node."""
+    """How many replicas a revocation write waits for: REDIS_WAIT_REPLICAS, or with `auto` 1 while the primary (on
+    a cluster: the master written to) reports a connected replica, asked at most every few seconds."""
 
     def __init__(self, client, setting, timeout_ms):
         self.client, self.setting, self.timeout_ms = client, str(setting).strip().lower(), int(timeout_ms)
-        self.known, self.checked_at = 0, float("-inf")
+        self.known = {}  # primary's name: (replicas, when asked)
 
-    def wanted(self):
-        if not isinstance(self.client, Redis):
+    def wanted(self, primary=None, name="primary"):
+        """For the client's primary, or `primary` (a cluster master's own client) under its `name`."""
+        primary = primary if primary is not None else self.client
+        if not isinstance(primary, Redis):
             return 0
         if self.setting != "auto":
             return int(self.setting)
-        if time.monotonic() - self.checked_at >= REPLICAS_RECHECK_SECONDS:
-            self.known = 1 if self.client.info("replication").get("connected_slaves", 0) else 0
-            self.checked_at = time.monotonic()
-        return self.known
+        known, checked_at = self.known.get(name, (0, float("-inf")))
+        if time.monotonic() - checked_at >= REPLICAS_RECHECK_SECONDS:
+            known = 1 if primary.info("replication").get("connected_slaves", 0) else 0
+            self.known[name] = (known, time.monotonic())
+        return known
 
 
 class WaitingPipeline(Pipeline):
@@ -204,10 +207,71 @@ class WaitingPipeline(Pipeline):
             raise NotReplicated(f"{self.acked} of {self.replicas} replicas confirmed within {self.timeout_ms} ms")
 
 
+def _first_key(command, args):
+    """The key a queued command routes by (a script's first key)."""
+    return args[2] if command in ("eval", "evalsha") else args[0]
+
+
+class ClusterRevocation:
+    """A revocation pipeline on a cluster: each command goes to the master that owns its key, and each master's share
+    runs on one connection as a WaitingPipeline (MULTI where asked, then WAIT there), since a cluster's WAIT counts
+    only the writes of its own connection to that node. Results come back in the order queued; `acked` is the
+    fewest replicas that confirmed on any master. A failure refreshes the slot map (a failover moved them) and
+    raises: the request is a 503 and the next one finds the new master."""
+
+    waits = True
+
+    def __init__(self, cluster, replication, transaction):
+        self.cluster, self.replication, self.transaction = cluster, replication, transaction
+        self.queued, self.short = [], []
+
+    def __getattr__(self, command):
+        def queue(*args, **kwargs):
+            self.queued.append((command, args, kwargs))
+            return self
+        return queue
+
+    def execute(self):
+        by_node = {}
+        for position, (command, args, kwargs) in enumerate(self.queued):
+            node = self.cluster.get_node_from_key(_first_key(command, args))
+            by_node.setdefault(node.name, (node, []))[1].append((position, command, args, kwargs))
+        if self.transaction and len(by_node) > 1:
+            raise ValueError("a MULTI on a cluster must keep to one slot")
+        results = [None] * len(self.queued)
+        try:
+            for name, (node, commands) in by_node.items():
+                primary = self.cluster.get_redis_connection(node)
+                pipe = WaitingPipeline(primary.connection_pool, primary.response_callbacks, self.transaction, None)
+                pipe.replicas = self.replication.wanted(primary, name)
+                pipe.timeout_ms = self.replication.timeout_ms
+                for _, command, args, kwargs in commands:
+                    getattr(pipe, command)(*args, **kwargs)
+                for (position, *_), result in zip(commands, pipe.execute(), strict=True):
+                    results[position] = result
+                if pipe.acked is not None and pipe.acked < pipe.replicas:
+                    self.short.append(f"{pipe.acked} of {pipe.replicas} replicas of {name}")
+        except RedisError:
+            try:
+                self.cluster.nodes_manager.initialize()
+            except RedisError:
+                pass
+            raise
+        return results
+
+    def require_acknowledgement(self):
+        """Raise NotReplicated (a 503) unless every master written to had enough replicas confirm."""
+        if self.short:
+            raise NotReplicated(f"{', '.join(self.short)} confirmed within {self.replication.timeout_ms} ms")
+
+
 def revocation_pipeline(transaction=True):
     """A pipeline for a write that must survive a failover: on a primary with replicas it waits for them (see
-    Replication); elsewhere an ordinary pipeline. Call `require_acknowledgement()` after `execute()`."""
+    Replication), on a cluster on each master written to (ClusterRevocation); elsewhere an ordinary pipeline. Call
+    `require_acknowledgement()` after `execute()`."""
     client, replication = redis(), current_app.extensions["authlab.replication"]
+    if client.topology == "cluster":
+        return ClusterRevocation(client.made(), replication, transaction)
     wanted = replication.wanted()
     if not wanted:
         pipe = client.pipeline(transaction=transaction)

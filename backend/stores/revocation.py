@@ -14,7 +14,7 @@ from flask import current_app
 from backend import clock
 
 from . import keys
-from .redis_client import redis, revocation_pipeline
+from .redis_client import ClusterRevocation, redis, revocation_pipeline
 
 # Rotate a family's refresh token atomically: exactly one of two concurrent uses wins, and a
 # spent token arriving again (theft, or the loser of a race) ends the whole family.
@@ -49,6 +49,21 @@ def remember(username, key, seconds, pipe=None):
         pipe.execute()
 
 
+def store_indexed(username, key, value, seconds, index_seconds=None):
+    """Write a login's record and index it for logout-all, the record never after its entry (a logout-all between an
+    entry and its record would drop the entry and miss the record): one MULTI where both share a node; on a cluster
+    (the contract's `token:<sha256>` and `session:<id>` carry no hash tag) the record first, then the entry."""
+    client = redis()
+    if client.topology == "cluster":
+        client.set(key, value, ex=seconds)
+        remember(username, key, index_seconds or seconds)  # fails: the login is a 503 and its credential unsent
+        return
+    pipe = client.pipeline(transaction=True)
+    pipe.set(key, value, ex=seconds)
+    remember(username, key, index_seconds or seconds, pipe)
+    pipe.execute()
+
+
 def start_family(username, sid, refresh_jti, opts):
     """A new refresh family with its first live refresh token, indexed for logout-all: one MULTI, one slot."""
     seconds = current_app.config["JWT_REFRESH_TTL"]
@@ -68,8 +83,11 @@ def rotate(username, sid, spent_jti, next_jti):
     pipe = revocation_pipeline(transaction=False)
     script_keys = [keys.jwt_family(username, sid), keys.jwt_ended(username, sid)]
     args = [spent_jti, next_jti, seconds, _access_lifetime()]
-    if pipe.waits:  # the script, then WAIT, on one connection
-        script(keys=script_keys, args=args, client=pipe)
+    if pipe.waits:  # the script, then WAIT, on one connection (a cluster's: the master of the user's slot)
+        if isinstance(pipe, ClusterRevocation):
+            pipe.eval(_ROTATE, len(script_keys), *script_keys, *args)
+        else:
+            script(keys=script_keys, args=args, client=pipe)
         outcome, cookie = pipe.execute()[0]
     else:
         outcome, cookie = script(keys=script_keys, args=args)

@@ -69,10 +69,6 @@ class _AuthlabRules:
         # An unknown, expired or absent ID is never adopted: the client gets a new one if it logs in.
         return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
 
-    def record_key(self, session):
-        """The Redis key of this session's record, for the user's logout-all index."""
-        return self._get_store_id(session.sid)
-
     def regenerate(self, session):
         """Give this session a new ID and drop the old record, whether or not it held anything."""
         self._delete_session(self._get_store_id(session.sid))
@@ -117,6 +113,15 @@ class RedisSessions(_AuthlabRules, RedisSessionInterface):
         """Delete the record at logout, confirmed by a replica where there is one (a revocation)."""
         revocation.forget(store_id)
 
+    def _upsert_session(self, session_lifetime, session, store_id):
+        """A login's record is written with its entry in the user's index (revocation.store_indexed), so logout-all
+        can end it and a logout-all racing the login misses nothing; later writes are the record alone."""
+        if not (session.new_id and session.get("_user_id")):
+            return super()._upsert_session(session_lifetime, session, store_id)
+        seconds = int(session_lifetime.total_seconds())
+        revocation.store_indexed(session["_user_id"], store_id, self.serializer.encode(session), seconds,
+                                 index_seconds=current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
+
     def _retrieve_session_data(self, store_id):
         """GETEX: read the record and restart its idle TTL in one round trip. A session whose deadline (a demo `ttl`)
         comes before that pays a second one, to set the TTL back to its deadline (or delete it, past it)."""
@@ -134,11 +139,8 @@ class RedisSessions(_AuthlabRules, RedisSessionInterface):
 
 
 class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
-    """Sessions in this process's memory: the multi-server problem (docs/notes.md), on purpose."""
-
-    def record_key(self, session):
-        """None: these records live in one process's memory, out of logout-all's reach."""
-        return None
+    """Sessions in this process's memory: the multi-server problem (docs/notes.md), on purpose; out of logout-all's
+    reach (never indexed)."""
 
     def _retrieve_session_data(self, store_id):
         data = self.cache.get(store_id)

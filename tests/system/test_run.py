@@ -80,8 +80,12 @@ def test_run_signs_with_secrets_of_its_own_kept_across_restarts(tmp_path):
         assert requests.get(f"{api}/api/jwt/me", headers=bearer(forged), timeout=5).status_code == 401
         resigned = forge(header, claims, key=kept["JWT_SECRET"].encode())  # the same claims under the kept key pass
         assert requests.get(f"{api}/api/jwt/me", headers=bearer(resigned), timeout=5).status_code == 200
+        redis_folder = tmp_path / "var" / "redis"
+        assert (redis_folder / "redis.sock").is_socket()  # Redis's only listening place
     assert stat.S_IMODE(kept_file.stat().st_mode) == 0o600
     assert {kept["SECRET_KEY"], kept["JWT_SECRET"]}.isdisjoint({SETTINGS["SECRET_KEY"][0], public_jwt_key})
+    assert len(kept["REDIS_PASSWORD"]) >= 32 and kept["REDIS_PASSWORD"] not in launch.banner  # Redis's, kept alike
+    assert "  Redis       unix://:***@" in launch.banner and stat.S_IMODE(redis_folder.stat().st_mode) == 0o700
     with launched(tmp_path, until="  Redis ", ports=launch.ports):
         assert json.loads(kept_file.read_text()) == kept
         assert requests.get(f"{api}/api/jwt/me", headers=bearer(token), timeout=5).status_code == 200

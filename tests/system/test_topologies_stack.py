@@ -20,19 +20,26 @@ def left_behind():
 
 
 def test_cluster_covers_every_slot_and_stores_through_any_node(tmp_path, left_behind):
-    """Three masters own a third of the slots each, and a cluster client reaches keys on all of them."""
+    """Three masters own a third of the slots each, each with a replica that holds its writes, and a cluster client
+    (with the cluster's password) reaches keys on all of them."""
     started = time.monotonic()
-    with redis_topologies.cluster(tmp_path, masters=3) as topology:
+    with redis_topologies.cluster(tmp_path, masters=3, replicas=1) as topology:
         assert time.monotonic() - started < START_BUDGET_S
-        hosts = topology.url.removeprefix("redis+cluster://").split(",")
+        hosts = topology.url.removeprefix(f"redis+cluster://:{topology.password}@").split(",")
         assert hosts == [f"127.0.0.1:{node.port}" for node in topology.nodes] and len(hosts) == 3
-        client = redis.RedisCluster(host="127.0.0.1", port=topology.nodes[0].port)
+        client = redis.RedisCluster(host="127.0.0.1", port=topology.nodes[0].port, password=topology.password)
         try:
             for key in ("a", "b", "c", "{alice}:x"):  # a, b, c fall on three different masters
                 client.set(key, key)
             assert {client.keyslot(k) * 3 // 16384 for k in ("a", "b", "c")} == {0, 1, 2}
             assert client.get("{alice}:x") == b"{alice}:x"
             assert int(client.cluster_info()["cluster_slots_assigned"]) == 16384
+            for master, replica in zip(topology.nodes, topology.replicas, strict=True):
+                with redis_topologies.client(master) as primary:
+                    assert primary.info("replication")["connected_slaves"] == 1
+                    assert primary.wait(1, 2000) == 1
+                with redis_topologies.client(replica) as copy:
+                    assert copy.info("replication")["master_port"] == master.port
         finally:
             client.close()
     assert left_behind() == []
@@ -44,20 +51,21 @@ def test_sentinel_group_knows_its_primary_and_replicas_hold_its_writes(tmp_path,
     with redis_topologies.sentinel_group(tmp_path, replicas=2, sentinels=3) as group:
         assert time.monotonic() - started < START_BUDGET_S
         ports = ",".join(f"127.0.0.1:{s.port}" for s in group.sentinels)
-        assert group.url == f"redis+sentinel://{ports}/authlab"
+        assert group.url == (f"redis+sentinel://:{group.password}@{ports}/authlab"
+                             f"?sentinel_password={group.sentinel_password}")
         assert redis_topologies.master_address(group) == ("127.0.0.1", group.primary.port)
-        primary = redis.Redis(port=group.primary.port)
+        primary = redis_topologies.client(group.primary)
         primary.set("written", "on the primary")
         assert primary.wait(2, 2000) == 2
         for replica in group.replicas:
-            assert redis.Redis(port=replica.port).get("written") == b"on the primary"
+            assert redis_topologies.client(replica).get("written") == b"on the primary"
     assert left_behind() == []
 
 
 def test_a_topology_that_fails_to_start_stops_what_it_started(tmp_path, left_behind):
     """A startup that cannot finish (no time to converge) raises and leaves no redis-server behind."""
     with pytest.raises(RuntimeError):
-        with redis_topologies.cluster(tmp_path, masters=3, timeout=0.5):
+        with redis_topologies.cluster(tmp_path, masters=3, replicas=0, timeout=0.5):
             pass
     assert left_behind() == []
 
