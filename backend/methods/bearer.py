@@ -136,11 +136,14 @@ class TokenAuth:
         return principal.user.me(self.method, transport=principal.transport, **principal.details, **extra)
 
     def deliver(self, transport, opts, csrf_key, **tokens):
-        """Hand out tokens given as name=(value, seconds): in the JSON body, or as HttpOnly cookies."""
+        """Hand out tokens given as name=(value, seconds): in the JSON body (never cached: `no-store`), or as HttpOnly
+        cookies (cookies.set_cookie says `no-store` too)."""
         access_seconds = tokens["access_token"][1]
         if transport == "header":
             values = {name: value for name, (value, _) in tokens.items()}
-            return jsonify(**values, token_type="Bearer", expires_in=access_seconds)
+            response = jsonify(**values, token_type="Bearer", expires_in=access_seconds)
+            response.headers["Cache-Control"] = "no-store"
+            return response
         opts = opts or cookies.default_options()
         csrf_token = csrf.token_for(csrf_key)
         response = jsonify(transport="cookie", expires_in=access_seconds, csrf_token=csrf_token, cookie=opts)

@@ -217,3 +217,15 @@ def test_notes_tokens_grow_with_what_they_carry(client):
     assert {len(token) for token in opaque} == {43}  # a random reference: the same size whatever it stands for
     assert len(signed_with_cookie_options) > len(signed) > 43  # each field carried makes it longer
     assert len(jwt) > len(signed)  # JSON header + claims + signature, all base64url
+
+
+@pytest.mark.parametrize(("method", "transport"), [("session", "cookie"), *((m, t) for m in METHODS for t in ("header", "cookie"))])
+def test_a_response_that_carries_a_credential_is_never_cached(client, method, transport):
+    """Token bodies and auth Set-Cookies say `Cache-Control: no-store`; so does a refresh's new pair."""
+    response = token_login(client, method, transport=transport)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    if method == "jwt":
+        sent = {"json": {"refresh_token": response.get_json()["refresh_token"]}} if transport == "header" else {
+            "headers": {"X-CSRF-Token": response.get_json()["csrf_token"]}}
+        refreshed = client.post("/api/jwt/refresh", **sent)
+        assert refreshed.status_code == 200 and refreshed.headers["Cache-Control"] == "no-store"
