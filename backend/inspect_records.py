@@ -71,7 +71,7 @@ def _user():
 
 def _counter_scope(key):
     """What a rate-limit counter counts, from its key's words (never the hash or address in it)."""
-    scope = next((word for word in ("login-user", "login-client", "basic-client") if word in key), "rate limit")
+    scope = next((word for word in ("login-user", "login-client") if word in key), "rate limit")
     return scope
 
 

@@ -5,9 +5,12 @@
   N concurrent wrong guesses get at most the limit of hash checks: the n-th of them sees n. While a name is
   locked even the right password gets 429 and is never checked: no guess is confirmed. Unknown names are
   limited exactly like real ones, so a 429 reveals nothing about who exists.
-- Per client address, shared by every login endpoint: every attempt counts (LOGIN_CLIENT_LIMIT).
-- Basic has no login: each request that carries Basic credentials (Basic's own, and logout-all's) is counted
-  the same way, and only failures stay counted, per name and per client: two round trips (count, refund).
+- Per client address, the hash budget: every password check counts, right or wrong, at every login endpoint and
+  on every request that carries Basic credentials (Basic's own, and logout-all's), in one budget
+  (LOGIN_CLIENT_LIMIT). A right password is not refunded there, so no client can make the server hash without
+  limit; a Basic client over it gets 429 + Retry-After like a login does. A Basic request without credentials
+  costs no hash and is not counted. Per name, Basic counts only failures like a login: two round trips (count,
+  refund) for a right password.
 - `me` endpoints of the other methods never reach this module; nothing here runs on any other request.
 - Redis down or hung: counters fall back to this process's memory for FALLBACK_SECONDS, then Redis is tried
   again. Meanwhile each process (and the issuer) counts on its own: with W workers an attacker gets up to
@@ -51,7 +54,6 @@ FALLBACK_SECONDS = 2  # after a Redis error, count in memory this long before as
 MESSAGES = {
     "login-user": "too many failed logins for this username",
     "login-client": "too many login attempts from this address",
-    "basic-client": "too many failed Basic attempts from this address",
 }
 
 # Count one attempt in every window (KEYS; ARGV: limits, then window seconds). All or nothing: if any window
@@ -251,7 +253,7 @@ def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS):
     per_user = Rule("login-user", tuple(parse_many(config["LOGIN_USER_LIMIT"])), _username_key, True, True)
     client_windows = tuple(parse_many(config["LOGIN_CLIENT_LIMIT"]))
     per_client = Rule("login-client", client_windows, _client_key, False, False)
-    basic_client = Rule("basic-client", client_windows, _client_key, True, True)
+    basic_client = Rule("login-client", client_windows, _client_key, False, True)  # the same budget, once named
     for endpoint in logins:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limited(view, (per_client, per_user), endpoint in NEEDS_STORE)
