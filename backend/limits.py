@@ -14,7 +14,8 @@
 - `me` endpoints of the other methods never reach this module; nothing here runs on any other request.
 - Redis down or hung: counters fall back to this process's memory for FALLBACK_SECONDS, then Redis is tried
   again. Meanwhile each process (and the issuer) counts on its own: with W workers an attacker gets up to
-  W x the limit while Redis is down, and a lock taken in Redis is forgotten until it is back. Basic and signed
+  W x the limit while Redis is down, and a lock taken in Redis is forgotten until it is back. When Redis answers
+  again, each process first adds what it counted in memory to Redis, so the outage's guesses still count. Basic and signed
   tokens, which need no store, keep working; logins that need Redis anyway answer 503 before any hash.
 
 Why not flask-limiter (used before): its `deduct_when` counts a failure *after* the view, so concurrent guesses
@@ -134,6 +135,21 @@ class MemoryCounters:
                 if key in self.counts:
                     self.counts[key][0] -= 1
 
+    def take(self):
+        """Every count still standing, as (key, count, whole seconds its window has left), and forget them here."""
+        now = time.monotonic()
+        with self.lock:
+            taken, self.counts = self.counts, {}
+        return [(key, count, math.ceil(ends - now)) for key, (count, ends) in taken.items() if count > 0 and ends > now]
+
+    def put_back(self, taken):
+        """Counts that could not be carried to Redis after all: counted here again."""
+        now = time.monotonic()
+        with self.lock:
+            for key, count, seconds in taken:
+                entry = self.counts.setdefault(key, [0, now + seconds])
+                entry[0] += count
+
 
 class Counters:
     """Redis first (one script per count, one pipeline per refund); this process's memory while Redis is out.
@@ -146,6 +162,7 @@ class Counters:
         self.per_slot = self.redis.topology == "cluster"
         self.memory = MemoryCounters()
         self.redis_out_until = 0.0
+        self.carry_back = False
 
     @functools.cached_property
     def script(self):
@@ -173,13 +190,33 @@ class Counters:
             done += group_keys
         return 0, 0
 
+    def _carry_back(self):
+        """Add what was counted in memory during an outage to Redis, so an outage resets no window: a window
+        Redis does not have yet starts with the memory's seconds left (SET NX EX, then INCRBY)."""
+        taken = self.memory.take()
+        if not taken:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, count, seconds in taken:
+                pipe.set(key, 0, ex=max(1, seconds), nx=True)
+                pipe.incrby(key, count)
+            pipe.execute()
+        except STORE_ERRORS:
+            self.memory.put_back(taken)
+            raise
+
     def count(self, keys, amounts, seconds):
         """(0, 0) if counted; else (1-based index of the full window, ms until it resets). And the store used."""
         if time.monotonic() >= self.redis_out_until:
             try:
+                if self.carry_back:
+                    self._carry_back()
+                    self.carry_back = False
                 return self._count_in_redis(keys, amounts, seconds), self.redis
             except STORE_ERRORS:
                 self.redis_out_until = time.monotonic() + FALLBACK_SECONDS
+                self.carry_back = True  # what memory counts from now on goes to Redis when it answers again
                 current_app.logger.warning("rate-limit counters in process memory: Redis is not answering")
         return self.memory.count(keys, amounts, seconds), self.memory
 
@@ -193,6 +230,7 @@ class Counters:
             pipe.execute()
         except STORE_ERRORS:  # the count stays: a right password may be counted once as a failure
             self.redis_out_until = time.monotonic() + FALLBACK_SECONDS
+            self.carry_back = True
 
 
 def _too_many(scope, ms):

@@ -231,3 +231,16 @@ def test_the_issuer_and_the_api_share_the_username_lock(make_app, start_issuer):
     assert issuer_token(shared, "alice", "guess").status_code == 401
     assert_rate_limited(issuer_token(shared, "alice", "wonderland"), "too many failed logins for this username")
     assert_rate_limited(session_attempt(api, "alice", "wonderland"), "too many failed logins for this username")
+
+
+def test_guesses_counted_in_memory_during_an_outage_still_count_when_redis_returns(make_app, own_redis):
+    """Item 7: the outage's failures are added to Redis when it answers again, so the lock comes at the same guess."""
+    app = make_app(REDIS_URL=own_redis.url, LOGIN_USER_LIMIT="3/minute")
+    client, counters = app.test_client(), app.extensions["authlab.limits"]
+    own_redis.stop()
+    outage = [basic_attempt(client, "admin", f"guess {i}").status_code for i in range(2)]  # counted in memory
+    own_redis.start()
+    counters.redis_out_until = 0.0  # controlled time: the fallback's seconds are over
+    after = [basic_attempt(client, "admin", f"guess {i}").status_code for i in range(2, 4)]
+    assert outage == [401, 401] and after == [401, 429]
+    assert counters.memory.counts == {}
