@@ -36,6 +36,12 @@ def acted_for(username):
     g.acted_for = username
 
 
+def kept(*record_keys):
+    """Name the Redis records this request made for its user (none for Basic or a signed token): the response
+    then carries a viewer key for them (backend/inspect_records.py, demo mode only)."""
+    g.setdefault("kept", []).extend(record_keys)
+
+
 def normalize(text):
     """NFC, so `zoë` typed as e + combining diaeresis is the same name (RFC 8265 style)."""
     return unicodedata.normalize("NFC", text)

@@ -67,6 +67,7 @@ def from_cookie(name, path="/"):
 def login():
     """A token login's steps: (user, transport, cookie options or None)."""
     body, user = login_body()
+    users.kept()  # a viewer key in the answer (demo mode), for the records the method adds (none: signed)
     transport = text_field(body, "transport", default="header", choices=TRANSPORTS)
     opts = cookies.options(body)  # validated whatever the transport: a malformed field is a 400 either way
     return user, transport, opts if transport == "cookie" else None

@@ -53,6 +53,8 @@ def login():
     pipe.set(record_key(token), json.dumps({"user": user.username, "cookie": opts}), ex=seconds)
     revocation.remember(user.username, record_key(token), seconds, pipe)
     pipe.execute()
+    revocation.trim(user.username)
+    users.kept(record_key(token))
     return auth.deliver(transport, opts, token, access_token=(token, seconds))
 
 

@@ -76,6 +76,7 @@ def login():
     record = current_app.session_interface.record_key(session)
     if record:  # indexed per user, so /api/logout-all can end it
         revocation.remember(user.username, record, config["SESSION_ABSOLUTE_TIMEOUT"])
+        users.kept(record)
     return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts, **extra))
 
 
