@@ -135,7 +135,7 @@ async function runStep(verb, chosen = null, trigger = null) {
     // the inspector's viewer key; a session login whose cookie does not travel leaves a session nobody can use
     const cookieRefused = verb === "login" && current.storage === "cookie" && result.ok && !carried(current.method, current.storage, sent);
     if (result.ok) await keepViewer(current.username, result.body, { cookieRefused });
-    const read = await showServerRecords(current.username); // drawn before the step counts as shown
+    const read = await showServerRecords(current.username, transport(current.method, current.storage).headers.Authorization); // drawn before the step counts as shown
     if (verb === "login") loggedIn[current.method] = result.ok;
     if (verb === "logout" && result.ok) loggedIn[current.method] = false;
     if ((verb === "login" || verb === "refresh") && result.ok) countDown(current, result, read);

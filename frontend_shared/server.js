@@ -23,11 +23,14 @@ function keysOf(user) {
   return viewers()[user] || [];
 }
 
-// The records for `user` that these viewer keys may see, as {ok, records, api, at}; at = when read (countdown).
-export async function inspect(user, keys = keysOf(user)) {
+// The records for `user` that these viewer keys (or a Bearer credential the page holds: the issuer's token gets
+// no viewer key) may see, as {ok, records, api, at}; at = when read (countdown).
+export async function inspect(user, keys = keysOf(user), authorization = null) {
   const at = Date.now();
-  if (!keys.length) return { ok: false, status: 401, none: true, records: [], api: null, at };
-  const result = await api(`/api/inspect?user=${encodeURIComponent(user)}`, { headers: { "X-Viewer-Key": keys.join(", ") } });
+  const bearer = authorization && authorization.startsWith("Bearer ") ? { Authorization: authorization } : {};
+  if (!keys.length && !bearer.Authorization) return { ok: false, status: 401, none: true, records: [], api: null, at };
+  const headers = { ...bearer, ...(keys.length ? { "X-Viewer-Key": keys.join(", ") } : {}) };
+  const result = await api(`/api/inspect?user=${encodeURIComponent(user)}`, { headers });
   if (!result.ok) return { ok: false, status: result.status, records: [], api: null, at };
   return { ok: true, records: result.body.records, unlisted: result.body.unlisted, api: result.body.api, at };
 }
@@ -142,9 +145,10 @@ function draw() {
 }
 
 // Read and draw the panel for `user` (a folded list opened stays open); the TTLs count down between reads.
-export async function showServerRecords(user) {
+// `authorization`: the header credential the page holds now, if any (only a Bearer one is sent).
+export async function showServerRecords(user, authorization = null) {
   const wasOpen = Boolean(document.querySelector("#server-rest")?.open);
-  shown = { user, read: await inspect(user) };
+  shown = { user, read: await inspect(user, keysOf(user), authorization) };
   draw();
   if (wasOpen && document.querySelector("#server-rest")) document.querySelector("#server-rest").open = true;
   return shown.read;
