@@ -34,8 +34,9 @@ def create_app(config=None):
     sessions.init_app(app)
     session_method.init_app(app)
     cors.init_app(app)
-    for bp in (shared_endpoints.bp, openapi.bp, *(method.blueprint for method in REGISTRY), logout_all.bp, inspect_records.bp):
+    for bp in (shared_endpoints.bp, openapi.bp, *(method.blueprint for method in REGISTRY), logout_all.bp):
         app.register_blueprint(bp)
+    inspect_records.init_app(app, [method.name for method in REGISTRY])  # logins answer with a viewer key
     limits.init_app(app)  # wraps registered views, so after the blueprints
     audit.init_app(app)
     return app

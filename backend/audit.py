@@ -27,9 +27,9 @@ ALWAYS = {"login", "logout", "logout_all", "refresh", "token"}  # `issuer.token`
 OUTCOMES = {401: "denied", 403: "forbidden", 429: "throttled", 503: "unavailable"}
 
 
-def _username():
-    """Who the request acted for or tried to act as; None when nobody was named."""
-    if "acted_for" in g:  # named by the view (users.acted_for)
+def _checked_user():
+    """The user whose credential this request checked and accepted; None if none was."""
+    if "acted_for" in g:  # a password checked (users.check), or named by the view (users.acted_for)
         return g.acted_for
     if "principal" in g:  # set by every token method once its token checked out
         return g.principal.user.username
@@ -38,28 +38,35 @@ def _username():
     session_user = g.get("_login_user")  # what Flask-Login loaded, if a view asked: never opens the session itself
     if session_user is not None and session_user.is_authenticated:
         return session_user.username
-    return attempted_username()
+    return None
 
 
-def _outcome(status):
+def _outcome(status, checked):
+    """`ok` only where a credential was checked and accepted: a 2xx without one is `unchecked`."""
     if status < 400:
-        return "ok"
+        return "ok" if checked else "unchecked"
     return OUTCOMES.get(status, "invalid" if status < 500 else "error")
 
 
 def record(response):
-    """Log this response if it is a login, a logout, a Basic check (every one is a login) or any failure."""
+    """Log this response if it is a login, a logout, a Basic check (every one is a login) or any failure.
+
+    A CORS preflight (OPTIONS) is no event: the browser asks before the request, which carries no credential
+    of its own (a `-u admin:wrong` on one would otherwise read as admin's login)."""
+    if request.method == "OPTIONS":
+        return response
     method, _, action = (request.endpoint or "").partition(".")
     quiet_success = action not in ALWAYS and method != "basic" and response.status_code < 400
     if method not in current_app.extensions["authlab.audited"] or quiet_success:
         return response
-    name = _username()
+    checked = _checked_user()
+    name = checked if checked is not None else attempted_username()
     user = None if name is None else (name if users.get(name) else "<unknown>")
     origin = request.headers.get("Origin")
     log.log(
         logging.INFO if response.status_code < 400 else logging.WARNING,
         "%s method=%s outcome=%s status=%d user=%r origin=%r client=%r",
-        action, method, _outcome(response.status_code), response.status_code, user,
+        action, method, _outcome(response.status_code, checked), response.status_code, user,
         origin if origin is None else origin[:100], request.remote_addr,
     )
     return response

@@ -80,10 +80,11 @@ def from_env(environ=None):
     return config
 
 
-def refuse_public_secrets(config):
-    """Refuse to build the API on a secret published in this file, unless ALLOW_DEV_SECRETS says it is a test."""
+def refuse_public_secrets(config, names=_MUST_OVERRIDE):
+    """Refuse to build an app (the API, the issuer) on a secret published in this file, unless ALLOW_DEV_SECRETS
+    says it is a test; `names`: the secrets that app uses."""
     public = {_DEV_SECRET, _DEV_JWT_SECRET}
-    known = sorted(name for name in _MUST_OVERRIDE if config[name] in public)
+    known = sorted(name for name in names if config[name] in public)
     if known and not config["ALLOW_DEV_SECRETS"]:
         raise RuntimeError(
             f"refusing to start: {', '.join(known)} is the public default from backend/config.py, so anyone can "

@@ -5,13 +5,17 @@
   N concurrent wrong guesses get at most the limit of hash checks: the n-th of them sees n. While a name is
   locked even the right password gets 429 and is never checked: no guess is confirmed. Unknown names are
   limited exactly like real ones, so a 429 reveals nothing about who exists.
-- Per client address, shared by every login endpoint: every attempt counts (LOGIN_CLIENT_LIMIT).
-- Basic has no login: each request that carries Basic credentials (Basic's own, and logout-all's) is counted
-  the same way, and only failures stay counted, per name and per client: two round trips (count, refund).
+- Per client address, the hash budget: every password check counts, right or wrong, at every login endpoint and
+  on every request that carries Basic credentials (Basic's own, and logout-all's), in one budget
+  (LOGIN_CLIENT_LIMIT). A right password is not refunded there, so no client can make the server hash without
+  limit; a Basic client over it gets 429 + Retry-After like a login does. A Basic request without credentials
+  costs no hash and is not counted. Per name, Basic counts only failures like a login: two round trips (count,
+  refund) for a right password.
 - `me` endpoints of the other methods never reach this module; nothing here runs on any other request.
 - Redis down or hung: counters fall back to this process's memory for FALLBACK_SECONDS, then Redis is tried
   again. Meanwhile each process (and the issuer) counts on its own: with W workers an attacker gets up to
-  W x the limit while Redis is down, and a lock taken in Redis is forgotten until it is back. Basic and signed
+  W x the limit while Redis is down, and a lock taken in Redis is forgotten until it is back. When Redis answers
+  again, each process first adds what it counted in memory to Redis, so the outage's guesses still count. Basic and signed
   tokens, which need no store, keep working; logins that need Redis anyway answer 503 before any hash.
 
 Why not flask-limiter (used before): its `deduct_when` counts a failure *after* the view, so concurrent guesses
@@ -51,7 +55,6 @@ FALLBACK_SECONDS = 2  # after a Redis error, count in memory this long before as
 MESSAGES = {
     "login-user": "too many failed logins for this username",
     "login-client": "too many login attempts from this address",
-    "basic-client": "too many failed Basic attempts from this address",
 }
 
 # Count one attempt in every window (KEYS; ARGV: limits, then window seconds). All or nothing: if any window
@@ -132,6 +135,21 @@ class MemoryCounters:
                 if key in self.counts:
                     self.counts[key][0] -= 1
 
+    def take(self):
+        """Every count still standing, as (key, count, whole seconds its window has left), and forget them here."""
+        now = time.monotonic()
+        with self.lock:
+            taken, self.counts = self.counts, {}
+        return [(key, count, math.ceil(ends - now)) for key, (count, ends) in taken.items() if count > 0 and ends > now]
+
+    def put_back(self, taken):
+        """Counts that could not be carried to Redis after all: counted here again."""
+        now = time.monotonic()
+        with self.lock:
+            for key, count, seconds in taken:
+                entry = self.counts.setdefault(key, [0, now + seconds])
+                entry[0] += count
+
 
 class Counters:
     """Redis first (one script per count, one pipeline per refund); this process's memory while Redis is out.
@@ -144,6 +162,7 @@ class Counters:
         self.per_slot = self.redis.topology == "cluster"
         self.memory = MemoryCounters()
         self.redis_out_until = 0.0
+        self.carry_back = False
 
     @functools.cached_property
     def script(self):
@@ -171,13 +190,33 @@ class Counters:
             done += group_keys
         return 0, 0
 
+    def _carry_back(self):
+        """Add what was counted in memory during an outage to Redis, so an outage resets no window: a window
+        Redis does not have yet starts with the memory's seconds left (SET NX EX, then INCRBY)."""
+        taken = self.memory.take()
+        if not taken:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, count, seconds in taken:
+                pipe.set(key, 0, ex=max(1, seconds), nx=True)
+                pipe.incrby(key, count)
+            pipe.execute()
+        except STORE_ERRORS:
+            self.memory.put_back(taken)
+            raise
+
     def count(self, keys, amounts, seconds):
         """(0, 0) if counted; else (1-based index of the full window, ms until it resets). And the store used."""
         if time.monotonic() >= self.redis_out_until:
             try:
+                if self.carry_back:
+                    self._carry_back()
+                    self.carry_back = False
                 return self._count_in_redis(keys, amounts, seconds), self.redis
             except STORE_ERRORS:
                 self.redis_out_until = time.monotonic() + FALLBACK_SECONDS
+                self.carry_back = True  # what memory counts from now on goes to Redis when it answers again
                 current_app.logger.warning("rate-limit counters in process memory: Redis is not answering")
         return self.memory.count(keys, amounts, seconds), self.memory
 
@@ -191,6 +230,7 @@ class Counters:
             pipe.execute()
         except STORE_ERRORS:  # the count stays: a right password may be counted once as a failure
             self.redis_out_until = time.monotonic() + FALLBACK_SECONDS
+            self.carry_back = True
 
 
 def _too_many(scope, ms):
@@ -251,7 +291,7 @@ def init_app(app, logins=LOGIN_ENDPOINTS, basics=BASIC_ENDPOINTS):
     per_user = Rule("login-user", tuple(parse_many(config["LOGIN_USER_LIMIT"])), _username_key, True, True)
     client_windows = tuple(parse_many(config["LOGIN_CLIENT_LIMIT"]))
     per_client = Rule("login-client", client_windows, _client_key, False, False)
-    basic_client = Rule("basic-client", client_windows, _client_key, True, True)
+    basic_client = Rule("login-client", client_windows, _client_key, False, True)  # the same budget, once named
     for endpoint in logins:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limited(view, (per_client, per_user), endpoint in NEEDS_STORE)

@@ -4,7 +4,7 @@ import functools
 import unicodedata
 from dataclasses import dataclass
 
-from flask import g
+from flask import g, has_request_context
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +36,12 @@ def acted_for(username):
     g.acted_for = username
 
 
+def kept(*record_keys):
+    """Name the Redis records this request made for its user (none for Basic or a signed token): the response
+    then carries a viewer key for them (backend/inspect_records.py, demo mode only)."""
+    g.setdefault("kept", []).extend(record_keys)
+
+
 def normalize(text):
     """NFC, so `zoë` typed as e + combining diaeresis is the same name (RFC 8265 style)."""
     return unicodedata.normalize("NFC", text)
@@ -59,4 +65,6 @@ def check(username, password):
     users, dummy_hash = _table()
     user = users.get(normalize(username))
     ok = check_password_hash(user.password_hash if user else dummy_hash, normalize(password))
+    if user and ok and has_request_context():
+        acted_for(user.username)  # a checked, accepted password: the audit log's `ok` needs one
     return user if user and ok else None

@@ -4,7 +4,7 @@ import { api, echo } from "./client.js";
 import { carried } from "./explain.js";
 import { endpoint, METHODS, transport } from "./methods.js";
 import { RUNNER_USER } from "./runner.js";
-import { appeared, find, inspect } from "./server.js";
+import { appeared, find, inspect, keepViewer } from "./server.js";
 
 // Each method as the comparison runs it: where it keeps the credential (the page holds a copy when it can).
 export const COMPARED = [
@@ -19,6 +19,7 @@ export const COMPARED = [
 async function logIn(method, storage) {
   const choice = { ...RUNNER_USER, storage, cookieOption: "Lax" };
   const login = await METHODS[method].login(choice);
+  if (login.ok) await keepViewer(RUNNER_USER.username, login.body); // the inspector's key for this login
   const sent = await echo(transport(method, storage));
   const me = login.ok ? await METHODS[method].me(choice) : null;
   const headers = transport(method, storage).headers;

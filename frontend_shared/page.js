@@ -1,12 +1,12 @@
 // Wiring shared by both frontends: small named handlers on the panels view.js builds.
 import { api, config, echo, sameSiteAsApi, wire } from "./client.js";
 import { runCompare } from "./compare.js";
-import { why } from "./explain.js";
+import { carried, why } from "./explain.js";
 import { NO_EXPIRY, noCountdown, startCountdown, stopCountdown } from "./expiry.js";
 import { measureAll } from "./measure.js";
 import { endpoint, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
-import { showServerRecords } from "./server.js";
+import { keepViewer, showServerRecords } from "./server.js";
 import { saved } from "./storage.js";
 import { runInjected } from "./thief.js";
 import { build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
@@ -132,7 +132,10 @@ async function runStep(verb, chosen = null, trigger = null) {
     renderWire(window.authlab.wire);
     if ((verb === "logout" || verb === "everywhere") && result.ok) offerReplay(current, copy, verb);
     const sent = await echo(transport(current.method, current.storage));
-    const read = await showServerRecords(current.username); // drawn before the step counts as shown
+    // the inspector's viewer key; a session login whose cookie does not travel leaves a session nobody can use
+    const cookieRefused = verb === "login" && current.storage === "cookie" && result.ok && !carried(current.method, current.storage, sent);
+    if (result.ok) await keepViewer(current.username, result.body, { cookieRefused });
+    const read = await showServerRecords(current.username, transport(current.method, current.storage).headers.Authorization); // drawn before the step counts as shown
     if (verb === "login") loggedIn[current.method] = result.ok;
     if (verb === "logout" && result.ok) loggedIn[current.method] = false;
     if ((verb === "login" || verb === "refresh") && result.ok) countDown(current, result, read);

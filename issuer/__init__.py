@@ -35,6 +35,7 @@ def create_app(config=None):
     app = Flask(__name__)
     app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=64 * 1024)
     app.config.update(config or {})
+    settings.refuse_public_secrets(app.config, names={"SECRET_KEY"})  # it keys the shared rate-limit counters
     errors.init_app(app)
     request_bodies.init_app(app)
     https.init_app(app, origin="ISSUER_ORIGIN")  # HSTS, nosniff; the client's address behind the proxy
@@ -70,7 +71,8 @@ def token():
         "iss": config["ISSUER_ORIGIN"], "aud": text_field(body, "audience", default=config["JWT_AUDIENCE"]),
         "sub": user.username, "iat": now, "exp": int(now) + seconds, "jti": secrets.token_urlsafe(16),
     }
-    return jsonify(access_token=keys().sign(claims), token_type="Bearer", expires_in=seconds)
+    token = keys().sign(claims)
+    return jsonify(access_token=token, token_type="Bearer", expires_in=seconds), 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/.well-known/jwks.json")

@@ -136,3 +136,20 @@ def test_no_secret_reaches_the_api_process_output(start_api):
     output = api.log.read_text(encoding="utf-8", errors="replace")
     assert "logout method=session outcome=ok status=204 user='alice'" in output
     assert [secret for secret in secrets if secret in output] == []
+
+
+@pytest.mark.parametrize("path", ["/api/basic/admin", "/api/jwt/login", "/api/logout-all", "/api/session/logout", "/api/jwt/refresh"])
+def test_a_preflight_is_no_event(client, audit, path):
+    """A CORS preflight carrying `-u admin:wrong` (or anything) is not a login, logout or refresh: no line at all."""
+    preflight = {"Origin": A, "Access-Control-Request-Method": "POST", **basic_header("admin", "wrong")}
+    assert client.options(path, headers=preflight).status_code == 200
+    assert audit() == []
+
+
+def test_ok_only_where_a_credential_was_checked(client, audit):
+    """A 2xx that checked no credential is `unchecked`, never `ok`; a checked one names its user."""
+    from backend.audit import _outcome
+
+    assert (_outcome(200, None), _outcome(204, "alice"), _outcome(401, None)) == ("unchecked", "ok", "denied")
+    client.post("/api/token/login", json={"username": "bob", "password": "builder"}, headers={"Origin": A})
+    assert audit()[-1].startswith("login method=token outcome=ok status=200 user='bob'")

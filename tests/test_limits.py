@@ -111,10 +111,25 @@ def test_every_login_attempt_counts_per_client(limited):
     assert_rate_limited(session_attempt(limited, "bob", "builder"), "too many login attempts from this address")
 
 
-def test_basic_counts_only_failures_per_client(limited):
+def test_basic_failures_count_per_client(limited):
     for name in ["u1", "u2", "u3", "u4", "u5"]:  # different names: the per-username lock never trips
         fail(limited, basic_attempt, name, 1)
-    assert_rate_limited(basic_attempt(limited, "bob", "builder"), "too many failed Basic attempts from this address")
+    assert_rate_limited(basic_attempt(limited, "bob", "builder"), "too many login attempts from this address")
+
+
+@pytest.mark.parametrize("kind", ["basic", "logout-all", "session"])
+def test_right_passwords_spend_the_clients_hash_budget_too(limited, kind, hash_checks):
+    """Finding 4: a right password is a hash as much as a wrong one; over the budget nothing more is hashed."""
+    statuses = [ATTEMPTS[kind](limited, "bob", "builder").status_code for _ in range(CLIENT_LIMIT)]
+    assert statuses == [200] * CLIENT_LIMIT and len(hash_checks) == CLIENT_LIMIT
+    assert_rate_limited(ATTEMPTS[kind](limited, "bob", "builder"), "too many login attempts from this address")
+    assert len(hash_checks) == CLIENT_LIMIT
+
+
+def test_basic_and_logins_share_one_hash_budget(limited):
+    statuses = [ATTEMPTS[kind](limited, "bob", "builder").status_code for kind in ["basic", "token", "basic", "jwt", "basic"]]
+    assert statuses == [200] * CLIENT_LIMIT
+    assert_rate_limited(basic_attempt(limited, "alice", "wonderland"), "too many login attempts from this address")
 
 
 def test_basic_challenge_without_credentials_never_counts(limited, redis_db):
@@ -182,13 +197,14 @@ def test_the_issuer_limits_every_attempt_per_client(limited_issuer):
 
 def test_basic_pays_one_counting_script_and_one_refund_and_nothing_more(client, redis_db):
     """The documented price of throttling Basic: each attempt counted before the hash (one script over the four
-    windows: two per name, two per client), and refunded after a right password (one pipeline of DECRs)."""
+    windows: two per name, two per client), and the per-name windows refunded after a right password (one pipeline of DECRs; the per-client budget
+    keeps it)."""
     basic_attempt(client, "alice", "wonderland")  # opens the pool's connection and loads the script
     redis_db.config_resetstat()
     assert basic_attempt(client, "alice", "wonderland").status_code == 200
     stats = {name: value["calls"] for name, value in redis_db.info("commandstats").items() if name not in ("cmdstat_config", "cmdstat_info")}
-    # two round trips: the script (INCR + EXPIRE per window, run inside Redis) and the refund pipeline
-    assert stats == {"cmdstat_evalsha": 1, "cmdstat_incr": 4, "cmdstat_expire": 4, "cmdstat_decrby": 4}
+    # two round trips: the script (INCR per window, EXPIRE on the refunded ones that start again at 1) and the refund
+    assert stats == {"cmdstat_evalsha": 1, "cmdstat_incr": 4, "cmdstat_expire": 2, "cmdstat_decrby": 2}
 
 
 @pytest.mark.parametrize("concurrent", [30, 50])
@@ -215,3 +231,16 @@ def test_the_issuer_and_the_api_share_the_username_lock(make_app, start_issuer):
     assert issuer_token(shared, "alice", "guess").status_code == 401
     assert_rate_limited(issuer_token(shared, "alice", "wonderland"), "too many failed logins for this username")
     assert_rate_limited(session_attempt(api, "alice", "wonderland"), "too many failed logins for this username")
+
+
+def test_guesses_counted_in_memory_during_an_outage_still_count_when_redis_returns(make_app, own_redis):
+    """Item 7: the outage's failures are added to Redis when it answers again, so the lock comes at the same guess."""
+    app = make_app(REDIS_URL=own_redis.url, LOGIN_USER_LIMIT="3/minute")
+    client, counters = app.test_client(), app.extensions["authlab.limits"]
+    own_redis.stop()
+    outage = [basic_attempt(client, "admin", f"guess {i}").status_code for i in range(2)]  # counted in memory
+    own_redis.start()
+    counters.redis_out_until = 0.0  # controlled time: the fallback's seconds are over
+    after = [basic_attempt(client, "admin", f"guess {i}").status_code for i in range(2, 4)]
+    assert outage == [401, 401] and after == [401, 429]
+    assert counters.memory.counts == {}

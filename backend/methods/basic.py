@@ -71,6 +71,7 @@ def auth_error(status):
 @auth.login_required
 def me():
     """Any valid user; the password hash is checked again on this and every request."""
+    users.kept()  # nothing kept, but the page's viewer key shows this client's rate-limit counters
     return jsonify(auth.current_user().me("basic"))
 
 

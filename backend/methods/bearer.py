@@ -67,6 +67,7 @@ def from_cookie(name, path="/"):
 def login():
     """A token login's steps: (user, transport, cookie options or None)."""
     body, user = login_body()
+    users.kept()  # a viewer key in the answer (demo mode), for the records the method adds (none: signed)
     transport = text_field(body, "transport", default="header", choices=TRANSPORTS)
     opts = cookies.options(body)  # validated whatever the transport: a malformed field is a 400 either way
     return user, transport, opts if transport == "cookie" else None
@@ -136,11 +137,14 @@ class TokenAuth:
         return principal.user.me(self.method, transport=principal.transport, **principal.details, **extra)
 
     def deliver(self, transport, opts, csrf_key, **tokens):
-        """Hand out tokens given as name=(value, seconds): in the JSON body, or as HttpOnly cookies."""
+        """Hand out tokens given as name=(value, seconds): in the JSON body (never cached: `no-store`), or as HttpOnly
+        cookies (cookies.set_cookie says `no-store` too)."""
         access_seconds = tokens["access_token"][1]
         if transport == "header":
             values = {name: value for name, (value, _) in tokens.items()}
-            return jsonify(**values, token_type="Bearer", expires_in=access_seconds)
+            response = jsonify(**values, token_type="Bearer", expires_in=access_seconds)
+            response.headers["Cache-Control"] = "no-store"
+            return response
         opts = opts or cookies.default_options()
         csrf_token = csrf.token_for(csrf_key)
         response = jsonify(transport="cookie", expires_in=access_seconds, csrf_token=csrf_token, cookie=opts)

@@ -16,7 +16,7 @@ import secrets
 from flask import Blueprint, current_app, g, request
 
 from backend import users
-from backend.stores import revocation
+from backend.stores import keys, revocation
 from backend.web import csrf
 from backend.web.request_bodies import integer_field, json_body, lifetime, text_field
 
@@ -33,9 +33,11 @@ def _pair(user, sid, extra=None, access_seconds=None):
     family `sid`, and the refresh token's `jti`."""
     config = current_app.config
     access_seconds = access_seconds or config["JWT_ACCESS_TTL"]
-    access, _ = jwt_codec.mint(user, ACCESS, access_seconds, sid, extra)
+    access, access_claims = jwt_codec.mint(user, ACCESS, access_seconds, sid, extra)
     refresh, claims = jwt_codec.mint(user, REFRESH, config["JWT_REFRESH_TTL"], sid)
     pair = {"access_token": (access, access_seconds), "refresh_token": (refresh, config["JWT_REFRESH_TTL"])}
+    # what the page's viewer key follows: the family, and the denylist entry a logout of this access token makes
+    users.kept(keys.jwt_family(user.username, sid), keys.jwt_deny(user.username, access_claims["jti"]))
     return pair, claims["jti"]
 
 

@@ -90,9 +90,10 @@ def decode(token, typ):
 
 
 def _issuer_key(kid):
-    """The issuer's key named `kid` (from its JWKS) and its algorithm, which must be asymmetric."""
+    """The issuer's key named `kid` (from its JWKS) and its algorithm, which must be asymmetric: a symmetric (`oct`)
+    key in a JWKS is public, so anyone could sign with it."""
     key = jwks_client.signing_key(kid)
-    if key.algorithm_name not in ASYMMETRIC:
+    if key.key_type == "oct" or key.algorithm_name not in ASYMMETRIC:
         raise jwt.InvalidAlgorithmError(f"the issuer's key {key.key_id!r} is not an asymmetric signing key")
     return key, key.algorithm_name
 

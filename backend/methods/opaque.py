@@ -51,6 +51,7 @@ def login():
     token, seconds = secrets.token_urlsafe(32), lifetime(json_body(), current_app.config["TOKEN_TTL"])
     record = json.dumps({"user": user.username, "cookie": opts})
     revocation.store_indexed(user.username, record_key(token), record, seconds)  # a racing logout-all misses nothing
+    users.kept(record_key(token))
     return auth.deliver(transport, opts, token, access_token=(token, seconds))
 
 

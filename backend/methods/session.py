@@ -72,6 +72,9 @@ def login():
     extra = {}
     if ttl is not None:
         session["_lifetime"] = extra["expires_in"] = min(ttl, config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"])
+    record = current_app.session_interface.record_key(session)
+    if record:  # written and indexed when the response is saved (stores/sessions.py); named now for the viewer key
+        users.kept(record)
     return jsonify(user.me("session", csrf_token=session["_csrf"], cookie=opts, **extra))
 
 

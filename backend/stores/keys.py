@@ -7,7 +7,9 @@ a slot, so every per-user key carries the tag `{<username>}` (the NFC name, as u
     key                              type    holds (always with a TTL)                 used together with
     session:<id>                     string  a server-side session (Flask-Session)     alone
     token:<sha256 of the token>      string  an opaque token's record {user, cookie}   alone
-    user:{<name>}:keys               set     the records logout-all deletes            marker, families
+    user:{<name>}:logins             zset    the records logout-all deletes, scored by  marker, families
+                                             when each expires at the latest (pruned then;
+                                             at most revocation.MAX_INDEXED)
     logout_all:{<name>}              string  when the user last logged out everywhere  index; deny + ended (MGET)
     jwt:deny:{<name>}:<jti>          string  a logged-out access token, until its exp  ended + marker (one MGET)
     jwt:family:{<name>}:<sid>        hash    {user, jti of the live refresh, cookie}   ended (rotation), index
@@ -37,7 +39,7 @@ def token(sha256_hex):
 
 
 def user_index(username):
-    return f"user:{tag(username)}:keys"
+    return f"user:{tag(username)}:logins"  # a sorted set (it was a set named `...:keys`: a new name, no WRONGTYPE)
 
 
 def logout_all(username):

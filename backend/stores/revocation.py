@@ -28,8 +28,12 @@ if live ~= ARGV[1] then
 end
 redis.call('HSET', KEYS[1], 'jti', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[3], 'GT', ARGV[5], KEYS[1])
+if redis.call('TTL', KEYS[3]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
 return {'rotated', redis.call('HGET', KEYS[1], 'cookie')}
 """
+# A user's index lists at most this many live records; the login that would list one more ends the oldest.
+MAX_INDEXED = 100
 
 
 def _access_lifetime():
@@ -39,14 +43,32 @@ def _access_lifetime():
 
 
 def remember(username, key, seconds, pipe=None):
-    """Add `key` to the user's index (queued on `pipe` if given), kept as long as the longest record it lists."""
+    """Add `key` to the user's index (queued on `pipe` if given), scored by when it expires at the latest; drop
+    the entries whose records have certainly expired; keep the index as long as the longest record it lists.
+    Then (own pipe) or after the caller's pipe, `trim` keeps the index to MAX_INDEXED."""
     config = current_app.config
     own = pipe is None
     pipe = redis().pipeline(transaction=True) if own else pipe
-    pipe.sadd(keys.user_index(username), key)
-    pipe.expire(keys.user_index(username), max(seconds, config["JWT_REFRESH_TTL"], config["SESSION_ABSOLUTE_TIMEOUT"]))
+    index, now = keys.user_index(username), time.time()
+    pipe.zadd(index, {key: now + seconds})
+    pipe.zremrangebyscore(index, "-inf", now)
+    pipe.expire(index, max(seconds, config["JWT_REFRESH_TTL"], config["SESSION_ABSOLUTE_TIMEOUT"]))
     if own:
         pipe.execute()
+        trim(username)
+
+
+def trim(username):
+    """End the oldest logins beyond MAX_INDEXED (deleted, then unlisted), so no index grows without bound: one
+    ZRANGE per login, and more only when a user holds over MAX_INDEXED live logins."""
+    index = keys.user_index(username)
+    oldest = redis().zrange(index, 0, -MAX_INDEXED - 1)
+    if oldest:
+        pipe = revocation_pipeline(transaction=False)
+        for record in oldest:
+            pipe.delete(record)
+        pipe.execute()
+        redis().zrem(index, *oldest)
 
 
 def store_indexed(username, key, value, seconds, index_seconds=None):
@@ -62,6 +84,7 @@ def store_indexed(username, key, value, seconds, index_seconds=None):
     pipe.set(key, value, ex=seconds)
     remember(username, key, index_seconds or seconds, pipe)
     pipe.execute()
+    trim(username)
 
 
 def start_family(username, sid, refresh_jti, opts):
@@ -73,6 +96,7 @@ def start_family(username, sid, refresh_jti, opts):
     pipe.expire(family, seconds)
     remember(username, family, seconds, pipe)
     pipe.execute()
+    trim(username)
 
 
 def rotate(username, sid, spent_jti, next_jti):
@@ -81,8 +105,8 @@ def rotate(username, sid, spent_jti, next_jti):
     script = redis().register_script(_ROTATE)
     seconds = current_app.config["JWT_REFRESH_TTL"]
     pipe = revocation_pipeline(transaction=False)
-    script_keys = [keys.jwt_family(username, sid), keys.jwt_ended(username, sid)]
-    args = [spent_jti, next_jti, seconds, _access_lifetime()]
+    script_keys = [keys.jwt_family(username, sid), keys.jwt_ended(username, sid), keys.user_index(username)]
+    args = [spent_jti, next_jti, seconds, _access_lifetime(), time.time() + seconds]  # the index's new score
     if pipe.waits:  # the script, then WAIT, on one connection (a cluster's: the master of the user's slot)
         if isinstance(pipe, ClusterRevocation):
             pipe.eval(_ROTATE, len(script_keys), *script_keys, *args)
@@ -147,7 +171,7 @@ def end_everything(username):
     """
     client = redis()
     index = keys.user_index(username)
-    records = sorted(client.smembers(index))
+    records = sorted(client.zrange(index, 0, -1))  # at most MAX_INDEXED
     ended = 0
     if records:
         pipe = revocation_pipeline(transaction=False)
@@ -160,7 +184,7 @@ def end_everything(username):
     seconds = max(config["JWT_REFRESH_TTL"], config["JWT_ACCESS_TTL"]) + config["JWT_LEEWAY"]
     pipe = revocation_pipeline()
     if records:
-        pipe.srem(index, *records)
+        pipe.zrem(index, *records)
     pipe.set(keys.logout_all(username), repr(now), ex=seconds)
     pipe.execute()
     pipe.require_acknowledgement()

@@ -69,6 +69,10 @@ class _AuthlabRules:
         # An unknown, expired or absent ID is never adopted: the client gets a new one if it logs in.
         return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
 
+    def record_key(self, session):
+        """The Redis key of this session's record, named to the page's viewer key (demo mode)."""
+        return self._get_store_id(session.sid)
+
     def regenerate(self, session):
         """Give this session a new ID and drop the old record, whether or not it held anything."""
         self._delete_session(self._get_store_id(session.sid))
@@ -141,6 +145,10 @@ class RedisSessions(_AuthlabRules, RedisSessionInterface):
 class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
     """Sessions in this process's memory: the multi-server problem (docs/notes.md), on purpose; out of logout-all's
     reach (never indexed)."""
+
+    def record_key(self, session):
+        """None: these records live in one process's memory, out of logout-all's and the inspector's reach."""
+        return None
 
     def _retrieve_session_data(self, store_id):
         data = self.cache.get(store_id)

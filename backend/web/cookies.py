@@ -45,7 +45,9 @@ def default_options():
 
 
 def set_cookie(response, base, value, opts, expires, path="/"):
-    """An HttpOnly cookie with the chosen attributes (path-wide unless a narrower path is given)."""
+    """An HttpOnly cookie with the chosen attributes (path-wide unless a narrower path is given); a response that
+    carries a credential is never stored by a cache (`no-store`)."""
+    response.headers["Cache-Control"] = "no-store"
     response.set_cookie(name(base, path), value, expires=expires, path=path, httponly=True, **opts)
 
 

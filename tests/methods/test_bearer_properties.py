@@ -1,5 +1,6 @@
 """Properties of validly signed tokens with hostile contents: whatever a correctly signed JWT or signed
-token carries — any claim of any JSON type, any header — the API answers 200 or 401, never a 5xx.
+token carries — any claim of any JSON type, any header — the API answers 200 or 401, never a 5xx; a token with
+nothing wrong is a 200, and one drawn to be wrong in one way (a claim, the header, the signature) is a 401.
 
 The signature is right (our HS256 key, the issuer's RS256 key, our itsdangerous keys), so every example gets past
 the cryptography and exercises what comes after it: claim checks, types, lookups, revocation, cookies.
@@ -65,12 +66,53 @@ def jwt_parts(draw, iss, aud, kid=None):
     return header, claims, all_valid and typ_ok and kid_ok and not {"crit", "b64"} & extra.keys()
 
 
-def assert_200_or_401(response, expect_ok, ok_status=200):
+def assert_200_or_401(response, expect_ok, ok_status=200, exact=False):
+    """200 or 401, never else; a sound token passes; with `exact`, an unsound one is refused too."""
     assert response.status_code in (ok_status, 401), response.get_json()
     if response.status_code == 401:
         assert response.get_json()["error"] == "invalid_token"
         assert response.headers["WWW-Authenticate"] == REJECTED
     assert response.status_code == ok_status or not expect_ok  # a token with nothing wrong in it must pass
+    assert response.status_code == 401 or expect_ok or not exact  # and one drawn wrong must not
+
+
+def _not_a_number(value):
+    return not isinstance(value, (int, float)) or isinstance(value, bool)
+
+
+def _not_access_typ(value):
+    return not isinstance(value, str) or value.lower().removeprefix("application/") != "at+jwt"
+
+
+@st.composite
+def wrong_jwt(draw, iss, aud, kid=None):
+    """(header, claims, flip the signature?): a sound token with exactly one thing drawn wrong."""
+    now = time.time()
+    claims = {"iss": iss, "aud": aud, "sub": draw(st.sampled_from(USERS)), "iat": now, "exp": int(now) + 60,
+              "jti": draw(st.uuids()).hex}
+    header = {"alg": "HS256", "typ": "at+jwt", **({"kid": kid} if kid else {})}
+    flaws = {
+        "iss": json_values.filter(lambda v: v != iss),
+        "aud": json_values.filter(lambda v: v != aud and not (isinstance(v, list) and aud in v)),
+        "sub": json_values.filter(lambda v: v not in USERS),
+        "iat": json_values.filter(_not_a_number),
+        "exp": json_values.filter(_not_a_number) | st.integers(max_value=int(now) - 60),
+        "jti": json_values.filter(lambda v: not isinstance(v, str)) | st.text(min_size=129, max_size=140),
+    }
+    flaw = draw(st.sampled_from([*flaws, "missing", "typ", "signature"]))
+    if flaw in flaws:
+        claims[flaw] = draw(flaws[flaw])
+    elif flaw == "missing":
+        del claims[draw(st.sampled_from(sorted(claims)))]
+    elif flaw == "typ":
+        header["typ"] = draw(json_values.filter(_not_access_typ))
+    return header, claims, flaw == "signature"
+
+
+def flipped(token):
+    """The token with its signature's first character changed (the signature no longer verifies)."""
+    head, _, signature = token.rpartition(".")
+    return f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
 
 
 @pytest.fixture
@@ -87,6 +129,17 @@ def test_our_jwts_with_any_claims_and_headers_get_200_or_401(api, action, ok_sta
     send = api.test_client().get if action == "me" else api.test_client().post
     # A replayed example may present a jti an earlier logout already denied: only `me` must accept a sound token.
     assert_200_or_401(send(f"/api/jwt/{action}", headers=bearer(token)), all_valid and action == "me", ok_status)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_our_jwts_drawn_wrong_in_one_way_get_401(api, data):
+    """The other way round: whatever single thing is wrong (a claim's value or type, a missing claim, the header's
+    `typ`, the signature), `me` refuses it."""
+    header, claims, flip = data.draw(wrong_jwt(api.config["JWT_ISSUER"], api.config["JWT_AUDIENCE"]))
+    token = forge(header, claims, key=api.config["JWT_SECRET"].encode())
+    token = flipped(token) if flip else token
+    assert_200_or_401(api.test_client().get("/api/jwt/me", headers=bearer(token)), False, exact=True)
 
 
 @pytest.fixture(scope="module")
@@ -118,13 +171,24 @@ def test_issuer_jwts_with_any_claims_and_headers_get_200_or_401(issuer_api, issu
 
 
 @PROPERTY
+@given(data=st.data())
+def test_issuer_jwts_drawn_wrong_in_one_way_get_401(issuer_api, issuer_in_process, data):
+    origin, keys = issuer_in_process
+    header, claims, flip = data.draw(wrong_jwt(origin, issuer_api.config["JWT_AUDIENCE"], kid=keys.current.kid))
+    header["alg"] = "RS256"
+    token = forge(header, claims, rsa_key=keys.current.private)  # a wrong `iss` goes to our key: refused as well
+    token = flipped(token) if flip else token
+    assert_200_or_401(issuer_api.test_client().get("/api/jwt/me", headers=bearer(token)), False, exact=True)
+
+
+@PROPERTY
 @given(payload=json_values | st.fixed_dictionaries({"sub": st.sampled_from(USERS) | json_values}, optional={"cookie": json_values}))
 def test_signed_tokens_with_any_payload_get_200_or_401_on_me_and_logout(api, payload):
     token = URLSafeTimedSerializer(api.config["SIGNED_TOKEN_KEYS"], salt="authlab.signed-token").dumps(payload)
     names_a_user = isinstance(payload, dict) and payload.get("sub") in USERS
     client = api.test_client()
-    assert_200_or_401(client.get("/api/signed/me", headers=bearer(token)), names_a_user)
+    assert_200_or_401(client.get("/api/signed/me", headers=bearer(token)), names_a_user, exact=True)
     client.set_cookie("signed_token", token)  # the cookie transport: logout also expires the cookie it names
     with api.test_request_context():
         csrf_token = csrf.token_for(token)
-    assert_200_or_401(client.post("/api/signed/logout", headers={"X-CSRF-Token": csrf_token}), names_a_user)
+    assert_200_or_401(client.post("/api/signed/logout", headers={"X-CSRF-Token": csrf_token}), names_a_user, exact=True)

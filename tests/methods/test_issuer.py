@@ -236,3 +236,14 @@ def test_a_broken_jwks_is_the_issuers_outage_503_not_the_clients_401(make_app, s
     assert response.status_code == 503
     assert response.get_json()["error"] == "issuer_unavailable"
     assert requested == ["/.well-known/jwks.json"]
+
+
+def test_the_issuer_refuses_the_public_dev_secret_like_the_api(issuer):
+    """Its SECRET_KEY keys the rate-limit counters it shares with the API: the published default is refused."""
+    from backend.config import SETTINGS
+
+    with pytest.raises(RuntimeError, match="refusing to start: SECRET_KEY is the public default"):
+        create_issuer({"SECRET_KEY": SETTINGS["SECRET_KEY"][0]})
+    assert create_issuer({"SECRET_KEY": SETTINGS["SECRET_KEY"][0], "ALLOW_DEV_SECRETS": True, "ISSUER_ALGORITHM": "EdDSA"})
+    response = requests.post(f"{issuer.origin}/token", json=LOGIN, timeout=5)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"

@@ -65,7 +65,7 @@ def test_refresh_returns_a_new_pair_and_spends_the_old_refresh_token(client):
     response = refresh(client, first["refresh_token"])
     assert response.status_code == 200
     second = response.get_json()
-    assert set(second) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert set(second) == {"access_token", "refresh_token", "token_type", "expires_in", "viewer"}
     assert second["refresh_token"] != first["refresh_token"] and second["access_token"] != first["access_token"]
     assert payload_without_any_key(second["access_token"])["sid"] == payload_without_any_key(first["access_token"])["sid"]
     assert client.get("/api/jwt/me", headers=bearer(second["access_token"])).status_code == 200

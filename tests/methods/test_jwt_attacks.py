@@ -4,6 +4,8 @@ Tokens are forged by hand (base64url + a signature of the attacker's choosing), 
 would, so no library guard on the signing side hides a gap on the verifying side.
 """
 
+import hashlib
+import hmac
 import json
 import time
 
@@ -211,3 +213,23 @@ def test_a_token_stating_the_issuer_under_a_broken_header_is_rejected(api):
     """Routing reads `iss` alone; the issuer's verifier must still refuse a header it cannot parse."""
     payload = base64url_encode(json.dumps(claims(api, iss=api.config["ISSUER_ORIGIN"])).encode()).decode()
     assert_rejected(api, f"bm90IGpzb24.{payload}.c2ln")
+
+
+def test_our_own_algorithm_pin_refuses_hs384_under_the_real_key(api):
+    """The API's own tokens are HS256 only: the same key under HS384 (a valid HMAC, valid claims) is a 401."""
+    signing_input = b".".join(base64url_encode(json.dumps(part).encode())
+                              for part in ({"alg": "HS384", "typ": "at+jwt"}, claims(api)))
+    signature = base64url_encode(hmac.new(api.secret, signing_input, hashlib.sha384).digest())
+    assert_rejected(api, (signing_input + b"." + signature).decode())
+
+
+def test_a_symmetric_key_in_the_issuers_jwks_is_refused(make_app):
+    """A JWKS that publishes an `oct` key publishes its secret: a forged admin token signed with it is a 401."""
+    secret = b"published-to-everyone-0123456789abcdef"
+    jwks = {"keys": [{"kty": "oct", "kid": "sym", "k": base64url_encode(secret).decode()}]}
+    with tiny_server(200, json.dumps(jwks).encode()) as (origin, requested):
+        app = make_app(ISSUER_ORIGIN=origin)
+        forged = {"iss": origin, "aud": app.config["JWT_AUDIENCE"], "sub": "admin", "iat": time.time(),
+                  "exp": int(time.time()) + 60, "jti": "forged-admin"}
+        assert_rejected(app, forge({"alg": "HS256", "typ": "at+jwt", "kid": "sym"}, forged, secret))
+        assert requested == ["/.well-known/jwks.json"]  # the key was fetched, and refused

@@ -27,6 +27,7 @@ def test_login_sets_only_a_random_id_in_an_httponly_lax_cookie(actions):
         "role": "user",
         "csrf_token": body["csrf_token"],
         "cookie": {"samesite": "Lax", "secure": False, "partitioned": False},
+        "viewer": body["viewer"],
     }
     [cookie] = set_cookie_headers(response)
     sid = actions.session_id()

@@ -71,7 +71,7 @@ def test_session_flow_stores_the_record_on_the_topology(deployment):
         assert login.status_code == 200
         sid = browser.cookies["session_id"]
         assert deployment.store.exists(keys.SESSION_PREFIX + sid) == 1
-        assert keys.SESSION_PREFIX + sid in {m.decode() for m in deployment.store.smembers(keys.user_index("alice"))}
+        assert deployment.store.zscore(keys.user_index("alice"), keys.SESSION_PREFIX + sid) is not None
         assert call(deployment, "GET", "/api/session/me", browser).status_code == 200
         csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
         assert call(deployment, "POST", "/api/session/logout", browser, headers=csrf).status_code == 204
@@ -152,11 +152,12 @@ def test_failed_logins_are_counted_on_the_topology(deployment):
 
 
 def test_inspector_finds_the_users_records_on_every_node(deployment):
-    """`/api/inspect` reads the user's index and scans for counters and denylist entries across the topology."""
+    """`/api/inspect` reads the user's index, the viewer key's records and the counters across the topology."""
     token = call(deployment, "POST", "/api/token/login", json=LOGIN).json()["access_token"]
-    jwt = call(deployment, "POST", "/api/jwt/login", json=LOGIN).json()["access_token"]
-    assert call(deployment, "POST", "/api/jwt/logout", headers=bearer(jwt)).status_code == 204
-    records = call(deployment, "GET", "/api/inspect?user=alice").json()["records"]
+    jwt_login = call(deployment, "POST", "/api/jwt/login", json=LOGIN).json()
+    assert call(deployment, "POST", "/api/jwt/logout", headers=bearer(jwt_login["access_token"])).status_code == 204
+    viewer = {"X-Viewer-Key": jwt_login["viewer"]}
+    records = call(deployment, "GET", "/api/inspect?user=alice", headers=viewer).json()["records"]
     kinds = {record["kind"] for record in records if record["exists"]}
     assert {"opaque token", "JWT denylist entry", "rate-limit counter"} <= kinds, records
     call(deployment, "POST", "/api/token/logout", headers=bearer(token))
