@@ -134,8 +134,10 @@ def cluster(workdir, masters=3, replicas=1, node_timeout_ms=2000, timeout=20):
 
 
 def _node_ids(client):
-    """{port: node id} of every node this one knows."""
-    return {int(address.split(":")[1].split("@")[0]): node["node_id"] for address, node in client.cluster("nodes").items()}
+    """{port: node id} of every node this one knows by its real id (a node still in handshake has a made-up one,
+    which CLUSTER REPLICATE refuses as "Unknown node")."""
+    return {int(address.split(":")[1].split("@")[0]): node["node_id"] for address, node in client.cluster("nodes").items()
+            if "handshake" not in node["flags"]}
 
 
 def _cluster_ready(clients, masters, replicas):

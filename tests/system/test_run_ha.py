@@ -33,6 +33,7 @@ def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path, topolog
     with launched(tmp_path, *flags, until="  Redis ", module="stack.run_ha") as launch:
         ports, banner = launch
         banner = launch.wait_for("replica 127.0.0.1:")
+        assert launch.process.poll() is None, (banner, launch.err.read_text()[-3000:])
         children = psutil.Process(launch.process.pid).children(recursive=True)
         api = f"http://localhost:{ports['api']}"
         assert f"  API         {api}/api/health   (HAProxy" in banner, launch.err.read_text()
