@@ -3,7 +3,8 @@
 import { endpoint, METHODS } from "./methods.js";
 
 // Does this browser keep a Secure cookie set by this page over plain http? (null over https.) Chromium and
-// Firefox treat localhost as secure and keep it; WebKit refuses it, and every Secure cookie from the API too.
+// Firefox treat localhost as secure and keep it; WebKit (WPE here, and Safari) refuses it, and every Secure
+// cookie from the API too.
 export function secureCookieKeptOverHttp() {
   if (location.protocol !== "http:") return null;
   document.cookie = "authlab_secure_probe=1; Secure; path=/; SameSite=Lax";
@@ -18,12 +19,18 @@ export function cookieBlocked(cookieOption, sameSite, secureOverHttp = null) {
   const secure = cookieOption !== "Lax"; // SameSite=None (and Partitioned) imply Secure
   if (secure && secureOverHttp === false) {
     return "this browser refuses every Secure cookie over plain http, even from localhost where the page counts as a secure context " +
-      `(WebKit does; over HTTPS it keeps them)${sameSite ? "" : ", and the cookie is third-party here as well"}`;
+      `(WebKit's rule, in WPE and in Safari: WebKit bug 281149; over HTTPS it keeps them)${sameSite ? "" : ", and the cookie is third-party here as well"}`;
   }
   if (sameSite) return "this browser did not keep it, although the API is same-site with this page";
-  if (cookieOption === "Lax") return "SameSite=Lax cookies are not sent on cross-site requests (nor stored from cross-site responses)";
-  if (cookieOption === "None") return "this browser blocks third-party cookies, and the API's cookie is third-party on this cross-site page";
-  return "this browser blocks third-party cookies, Partitioned (CHIPS) ones too: it kept none for this site";
+  if (cookieOption === "Lax") return "SameSite=Lax cookies are not sent on cross-site requests";
+  if (cookieOption === "None") {
+    return "this browser blocks third-party cookies, and the API's cookie is third-party on this cross-site page " +
+      "(a setting: Chrome blocks them only in Incognito; Debian's Chromium, Safari and cog's default policy always; " +
+      "Firefox when set to block all cross-site cookies)";
+  }
+  return "this browser blocks third-party cookies, Partitioned (CHIPS) ones too: it kept none for this site " +
+    "(a setting: Firefox's \"all cross-site cookies\" and cog's default policy do; Chrome, Incognito included, and " +
+    "Safari since 26.2 keep a Partitioned cookie)";
 }
 
 // Why a cookie did come back. partitioned: where it was kept, as seen from the API's own site (null: not looked).
@@ -37,8 +44,8 @@ function cookieAllowed(cookieOption, sameSite, partitioned = null) {
         "(partitioned: Firefox's Total Cookie Protection), so it works here and the API's own site never sees it";
   }
   if (partitioned === false) {
-    return "this browser allows third-party cookies: it is kept in the API's own jar and goes to the API from every site" +
-      (asked ? " (Partitioned was ignored)" : "");
+    return "this browser allows third-party cookies: it is kept in the API's own jar and goes to the API from every site " +
+      "(the setting of Chrome's regular windows, and of cog's policy always)" + (asked ? "; Partitioned was ignored" : "");
   }
   return "this browser lets the API's cookie through on this cross-site page, either in a jar of this site's own (partitioned) " +
     "or in the API's own jar; only a look from the API's own site tells which";
