@@ -1,5 +1,6 @@
 // One sentence of why, for every step: built from what was observed (the status, and what reached
 // /api/echo) plus what the page asked for (method, storage, cookie option) and where it runs.
+import { config } from "./client.js";
 import { endpoint, METHODS } from "./methods.js";
 
 // Does this browser keep a Secure cookie set by this page over plain http? (null over https.) Chromium and
@@ -39,12 +40,13 @@ function cookieAllowed(cookieOption, sameSite, partitioned = null) {
   const asked = cookieOption === "None+Partitioned";
   if (partitioned === true) {
     return asked
-      ? "a Partitioned cookie is kept in a jar of this site's own, so it works here and nowhere else (partitioned)"
+      ? `a Partitioned cookie is kept in a jar of this site's own, so it works here and nowhere else: partitioned (${config.name}'s own jar), ` +
+        "as a look from the API's own site showed"
       : "this browser keeps third-party cookies in a jar of this site's own although the cookie did not ask for it " +
-        "(partitioned: Firefox's Total Cookie Protection), so it works here and the API's own site never sees it";
+        `(Firefox's Total Cookie Protection), so it works here and the API's own site never sees it: partitioned (${config.name}'s own jar)`;
   }
   if (partitioned === false) {
-    return "this browser allows third-party cookies: it is kept in the API's own jar and goes to the API from every site " +
+    return "this browser allows third-party cookies: it is kept in the API's own jar (a look from the API's own site saw it) and goes to the API from every site " +
       "(the setting of Chrome's regular windows, and of cog's policy always)" + (asked ? "; Partitioned was ignored" : "");
   }
   return "this browser lets the API's cookie through on this cross-site page, either in a jar of this site's own (partitioned) " +

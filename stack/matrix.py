@@ -73,9 +73,14 @@ def servers(workdir, redis_url, tls=None):
             service.stop()
 
 
+# cog shows one view: the page's window.open (its look from the API's own site) would replace the page itself.
+SINGLE_VIEW_ENGINES = {"webkit"}
+
+
 def click_and_read(browser, origin, button, key):
     """Open the frontend, click `button` as a person would, wait, and read window.authlab[key] (what it shows)."""
-    page = browser.open(origin + "/")
+    single_view = browser.engine.name in SINGLE_VIEW_ENGINES
+    page = browser.open(origin + ("/?first-party-look=off" if single_view else "/"))
     try:
         page.click(button)
         page.wait_until(f"window.authlab.{key} !== null", RUN_TIMEOUT_MS)
@@ -85,15 +90,18 @@ def click_and_read(browser, origin, button, key):
 
 
 def first_party_view(browser, origins, cells):
-    """For each cookie cell that worked from B: log in again from B, look from A (the API's own site, a first-party
+    """The fallback where the page's own look got no answer (a browser that opens no second window, as cog): for
+    each such cookie cell that worked from B, log in again from B, look from A (the API's own site, a first-party
     request) whether the cookie is in the API's own jar, and let B's runner log out and say where it was kept.
-    Returns the cells with evidence.partitioned true/false (null where nothing came back to look for)."""
+    Cells the page already looked at are kept as they are (evidence.partitioned_seen_by "page")."""
+    if not any(c["storage"] == "cookie" and c["works"] and c["evidence"].get("partitioned") is None for c in cells):
+        return cells
     checked = []
     page = browser.open(origins.b + "/")
     try:
         for cell in cells:
-            if cell["storage"] != "cookie" or not cell["works"]:
-                checked.append({**cell, "evidence": {**cell["evidence"], "partitioned": None}})
+            if cell["storage"] != "cookie" or not cell["works"] or cell["evidence"].get("partitioned") is not None:
+                checked.append(cell)
                 continue
             scenario = json.dumps({k: cell[k] for k in ("method", "storage", "cookie_option")})
             page.evaluate(f"(await import('/shared/runner.js')).loginAgain({scenario})")

@@ -43,6 +43,19 @@ def page_config(name):
     }
 
 
+# Page A's server also serves this small page: B opens it in a window of its own to look from the API's site.
+FIRST_PARTY_LOOK = """<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>authlab · a look from the API's own site</title>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/shared/style.css">
+<main><h1>A look from the API's own site</h1>
+<p>Page B opened this window on the API's own site (a first-party, top-level context) to ask which of the API's
+cookies arrive here: a cookie B kept in its own partitioned jar does not. It closes when B's matrix is done.</p>
+<p><output id="look-status">…</output></p></main>
+<script type="module" src="/shared/first_party_look.js"></script>
+</html>
+"""
+
+
 def json_error(status, error, message):
     """The contract's error body, for what the proxy itself cannot do (the API's own errors pass through)."""
     body = json.dumps({"error": error, "message": message})
@@ -108,6 +121,9 @@ def make_app(name):
         body = json.dumps({"cookies": cookies, "request_header_bytes": header_bytes(request.headers)})
         return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})(environ, start_response)
 
+    def first_party_look(environ, start_response):
+        return Response(FIRST_PARTY_LOOK, mimetype="text/html", headers={"Cache-Control": "no-store"})(environ, start_response)
+
     def not_found(environ, start_response):
         return Response("not found", status=404, mimetype="text/plain")(environ, start_response)
 
@@ -118,6 +134,8 @@ def make_app(name):
         if proxy is not None and (path == "/api" or path.startswith("/api/")):
             return proxy(environ, start_response)
         routes = {"/config.js": config_js, "/echo": echo}
+        if FRONTENDS[name] == "A":
+            routes["/first-party-look"] = first_party_look
         return routes.get(path, static)(environ, start_response)
 
     static = SharedDataMiddleware(

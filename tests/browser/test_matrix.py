@@ -30,8 +30,8 @@ SECURE_OVER_HTTP = "refuses every Secure cookie over plain http"
 BLOCKED = ("blocks third-party cookies, and the API's cookie is third-party on this cross-site page (a setting: "
            "Chrome blocks them only in Incognito; Debian's Chromium, Safari and cog's default policy always")
 CHIPS_BLOCKED = "Partitioned (CHIPS) ones too: it kept none for this site (a setting:"
-OWN_JAR = ("allows third-party cookies: it is kept in the API's own jar and goes to the API from every site "
-           "(the setting of Chrome's regular windows, and of cog's policy always)")
+OWN_JAR = ("allows third-party cookies: it is kept in the API's own jar (a look from the API's own site saw it) and goes "
+           "to the API from every site (the setting of Chrome's regular windows, and of cog's policy always)")
 PARTITIONED = "a Partitioned cookie is kept in a jar of this site's own"
 LAX = "SameSite=Lax cookies are not sent on cross-site requests."
 CHROMIUM_BLOCKING = {"None": (False, None, BLOCKED), "None+Partitioned": (True, True, PARTITIONED)}
@@ -45,7 +45,8 @@ CROSS_SITE = {
     ("webkit", "default"): {"None": (False, None, BLOCKED), "None+Partitioned": (False, None, CHIPS_BLOCKED)},
     ("webkit", "third_party_allowed"): {"None": (True, False, OWN_JAR), "None+Partitioned": (True, False, "Partitioned was ignored")},
 }
-FRONTENDS = ("A", "B", "B_proxy")  # B_proxy: page B calling the API through its own origin's /api/
+FRONTENDS = ("A", "B", "B_proxy")
+LOOKED_BY = {"webkit": "harness"}  # who saw where B's cookie was kept: the page itself; cog has one view, no second window  # B_proxy: page B calling the API through its own origin's /api/
 
 
 def scenarios(frontend):
@@ -94,6 +95,9 @@ def test_matrix_cell(matrix_cells, matrix_column, frontend, method, storage, opt
             assert evidence["partitioned"] is partitioned
             if works:
                 assert bool(cookie_names(evidence["first_party_cookies"], method)) is (not partitioned)
+                assert ("partitioned (B's own jar)" if partitioned else "kept in the API's own jar") in cell["reason"]
+                # the page's own look, from a window of its own on the API's site; cog opens no second window
+                assert evidence["partitioned_seen_by"] == LOOKED_BY.get(engine, "page")
     else:
         assert evidence["authorization"] == ("Basic" if method == "basic" else "Bearer")
 

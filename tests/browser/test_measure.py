@@ -49,6 +49,7 @@ def test_third_party_and_partitioned_cookies_as_the_page_finds_them(measurements
     found = measurements(*engine_profile, frontend)
     expected = ("first-party", "first-party") if frontend == "A" else CROSS_SITE[engine_profile]
     assert (found["third_party_cookies"]["value"], found["partitioned_cookies"]["value"]) == expected
+    assert found["third_party_cookies"]["meaning"].startswith("A setting decides, not the engine: Chrome allows them outside Incognito")
 
 
 @FRONTENDS

@@ -69,6 +69,14 @@ def test_only_b_proxies_and_the_page_knows(proxied):
     assert '"apiProxy": null' in requests.get(proxied["a"] + "/config.js", timeout=10).text
 
 
+def test_a_serves_the_look_from_the_apis_own_site(proxied):
+    """The small page B opens in a window of its own to ask where its cookie was kept lives on A, the API's site."""
+    look = requests.get(proxied["a"] + "/first-party-look", timeout=10)
+    assert look.status_code == 200 and look.headers["Content-Type"].startswith("text/html")
+    assert '<script type="module" src="/shared/first_party_look.js"></script>' in look.text
+    assert requests.get(proxied["b"] + "/first-party-look", timeout=10).status_code == 404
+
+
 def test_an_api_that_is_down_is_a_json_502(tmp_path):
     """No API behind the proxy: the contract's JSON error, never an HTML page or a hang."""
     port, dead = procs.free_port(), procs.free_port()
