@@ -1,9 +1,11 @@
 // One sentence of why, for every step: built from what was observed (the status, and what reached
 // /api/echo) plus what the page asked for (method, storage, cookie option) and where it runs.
+import { config } from "./client.js";
 import { endpoint, METHODS } from "./methods.js";
 
 // Does this browser keep a Secure cookie set by this page over plain http? (null over https.) Chromium and
-// Firefox treat localhost as secure and keep it; WebKit refuses it, and every Secure cookie from the API too.
+// Firefox treat localhost as secure and keep it; WebKit (WPE here, and Safari) refuses it, and every Secure
+// cookie from the API too.
 export function secureCookieKeptOverHttp() {
   if (location.protocol !== "http:") return null;
   document.cookie = "authlab_secure_probe=1; Secure; path=/; SameSite=Lax";
@@ -18,12 +20,18 @@ export function cookieBlocked(cookieOption, sameSite, secureOverHttp = null) {
   const secure = cookieOption !== "Lax"; // SameSite=None (and Partitioned) imply Secure
   if (secure && secureOverHttp === false) {
     return "this browser refuses every Secure cookie over plain http, even from localhost where the page counts as a secure context " +
-      `(WebKit does; over HTTPS it keeps them)${sameSite ? "" : ", and the cookie is third-party here as well"}`;
+      `(WebKit's rule, in WPE and in Safari: WebKit bug 281149; over HTTPS it keeps them)${sameSite ? "" : ", and the cookie is third-party here as well"}`;
   }
   if (sameSite) return "this browser did not keep it, although the API is same-site with this page";
-  if (cookieOption === "Lax") return "SameSite=Lax cookies are not sent on cross-site requests (nor stored from cross-site responses)";
-  if (cookieOption === "None") return "this browser blocks third-party cookies, and the API's cookie is third-party on this cross-site page";
-  return "this browser blocks third-party cookies, Partitioned (CHIPS) ones too: it kept none for this site";
+  if (cookieOption === "Lax") return "SameSite=Lax cookies are not sent on cross-site requests";
+  if (cookieOption === "None") {
+    return "this browser blocks third-party cookies, and the API's cookie is third-party on this cross-site page " +
+      "(a setting: Chrome blocks them only in Incognito; Debian's Chromium, Safari and cog's default policy always; " +
+      "Firefox when set to block all cross-site cookies)";
+  }
+  return "this browser blocks third-party cookies, Partitioned (CHIPS) ones too: it kept none for this site " +
+    "(a setting: Firefox's \"all cross-site cookies\" and cog's default policy do; Chrome, Incognito included, and " +
+    "Safari since 26.2 keep a Partitioned cookie)";
 }
 
 // Why a cookie did come back. partitioned: where it was kept, as seen from the API's own site (null: not looked).
@@ -32,13 +40,14 @@ function cookieAllowed(cookieOption, sameSite, partitioned = null) {
   const asked = cookieOption === "None+Partitioned";
   if (partitioned === true) {
     return asked
-      ? "a Partitioned cookie is kept in a jar of this site's own, so it works here and nowhere else (partitioned)"
+      ? `a Partitioned cookie is kept in a jar of this site's own, so it works here and nowhere else: partitioned (${config.name}'s own jar), ` +
+        "as a look from the API's own site showed"
       : "this browser keeps third-party cookies in a jar of this site's own although the cookie did not ask for it " +
-        "(partitioned: Firefox's Total Cookie Protection), so it works here and the API's own site never sees it";
+        `(Firefox's Total Cookie Protection), so it works here and the API's own site never sees it: partitioned (${config.name}'s own jar)`;
   }
   if (partitioned === false) {
-    return "this browser allows third-party cookies: it is kept in the API's own jar and goes to the API from every site" +
-      (asked ? " (Partitioned was ignored)" : "");
+    return "this browser allows third-party cookies: it is kept in the API's own jar (a look from the API's own site saw it) and goes to the API from every site " +
+      "(the setting of Chrome's regular windows, and of cog's policy always)" + (asked ? "; Partitioned was ignored" : "");
   }
   return "this browser lets the API's cookie through on this cross-site page, either in a jar of this site's own (partitioned) " +
     "or in the API's own jar; only a look from the API's own site tells which";

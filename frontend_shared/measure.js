@@ -95,7 +95,8 @@ async function thirdPartyCookies() {
     label: "Third-party cookies (the API's SameSite=None cookie on this page)",
     value: sameSiteAsApi() ? "first-party" : sent ? "allowed" : "blocked",
     shown,
-    meaning: "Each engine has its own rule: Chromium blocks them unless Partitioned, Firefox keeps them per site, WebKit blocks them.",
+    meaning: "A setting decides, not the engine: Chrome allows them outside Incognito; Chrome's Incognito, Debian's Chromium, " +
+      "Safari and cog's default policy block them; Firefox's default keeps them in a jar per site.",
   };
 }
 
@@ -106,7 +107,8 @@ async function partitionedCookies() {
     label: "Partitioned (CHIPS) cookies (the API's SameSite=None; Partitioned cookie on this page)",
     value: sameSiteAsApi() ? "first-party" : sent ? "allowed" : "blocked",
     shown: sent ? "came back: kept for this site" : "never came back",
-    meaning: "A Partitioned cookie is the cross-site cookie Chromium and Firefox still let through; WebKit does not.",
+    meaning: "A Partitioned cookie is the cross-site cookie Chrome (Incognito too), Debian's Chromium, Firefox's default and " +
+      "Safari since 26.2 still let through, kept for this site alone; WPE WebKit's default policy (cog) does not.",
   };
 }
 

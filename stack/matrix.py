@@ -23,6 +23,10 @@ from . import browsers, certs, procs, redis_server
 from .environment import api_environment
 
 RUN_TIMEOUT_MS = 90_000
+# The matrix's columns per browser: each page, and page B calling the API through its own origin's /api/ (the
+# reverse proxy of stack/static_server.py: the API on the page's own site), where only cookies are in question.
+FRONTENDS = ("A", "B", "B_proxy")
+FRONTEND_TITLES = {"A": "A (same-site)", "B": "B (cross-site)", "B_proxy": "B through its own /api/"}
 # The HTTPS column: by default WebKit, whose http results hide its cookie rules (it refuses Secure over http);
 # MATRIX_HTTPS=chromium,firefox,webkit runs it in every engine, MATRIX_HTTPS= in none.
 HTTPS_ENGINES = tuple(n.strip() for n in os.environ.get("MATRIX_HTTPS", "webkit").split(",") if n.strip())
@@ -36,7 +40,7 @@ class Origins:
     issuer: str
 
     def frontend(self, name):
-        return {"A": self.a, "B": self.b}[name]
+        return {"A": self.a, "B": self.b, "B_proxy": self.b}[name]
 
 
 @contextmanager
@@ -69,9 +73,14 @@ def servers(workdir, redis_url, tls=None):
             service.stop()
 
 
+# cog shows one view: the page's window.open (its look from the API's own site) would replace the page itself.
+SINGLE_VIEW_ENGINES = {"webkit"}
+
+
 def click_and_read(browser, origin, button, key):
     """Open the frontend, click `button` as a person would, wait, and read window.authlab[key] (what it shows)."""
-    page = browser.open(origin + "/")
+    single_view = browser.engine.name in SINGLE_VIEW_ENGINES
+    page = browser.open(origin + ("/?first-party-look=off" if single_view else "/"))
     try:
         page.click(button)
         page.wait_until(f"window.authlab.{key} !== null", RUN_TIMEOUT_MS)
@@ -81,15 +90,18 @@ def click_and_read(browser, origin, button, key):
 
 
 def first_party_view(browser, origins, cells):
-    """For each cookie cell that worked from B: log in again from B, look from A (the API's own site, a first-party
+    """The fallback where the page's own look got no answer (a browser that opens no second window, as cog): for
+    each such cookie cell that worked from B, log in again from B, look from A (the API's own site, a first-party
     request) whether the cookie is in the API's own jar, and let B's runner log out and say where it was kept.
-    Returns the cells with evidence.partitioned true/false (null where nothing came back to look for)."""
+    Cells the page already looked at are kept as they are (evidence.partitioned_seen_by "page")."""
+    if not any(c["storage"] == "cookie" and c["works"] and c["evidence"].get("partitioned") is None for c in cells):
+        return cells
     checked = []
     page = browser.open(origins.b + "/")
     try:
         for cell in cells:
-            if cell["storage"] != "cookie" or not cell["works"]:
-                checked.append({**cell, "evidence": {**cell["evidence"], "partitioned": None}})
+            if cell["storage"] != "cookie" or not cell["works"] or cell["evidence"].get("partitioned") is not None:
+                checked.append(cell)
                 continue
             scenario = json.dumps({k: cell[k] for k in ("method", "storage", "cookie_option")})
             page.evaluate(f"(await import('/shared/runner.js')).loginAgain({scenario})")
@@ -103,11 +115,31 @@ def first_party_view(browser, origins, cells):
     return checked
 
 
+def through_own_api(browser, origins):
+    """Page B with the API at its own origin's /api/ (config.apiProxy): every cookie scenario, run by the page's
+    runner (cookies only: a header travels the same either way)."""
+    page = browser.open(origins.b + "/")
+    try:
+        page.wait_until("window.authlab !== undefined", RUN_TIMEOUT_MS)
+        return page.evaluate(
+            "await (async () => { const {config} = await import('/shared/client.js');"
+            " if (!config.apiProxy) throw new Error('this page has no /api/ of its own');"
+            " config.api = config.apiProxy;"
+            " return (await import('/shared/runner.js')).runMatrix(undefined, (s) => s.storage === 'cookie'); })()")
+    finally:
+        page.close()
+
+
 def run_matrix(browser, origins, frontend):
-    """The cells "Run the matrix here" shows on that frontend, from B with the first-party check merged in."""
+    """The cells "Run the matrix here" shows on that frontend (from B with the first-party check merged in; B_proxy:
+    B through its own /api/), each with the profile as read from the running browser."""
     browser.clear_cookies((origins.api, origins.a, origins.b))
-    cells = click_and_read(browser, origins.frontend(frontend), "#run-matrix", "matrix")
-    return first_party_view(browser, origins, cells) if frontend == "B" else cells
+    if frontend == "B_proxy":
+        cells = through_own_api(browser, origins)
+    else:
+        cells = click_and_read(browser, origins.frontend(frontend), "#run-matrix", "matrix")
+        cells = first_party_view(browser, origins, cells) if frontend == "B" else cells
+    return [{**cell, "evidence": {**cell["evidence"], "profile_read": browser.profile_read}} for cell in cells]
 
 
 def run_all(playwright, columns, workdir, tls=None):
@@ -129,14 +161,16 @@ def run_all(playwright, columns, workdir, tls=None):
                 # A browser per scheme: the API's HSTS over https would upgrade every later http://localhost.
                 browser = browsers.launch(playwright, engine, profile, Path(workdir) / f"{engine.name}-{profile}-{scheme}", tls)
                 try:
-                    for frontend in ("A", "B"):
+                    for frontend in FRONTENDS:
                         started = time.monotonic()
                         report["runs"].append({
                             "engine": engine.name, "version": browser.version, "executable": engine.executable,
                             "profile": profile, "profile_title": browsers.profile_title(engine.name, profile),
+                            "profile_read": browser.profile_read,
                             "scheme": scheme, "frontend": frontend, "origin": origins.frontend(frontend),
                             "cells": run_matrix(browser, origins, frontend),
                         })
+                        report["runs"][-1]["seconds"] = round(time.monotonic() - started, 1)
                         print(f"ran {engine.name} {browser.version} {profile} {scheme} {frontend} in "
                               f"{time.monotonic() - started:.1f} s", file=sys.stderr)
                 finally:
@@ -145,7 +179,9 @@ def run_all(playwright, columns, workdir, tls=None):
 
 
 def _mark(cell):
-    """✓ worked, ✗ did not; ᵖ: worked, kept in a jar of that site's own (partitioned)."""
+    """✓ worked, ✗ did not; ᵖ: worked, kept in a jar of that site's own (partitioned); – not run in that column."""
+    if cell is None:
+        return "–"
     return ("✓" + ("ᵖ" if cell["evidence"].get("partitioned") else "")) if cell["works"] else "✗"
 
 
@@ -155,23 +191,57 @@ def _footnote(reasons, reason):
     return reasons.index(reason) + 1
 
 
-def _scenario(cell):
-    return [cell["method"], cell["storage"], cell["cookie_option"] or "-"]
+def _key(cell):
+    return cell["method"], cell["storage"], cell["cookie_option"]
+
+
+def _scenario(key):
+    method, storage, option = key
+    return [method, storage, option or "-"]
+
+
+def _scenarios(runs):
+    """Every scenario of these runs, in the order the runner ran them (B's own /api/ column runs cookies only)."""
+    return list(dict.fromkeys(_key(cell) for run in runs for cell in run["cells"]))
+
+
+def _cells(run):
+    return {_key(cell): cell for cell in run["cells"]}
 
 
 COOKIE_NAME = re.compile(r"\b(__Host-)?(session_id|opaque_token|signed_token|jwt_access) cookie")
+LEGEND = [
+    ("✓", "`me` answered 200 from that page"),
+    ("✓ᵖ", "it did, and the cookie was kept in a jar of that page's site only (partitioned: the API's own site never sees it)"),
+    ("✗", "it did not"),
+    ("–", "not run in that column (B through its own /api/ runs the cookie scenarios only)"),
+]
+COLUMNS_LEGEND = [
+    ("A", "page A, same-site with the API (localhost; ports do not count)"),
+    ("B", "page B, cross-site (127.0.0.1): the API's cookies are third-party there"),
+    ("B through its own /api/", "page B calling the API through B's own server (a reverse proxy): the API on the page's site"),
+]
+
+
+def _heading(run):
+    scheme = " https" if run.get("scheme") == "https" else ""
+    return f"{run['engine']} {run['profile']}{scheme} {FRONTEND_TITLES.get(run['frontend'], run['frontend'])}"
 
 
 def compact(report):
     """(headings, rows, footnotes): one table, scenarios x engine/profile/scheme/frontend, cells like "✗3"
     (footnotes shared across methods: the cookie's name becomes "the method's cookie")."""
     runs, reasons = report["runs"], []
-    headings = ["method", "storage", "cookie"] + [
-        f"{r['engine']} {r['profile']}{' https' if r.get('scheme') == 'https' else ''} {r['frontend']}" for r in runs]
-    rows = [_scenario(cell) + [
-        f"{_mark(run['cells'][i])}{_footnote(reasons, COOKIE_NAME.sub('method' + chr(39) + 's cookie', run['cells'][i]['reason']))}"
-        for run in runs]
-            for i, cell in enumerate(runs[0]["cells"] if runs else [])]
+    headings = ["method", "storage", "cookie"] + [_heading(r) for r in runs]
+    cells = [_cells(run) for run in runs]
+    rows = []
+    for key in _scenarios(runs):
+        row = _scenario(key)
+        for found in cells:
+            cell = found.get(key)
+            note = "" if cell is None else _footnote(reasons, COOKIE_NAME.sub("method" + chr(39) + "s cookie", cell["reason"]))
+            row.append(f"{_mark(cell)}{note}")
+        rows.append(row)
     return headings, rows, reasons
 
 
@@ -181,12 +251,15 @@ def _grid(report):
     for run in report["runs"]:
         tables.setdefault((run["engine"], run["version"]), []).append(run)
     for (engine, version), runs in tables.items():
-        columns = [f"{run['frontend']} · {run.get('scheme', 'http')} · {run['profile_title']}" for run in runs]
-        reasons, rows = [], []
-        for index, cell in enumerate(runs[0]["cells"]):
-            rows.append(_scenario(cell) + [
-                f"{_mark(run['cells'][index])} {run['cells'][index]['status']} [{_footnote(reasons, run['cells'][index]['reason'])}]"
-                for run in runs])
+        columns = [f"{FRONTEND_TITLES.get(run['frontend'], run['frontend'])} · {run.get('scheme', 'http')} · "
+                   f"{run['profile_title']}" for run in runs]
+        reasons, rows, cells = [], [], [_cells(run) for run in runs]
+        for key in _scenarios(runs):
+            row = _scenario(key)
+            for found in cells:
+                cell = found.get(key)
+                row.append("–" if cell is None else f"{_mark(cell)} {cell['status']} [{_footnote(reasons, cell['reason'])}]")
+            rows.append(row)
         yield f"{engine} {version}", ["method", "storage", "cookie option", *columns], rows, reasons
 
 
@@ -194,33 +267,60 @@ def _table(headings, rows):
     return ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)] + ["| " + " | ".join(row) + " |" for row in rows]
 
 
+def _profiles_read(report):
+    """One line per browser run: the profile as read back from the running browser."""
+    seen = {}
+    for run in report["runs"]:
+        seen.setdefault((run["engine"], run["profile"], run.get("scheme", "http")), run.get("profile_read"))
+    return [f"{engine} {profile} ({scheme}): {json.dumps(read, ensure_ascii=False)}" for (engine, profile, scheme), read in seen.items()]
+
+
 def markdown(report):
     headings, rows, reasons = compact(report)
-    lines = ["**All engines** (✓ = `me` answered 200 from that page, ✓ᵖ = and the cookie was partitioned, "
-             "✗ = it did not; the number is the reason, below)", ""]
+    legend = "; ".join(f"{mark} = {text.replace('`', '')}" for mark, text in LEGEND)
+    lines = [f"**All engines** ({legend}; the number is the reason, below)", ""]
     lines += _table(headings, rows) + [""] + [f"{n}. {reason}" for n, reason in enumerate(reasons, 1)] + [""]
+    lines += ["Columns: " + "; ".join(f"**{name}** = {text}" for name, text in COLUMNS_LEGEND) + ".", ""]
     for title, headings, rows, reasons in _grid(report):
-        lines += [f"**{title}** (headless; ✓ = `me` answered 200 from that page, ✗ = it did not; [n] = why, below)", ""]
+        lines += [f"**{title}** (headless; [n] = why, below)", ""]
         lines += _table(headings, rows)
         lines += [""] + [f"{n}. {reason}" for n, reason in enumerate(reasons, 1)] + [""]
+    lines += ["Profiles as read from the running browsers:", ""] + [f"- {line}" for line in _profiles_read(report)] + [""]
     for missing in report["absent"]:
         lines.append(f"- not run: {missing['engine']}{' / ' + missing['profile'] if 'profile' in missing else ''}: {missing['why']}")
     return "\n".join(lines) + "\n"
 
 
+STYLE = (
+    "body{font:15px/1.5 system-ui;margin:1rem;max-width:100%}"
+    ".scroll{overflow-x:auto;max-width:100%}"  # a wide table scrolls inside its own box, never the page
+    "td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}"
+    "table{border-collapse:collapse}.ok{background:#e3f4ea}.no{background:#fbe7e5}"
+    "ol,dl{overflow-wrap:anywhere}dt{font-weight:600}"
+)
+
+
 def html_page(report):
-    parts = ["<!doctype html><meta charset=utf-8><title>authlab matrix</title>",
-             "<style>body{font:15px/1.5 system-ui;margin:2rem}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left}"
-             "table{border-collapse:collapse}.ok{background:#e3f4ea}.no{background:#fbe7e5}</style>",
-             f"<h1>authlab matrix</h1><p>generated {html.escape(report['generated'])}</p>"]
+    esc = html.escape
+    parts = ["<!doctype html><html lang=en><meta charset=utf-8>",
+             "<meta name=viewport content='width=device-width, initial-scale=1'><title>authlab matrix</title>",
+             f"<style>{STYLE}</style>",
+             f"<h1>authlab matrix</h1><p>generated {esc(report['generated'])}</p>",
+             "<h2>How to read it</h2><dl id=legend>"
+             + "".join(f"<dt>{esc(mark)}</dt><dd>{esc(text.replace('`', ''))}</dd>" for mark, text in LEGEND)
+             + "".join(f"<dt>{esc(name)}</dt><dd>{esc(text)}</dd>" for name, text in COLUMNS_LEGEND)
+             + "<dt>[n]</dt><dd>the reason the page gave, numbered below each table</dd></dl>"]
     for title, headings, rows, reasons in _grid(report):
-        parts.append(f"<h2>{html.escape(title)}</h2><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headings) + "</tr>")
+        parts.append(f"<h2>{esc(title)}</h2><div class=scroll><table><caption>{esc(title)}: each scenario in each column</caption><tr>"
+                     + "".join(f"<th scope=col>{esc(h)}</th>" for h in headings) + "</tr>")
         for row in rows:
-            cells = "".join(f"<td>{html.escape(c)}</td>" for c in row[:3])
-            cells += "".join(f"<td class={'ok' if c.startswith('✓') else 'no'}>{html.escape(c)}</td>" for c in row[3:])
+            cells = "".join(f"<td>{esc(c)}</td>" for c in row[:3])
+            cells += "".join(f"<td class={'ok' if c.startswith('✓') else 'no'}>{esc(c)}</td>" for c in row[3:])
             parts.append(f"<tr>{cells}</tr>")
-        parts.append("</table><ol>" + "".join(f"<li>{html.escape(r)}</li>" for r in reasons) + "</ol>")
-    parts += [f"<p>not run: {html.escape(m['engine'])} {html.escape(m.get('profile', ''))}: {html.escape(m['why'])}</p>" for m in report["absent"]]
+        parts.append("</table></div><ol>" + "".join(f"<li>{esc(r)}</li>" for r in reasons) + "</ol>")
+    parts.append("<h2>Profiles as read from the running browsers</h2><ul>"
+                 + "".join(f"<li>{esc(line)}</li>" for line in _profiles_read(report)) + "</ul>")
+    parts += [f"<p>not run: {esc(m['engine'])} {esc(m.get('profile', ''))}: {esc(m['why'])}</p>" for m in report["absent"]]
     return "\n".join(parts) + "\n"
 
 

@@ -119,6 +119,8 @@ def browser_for(playwright, tls, tmp_path_factory):
     opened = {}
 
     def get(engine_name, profile, scheme="http"):
+        if profile == "default":  # the engine's default (Chromium: Debian's, as installed)
+            profile = browsers.default_profile(engine_name)
         key = engine_name, profile, scheme
         if key not in opened:
             engine = browsers.find(playwright, engine_name)
@@ -141,7 +143,8 @@ def contexts(browser_for):
 @pytest.fixture(scope="session")
 def matrix_cells(browser_for, origins_for):
     """matrix_cells(engine, profile, scheme, frontend): "Run the matrix here"'s cells (from B with the
-    first-party check merged in), run once from an empty cookie jar, keyed by (method, storage, option)."""
+    first-party check merged in; B_proxy: B through its own /api/), run once from an empty cookie jar, keyed by
+    (method, storage, option)."""
     done = {}
 
     def get(engine_name, profile, scheme, frontend):
@@ -187,7 +190,7 @@ def compared(browser_for, servers):
 
 @pytest.fixture
 def open_frontend(contexts, servers):
-    """open_frontend("A" | "B"): a fresh page on that frontend in Chromium's default profile, from an
+    """open_frontend("A" | "B"): a fresh page on that frontend in Chromium's default profile (Debian's), from an
     empty cookie jar and an empty localStorage; every page it opened is closed after the test."""
     context = contexts("chromium", "default")
     pages = []

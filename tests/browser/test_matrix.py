@@ -1,9 +1,12 @@
 """The cross-origin matrix, observed: the tests click the same "Run the matrix here" a person clicks, in each
 engine, cookie profile and scheme, and check every cell the page reports against the claim docs/matrix.md makes."""
 
+import json
+
 import pytest
 
 from backend.methods import REGISTRY
+from stack import browsers
 
 pytestmark = pytest.mark.browser
 
@@ -23,19 +26,32 @@ SCENARIOS = [
 ]
 
 SECURE_OVER_HTTP = "refuses every Secure cookie over plain http"
-BLOCKED = "blocks third-party cookies, and the API's cookie is third-party"
-CHIPS_BLOCKED = "Partitioned (CHIPS) ones too"
-OWN_JAR = "allows third-party cookies: it is kept in the API's own jar"
+# The setting that decided, named in the reason, never an engine as if it were one behaviour.
+BLOCKED = ("blocks third-party cookies, and the API's cookie is third-party on this cross-site page (a setting: "
+           "Chrome blocks them only in Incognito; Debian's Chromium, Safari and cog's default policy always")
+CHIPS_BLOCKED = "Partitioned (CHIPS) ones too: it kept none for this site (a setting:"
+OWN_JAR = ("allows third-party cookies: it is kept in the API's own jar (a look from the API's own site saw it) and goes "
+           "to the API from every site (the setting of Chrome's regular windows, and of cog's policy always)")
 PARTITIONED = "a Partitioned cookie is kept in a jar of this site's own"
+LAX = "SameSite=Lax cookies are not sent on cross-site requests."
+CHROMIUM_BLOCKING = {"None": (False, None, BLOCKED), "None+Partitioned": (True, True, PARTITIONED)}
 # From B, where Lax never works: (engine, profile, scheme) -> option -> (works, partitioned, why).
 CROSS_SITE = {
-    ("chromium", "default"): {"None": (False, None, BLOCKED), "None+Partitioned": (True, True, PARTITIONED)},
-    ("chromium", "third_party_allowed"): {"None": (True, False, OWN_JAR), "None+Partitioned": (True, True, PARTITIONED)},
+    ("chromium", "chrome_default"): {"None": (True, False, OWN_JAR), "None+Partitioned": (True, True, PARTITIONED)},
+    ("chromium", "incognito"): CHROMIUM_BLOCKING,
+    ("chromium", "debian_default"): CHROMIUM_BLOCKING,
     ("firefox", "default"): {"None": (True, True, "Total Cookie Protection"), "None+Partitioned": (True, True, PARTITIONED)},
     ("firefox", "third_party_blocked"): {"None": (False, None, BLOCKED), "None+Partitioned": (False, None, CHIPS_BLOCKED)},
     ("webkit", "default"): {"None": (False, None, BLOCKED), "None+Partitioned": (False, None, CHIPS_BLOCKED)},
     ("webkit", "third_party_allowed"): {"None": (True, False, OWN_JAR), "None+Partitioned": (True, False, "Partitioned was ignored")},
 }
+FRONTENDS = ("A", "B", "B_proxy")
+LOOKED_BY = {"webkit": "harness"}  # who saw where B's cookie was kept: the page itself; cog has one view, no second window  # B_proxy: page B calling the API through its own origin's /api/
+
+
+def scenarios(frontend):
+    """B through its own /api/ runs the cookie scenarios only (a header travels the same either way)."""
+    return [s for s in SCENARIOS if frontend != "B_proxy" or s[1] == "cookie"]
 
 
 def claim(engine, profile, scheme, frontend, storage, option):
@@ -44,10 +60,10 @@ def claim(engine, profile, scheme, frontend, storage, option):
         return True, None, "sent Authorization"  # the page sends the header itself, from any site
     if option != "Lax" and engine == "webkit" and scheme == "http":
         return False, None, SECURE_OVER_HTTP  # SameSite=None implies Secure, which WebKit refuses over http
-    if frontend == "A":
-        return True, None, "same-site"
+    if frontend in ("A", "B_proxy"):  # through B's own /api/ the API is on B's own site: its cookie is first-party
+        return True, None, "same-site with the API (ports do not count), so its cookies are first-party"
     if option == "Lax":
-        return False, None, "SameSite=Lax cookies are not sent on cross-site requests"
+        return False, None, LAX
     return CROSS_SITE[engine, profile][option]
 
 
@@ -56,11 +72,12 @@ def cookie_names(cookies, method):
     return {name for name in cookies if name.removeprefix("__Host-") == COOKIE_NAMES[method]}
 
 
-@pytest.mark.parametrize("frontend", ["A", "B"])
-@pytest.mark.parametrize(("method", "storage", "option"), SCENARIOS, ids=lambda v: str(v))
+@pytest.mark.parametrize(("frontend", "method", "storage", "option"),
+                         [(f, *s) for f in FRONTENDS for s in scenarios(f)], ids=lambda v: str(v))
 def test_matrix_cell(matrix_cells, matrix_column, frontend, method, storage, option):
-    """A header works from both sites; a cookie (session or token alike) works from A unless the engine refuses
-    Secure over http, and from B only where the engine lets a cookie from another site through, partitioned or not."""
+    """A header works from both sites; a cookie (session or token alike) works from A and through B's own /api/
+    unless the engine refuses Secure over http, and from B only where the profile lets a cookie from another site
+    through, partitioned or not."""
     engine, profile, scheme = matrix_column
     works, partitioned, because = claim(engine, profile, scheme, frontend, storage, option)
     cell = matrix_cells(engine, profile, scheme, frontend)[method, storage, option]
@@ -78,6 +95,9 @@ def test_matrix_cell(matrix_cells, matrix_column, frontend, method, storage, opt
             assert evidence["partitioned"] is partitioned
             if works:
                 assert bool(cookie_names(evidence["first_party_cookies"], method)) is (not partitioned)
+                assert ("partitioned (B's own jar)" if partitioned else "kept in the API's own jar") in cell["reason"]
+                # the page's own look, from a window of its own on the API's site; cog opens no second window
+                assert evidence["partitioned_seen_by"] == LOOKED_BY.get(engine, "page")
     else:
         assert evidence["authorization"] == ("Basic" if method == "basic" else "Bearer")
 
@@ -100,10 +120,52 @@ def test_webkit_over_http_says_a_none_cookie_on_a_was_refused_for_secure(matrix_
     assert SECURE_OVER_HTTP in cell["reason"]
 
 
-@pytest.mark.parametrize("frontend", ["A", "B"])
+@pytest.mark.parametrize("frontend", FRONTENDS)
 def test_the_runner_runs_exactly_the_claimed_scenarios(matrix_cells, matrix_column, frontend):
     """Every cell the page shows is claimed above, and every claimed cell is shown."""
-    assert sorted(matrix_cells(*matrix_column, frontend), key=str) == sorted(SCENARIOS, key=str)
+    assert sorted(matrix_cells(*matrix_column, frontend), key=str) == sorted(scenarios(frontend), key=str)
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_every_cell_carries_the_profile_read_from_the_running_browser(matrix_cells, matrix_column, frontend):
+    """The profile each cell ran in, as the browser itself reported it at launch (not as the harness asked)."""
+    engine, profile, scheme = matrix_column
+    reads = {json.dumps(c["evidence"]["profile_read"], sort_keys=True) for c in matrix_cells(*matrix_column, frontend).values()}
+    [read] = [json.loads(r) for r in reads]
+    assert read == {**read, **browsers.CHROMIUM_CLAIMS.get(profile, {})} and "read_from" in read
+    if engine == "firefox":
+        assert read["cookie_behavior"] == {"default": 5, "third_party_blocked": 1}[profile]
+
+
+def test_chrome_default_keeps_b_none_cookie_in_the_apis_own_jar(matrix_cells, engine_here):
+    """Chrome's regular profile (mode 2) lets B's SameSite=None session work, unpartitioned: A's first-party look
+    sees it; the page says so and names the setting."""
+    engine_here("chromium")
+    cell = matrix_cells("chromium", "chrome_default", "http", "B")["session", "cookie", "None"]
+    assert (cell["works"], cell["evidence"]["partitioned"]) == (True, False)
+    assert "session_id" in cell["evidence"]["first_party_cookies"]
+    assert OWN_JAR in cell["reason"]
+
+
+@pytest.mark.parametrize("profile", ["incognito", "debian_default"])
+def test_incognito_and_debian_refuse_b_none_cookie_and_keep_a_partitioned_one(matrix_cells, engine_here, profile):
+    """A real Incognito window and Debian's default block B's None cookie; None+Partitioned works, in B's own jar."""
+    engine_here("chromium")
+    cells = matrix_cells("chromium", profile, "http", "B")
+    none, chips = cells["session", "cookie", "None"], cells["session", "cookie", "None+Partitioned"]
+    assert (none["works"], none["status"]) == (False, 401) and BLOCKED in none["reason"]
+    assert (chips["works"], chips["evidence"]["partitioned"]) == (True, True)
+    assert "session_id" not in chips["evidence"]["first_party_cookies"]
+
+
+def test_a_profile_that_is_not_what_it_claims_fails_loudly():
+    """A Chromium run whose browser reports another mode, or a regular window for Incognito, is refused."""
+    with pytest.raises(browsers.ProfileMismatch, match="cookie_controls_mode is 1, not 2"):
+        browsers.check_profile("chromium", "chrome_default", {"incognito": False, "cookie_controls_mode": 1})
+    with pytest.raises(browsers.ProfileMismatch, match="incognito is False, not True"):
+        browsers.check_profile("chromium", "incognito", {"incognito": False, "cookie_controls_mode": 2})
+    with pytest.raises(browsers.ProfileMismatch, match="cookie_behavior is 0, not 5"):
+        browsers.check_profile("firefox", "default", {"cookie_behavior": 0})
 
 
 def test_every_engine_ci_requires_is_installed(required_engine):
@@ -112,3 +174,17 @@ def test_every_engine_ci_requires_is_installed(required_engine):
 
     [engine] = [e for e in found_engines() if e.name == required_engine]
     assert engine.present, engine.why
+
+
+def test_a_token_kept_in_local_storage_is_not_called_a_leftover_cookie(open_frontend):
+    """From B after a JWT login kept in localStorage, the matrix's JWT header cell works and blames no cookie:
+    the Bearer header is what the page sends itself, and this login's token replaced the earlier one."""
+    page = open_frontend("B")
+    cell = page.evaluate("""async () => {
+        const {METHODS} = await import('/shared/methods.js');
+        const earlier = await METHODS.jwt.login({username: 'alice', password: 'wonderland', storage: 'header'});
+        if (!earlier.ok || !localStorage.length) throw new Error('the earlier login kept nothing');
+        return (await import('/shared/runner.js')).runCell({method: 'jwt', storage: 'header', cookie_option: null});
+    }""")
+    assert cell["works"] is True and cell["evidence"]["authorization"] == "Bearer"
+    assert "rode along" not in cell["reason"] and "cookie" not in cell["reason"]

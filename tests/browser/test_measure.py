@@ -13,8 +13,9 @@ COOKIE_LIMIT = {"chromium": 4096, "firefox": 4096, "webkit": PROBE_CEILING}
 # From B: (SameSite=None cookie, SameSite=None; Partitioned cookie) as the page finds them (WebKit over http
 # refuses both for Secure, and blocks them as third-party anyway).
 CROSS_SITE = {
-    ("chromium", "default"): ("blocked", "allowed"),
-    ("chromium", "third_party_allowed"): ("allowed", "allowed"),
+    ("chromium", "chrome_default"): ("allowed", "allowed"),
+    ("chromium", "incognito"): ("blocked", "allowed"),
+    ("chromium", "debian_default"): ("blocked", "allowed"),
     ("firefox", "default"): ("allowed", "allowed"),
     ("firefox", "third_party_blocked"): ("blocked", "blocked"),
     ("webkit", "default"): ("blocked", "blocked"),
@@ -48,6 +49,7 @@ def test_third_party_and_partitioned_cookies_as_the_page_finds_them(measurements
     found = measurements(*engine_profile, frontend)
     expected = ("first-party", "first-party") if frontend == "A" else CROSS_SITE[engine_profile]
     assert (found["third_party_cookies"]["value"], found["partitioned_cookies"]["value"]) == expected
+    assert found["third_party_cookies"]["meaning"].startswith("A setting decides, not the engine: Chrome allows them outside Incognito")
 
 
 @FRONTENDS

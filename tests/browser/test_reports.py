@@ -7,31 +7,61 @@ import sys
 
 import pytest
 
-from stack import browsers
+from stack import browsers, matrix
 from stack.procs import ROOT
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.timeout(300)  # a whole `make matrix` in one engine: ~1 minute here, more on a busy machine
-def test_make_matrix_writes_json_markdown_and_html_with_the_browser_version(tmp_path, engine_here):
+@pytest.fixture(scope="module")
+def made(tmp_path_factory, engine_here):
     """One real run of `python -m stack.matrix` (what `make matrix` calls), on its own Redis and ports, in WebKit
     over http alone (the quickest engine; test_matrix.py covers every engine's cells and the HTTPS column)."""
     engine_here("webkit")
+    tmp_path = tmp_path_factory.mktemp("reports")
     env = {**os.environ, "MATRIX_REPORTS": str(tmp_path), "MATRIX_BROWSERS": "webkit", "MATRIX_HTTPS": ""}
     env.pop("REDIS_URL", None)
     done = subprocess.run([sys.executable, "-m", "stack.matrix"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
+    return tmp_path, done
+
+
+@pytest.mark.timeout(300)  # a whole `make matrix` in one engine: ~1 minute here, more on a busy machine
+def test_make_matrix_writes_json_markdown_and_html_with_the_browser_version(made):
+    """The report names every run (engine, profile, scheme, column), the browser's version and its profile as read."""
+    tmp_path, done = made
     report = json.loads((tmp_path / "matrix.json").read_text())
     runs = [(run["engine"], run["profile"], run["scheme"], run["frontend"]) for run in report["runs"]]
-    assert runs == [("webkit", p, "http", f) for p in browsers.profiles("webkit") for f in ("A", "B")]
+    assert runs == [("webkit", p, "http", f) for p in browsers.profiles("webkit") for f in matrix.FRONTENDS]
+    assert [run["profile_read"]["cookie_store"] for run in report["runs"][::3]] == ["no-third-party", "always"]
     version = report["runs"][0]["version"]
     assert version[0].isdigit()
     markdown = (tmp_path / "matrix.md").read_text()
     assert f"**webkit {version}**" in markdown and "**All engines**" in markdown
     assert f"webkit {version}" in (tmp_path / "matrix.html").read_text()
     assert markdown in done.stdout  # the same table is printed
-    cells = [run["cells"] for run in report["runs"]]
+    cells = [run["cells"] for run in report["runs"] if run["frontend"] != "B_proxy"]
     assert all(len(c) == len(cells[0]) for c in cells)
     keys = {"method", "storage", "cookie_option", "works", "status", "reason", "evidence"}
     assert all(keys <= set(cell) and "partitioned" in cell["evidence"] for run in cells for cell in run)
+
+
+@pytest.mark.timeout(300)
+def test_the_html_report_has_a_legend_and_fits_a_phone(made, playwright, engine_here):
+    """reports/matrix.html explains ✓ᵖ and its columns, and at 390 px the page does not scroll sideways: each wide
+    table scrolls inside its own box."""
+    chromium = engine_here("chromium")
+    tmp_path, _ = made
+    browser = playwright.chromium.launch(executable_path=chromium.executable, args=list(browsers.CHROMIUM_FLAGS))
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        page.goto((tmp_path / "matrix.html").as_uri())
+        legend = page.inner_text("#legend")
+        widths = page.evaluate("""() => ({page: document.documentElement.scrollWidth, view: innerWidth,
+            tables: [...document.querySelectorAll('.scroll')].map((box) => [box.clientWidth, box.scrollWidth])})""")
+    finally:
+        browser.close()
+    assert "✓ᵖ" in legend and "partitioned" in legend and "B through its own /api/" in legend
+    assert widths["page"] <= widths["view"] == 390
+    assert widths["tables"] and all(client <= 390 for client, _ in widths["tables"])
+    assert any(scroll > client for client, scroll in widths["tables"])  # the table is wider: it scrolls in its box
