@@ -9,7 +9,7 @@ import { runMatrix } from "./runner.js";
 import { showServerRecords } from "./server.js";
 import { saved } from "./storage.js";
 import { runInjected } from "./thief.js";
-import { build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
+import { announce, build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
 window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null };
@@ -38,10 +38,11 @@ function choice() {
 
 const radio = (name, value) => form.querySelector(`input[name="${name}"][value="${value}"]`);
 
-// Buttons stay disabled while something runs: steps, the matrix and measurements share one cookie jar.
+// Buttons say they are unavailable while something runs (steps, the matrix and measurements share one cookie jar),
+// with aria-disabled rather than disabled: a disabled button drops the keyboard's focus to <body>.
 function setBusy(now) {
   busy = now;
-  for (const button of document.querySelectorAll("button")) button.disabled = now;
+  for (const button of document.querySelectorAll("button")) button.setAttribute("aria-disabled", String(now));
 }
 
 async function refreshState() {
@@ -121,6 +122,7 @@ function onCountdownZero(expiry) {
 // One step (login, me, logout, ...): call it, then show storage, what the API received, status and why.
 // `chosen` replaces the form's choice (the countdown's own `me`), `trigger` says who took the step.
 async function runStep(verb, chosen = null, trigger = null) {
+  if (busy) return null;
   const current = chosen || choice();
   setBusy(true);
   showError("");
@@ -174,7 +176,7 @@ const REPLAYED = {
 };
 
 async function onReplay() {
-  if (!loggedOut) return;
+  if (!loggedOut || busy) return;
   const { copy, method } = loggedOut;
   setBusy(true);
   try {
@@ -201,7 +203,7 @@ const INJECTED_AFTER = {
 };
 
 async function onReplayInjected() {
-  if (!loggedOut) return;
+  if (!loggedOut || busy) return;
   const { method, storage, cookieOption } = loggedOut;
   setBusy(true);
   try {
@@ -243,12 +245,15 @@ function forgetLogins(what) {
 
 // Run the matrix or the measurements: one at a time, results kept in window.authlab[key] for the tests.
 async function runAll(what, key, run, render) {
+  if (busy) return;
   setBusy(true);
   forgetLogins(what);
   showError("");
+  announce(`${what}: started.`);
   window.authlab[key] = null;
   try {
     window.authlab[key] = await run(render);
+    announce(`${what}: done, ${window.authlab[key].length} results in the table.`);
   } catch (error) {
     showError(`${what} stopped: ${error.message}`);
   } finally {

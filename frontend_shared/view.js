@@ -48,7 +48,7 @@ function tryPanel() {
       ),
       el("p", { id: "ttl-hint", class: "hint" }, "Demo only: 10–3600 s, never longer than the API's own lifetime for the method; empty = that default."),
       el("div", { class: "actions" }, Object.entries(VERBS).map(([verb, label]) => el("button", { type: verb === "login" ? "submit" : "button", dataset: { verb } }, label))),
-      el("p", { id: "expiry", "aria-live": "polite" }),
+      el("p", { id: "expiry" }),
     ),
     el(
       "ul",
@@ -62,9 +62,14 @@ function tryPanel() {
 function resultPanel() {
   return el(
     "section",
-    { class: "card", id: "result", "aria-live": "polite" },
+    { class: "card", id: "result" },
     el("h2", {}, "After the last step"),
-    el("p", { class: "step" }, el("output", { id: "status", class: "status" }, "-"), el("span", { id: "step" }, "Nothing yet: pick a method and log in.")),
+    el(
+      "p",
+      { class: "step" },
+      el("span", { id: "status-pill", class: "status" }, el("span", { id: "status" }, "-"), el("span", { id: "status-word" })),
+      el("span", { id: "step" }, "Nothing yet: pick a method and log in."),
+    ),
     el("p", { id: "why" }),
     el("p", { id: "timing", class: "hint" }),
     el(
@@ -97,7 +102,7 @@ function runPanel({ id, title, intro, button, buttonId, name }, ...extra) {
     { class: "card wide", id },
     el("h2", {}, title),
     el("p", {}, intro),
-    el("p", {}, el("button", { type: "button", id: buttonId }, button), " ", el("output", { id: `${name}-progress` })),
+    el("p", {}, el("button", { type: "button", id: buttonId }, button), " ", el("span", { id: `${name}-progress` })),
     el("div", { id: `${name}-table` }),
     ...extra,
   );
@@ -141,10 +146,17 @@ const measurePanel = () =>
   });
 
 export function build(root) {
-  fill(root, el("p", { id: "error", role: "alert", hidden: true }), el("div", { class: "columns" }, tryPanel(), resultPanel()), comparePanel(), matrixPanel(), measurePanel());
+  // The one live region besides errors: a short line per step, and a run's start and end (never its progress).
+  const live = el("p", { id: "announce", class: "visually-hidden", role: "status" });
+  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), el("div", { class: "columns" }, tryPanel(), resultPanel()), comparePanel(), matrixPanel(), measurePanel());
 }
 
 const $ = (selector) => document.querySelector(selector);
+
+// Say `text` to a screen reader (the #announce live region); the panels themselves are not live.
+export function announce(text) {
+  $("#announce").textContent = text;
+}
 
 export function showError(message) {
   $("#error").textContent = message;
@@ -165,7 +177,7 @@ function jwtPayload(token) {
 // The page's storage and what reached the API, as they are now.
 export function renderState(sent, token) {
   const { local, cookie } = snapshot();
-  fill($("#local"), local.length ? table(["localStorage key", "chars"], local.map(({ key, chars }) => [key, String(chars)])) : el("p", {}, "localStorage: empty"));
+  fill($("#local"), local.length ? table(["localStorage key", "chars"], local.map(({ key, chars }) => [key, String(chars)]), {}, "What this page keeps in localStorage") : el("p", {}, "localStorage: empty"));
   $("#doc-cookie").textContent = cookie || "(empty: HttpOnly cookies never show here)";
   const cookies = Object.entries(sent.cookies || {}).map(([name, length]) => `${name} (${length} chars)`).join(", ");
   const facts = [
@@ -212,7 +224,9 @@ export function renderStep({ verb, method, storage, cookieOption, result, reason
   const where = method === "basic" ? "header from memory" : storage === "cookie" ? `HttpOnly cookie (${cookieOption})` : "localStorage + header";
   $("#step").textContent = `${VERBS[verb] || verb} · ${METHODS[method].label} · ${where}`;
   $("#status").textContent = statusText(result.status);
-  $("#status").className = `status ${result.ok ? "ok" : "fail"}`;
+  $("#status-word").textContent = result.ok ? "ok" : "failed"; // not only a colour
+  $("#status-pill").className = `status ${result.ok ? "ok" : "fail"}`;
+  announce(`${VERBS[verb] || verb}: ${statusText(result.status)}, ${result.ok ? "ok" : "failed"}.`);
   $("#why").textContent = reason;
   $("#body").textContent = result.body ? JSON.stringify(result.body, null, 2) : "(no body)";
 }
@@ -221,7 +235,8 @@ export function renderStep({ verb, method, storage, cookieOption, result, reason
 export function resetStep(message) {
   $("#step").textContent = message;
   $("#status").textContent = "-";
-  $("#status").className = "status";
+  $("#status-word").textContent = "";
+  $("#status-pill").className = "status";
   $("#why").textContent = "";
   $("#timing").textContent = "";
   $("#body").textContent = "";
@@ -248,7 +263,7 @@ export function renderCompare(rows, total) {
     r.expires,
     el("span", { class: r.works ? "works" : "fails" }, r.works ? "✓ yes" : `✗ no (me ${r.me_status})`),
   ]);
-  fill($("#compare-table"), table(COMPARE_HEADINGS, data, { class: "stack" }));
+  fill($("#compare-table"), table(COMPARE_HEADINGS, data, { class: "stack" }, `Each method as alice, compared from ${location.origin}`));
   const jwt = rows.find((r) => r.method === "jwt");
   if (jwt && jwt.jwt_revocation_check !== null) {
     $("#compare-table").append(el("p", { class: "hint" }, `This API runs the JWT revocation check ${jwt.jwt_revocation_check ? "on (JWT_REVOCATION_CHECK=on: one Redis MGET per request)" : "off: a logged-out JWT works until it expires"}.`));
@@ -268,11 +283,11 @@ export function renderMatrix(cells, total) {
     statusText(cell.status),
     cell.reason,
   ]);
-  fill($("#matrix-table"), table(MATRIX_HEADINGS, data, { class: "stack" }));
+  fill($("#matrix-table"), table(MATRIX_HEADINGS, data, { class: "stack" }, `Every scenario, run by this browser from ${location.origin}`));
   $("#matrix-json").textContent = JSON.stringify(cells, null, 2);
 }
 
 export function renderMeasurements(results, total) {
   $("#measure-progress").textContent = results.length < total ? `measuring ${results.length + 1} of ${total}…` : "done";
-  fill($("#measure-table"), table(["What", "Measured here", "What it means"], results.map((r) => [r.label, r.shown, r.meaning]), { class: "stack" }));
+  fill($("#measure-table"), table(["What", "Measured here", "What it means"], results.map((r) => [r.label, r.shown, r.meaning]), { class: "stack" }, "What this browser did when tried"));
 }

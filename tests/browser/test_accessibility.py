@@ -38,9 +38,11 @@ def reach(page, state):
         choose(page, "session", "cookie", "Lax")
         step(page, "login")
         step(page, "me")
-    elif state == "after a matrix run":
-        page.click("#run-matrix")
+    elif state == "after a matrix run":  # by keyboard: the focus stays on the button through the whole run
+        page.focus("#run-matrix")
+        page.keyboard.press("Enter")
         page.wait_for_function("() => window.authlab.matrix !== null", timeout=60_000)
+        assert page.evaluate("() => document.activeElement.id") == "run-matrix"
 
 
 @pytest.mark.parametrize("frontend", ["A", "B"])
@@ -51,4 +53,38 @@ def test_no_axe_violations_in_the_pages_main_states(open_frontend, axe_source, f
     for state in ("fresh", "after a login", "after a matrix run"):
         reach(page, state)
         found[state] = violations(page, axe_source)
+    assert page.text_content("#announce").startswith("The matrix: done, ")  # said at its end (and start), not per cell
     assert found == {"fresh": [], "after a login": [], "after a matrix run": []}
+
+
+@pytest.mark.parametrize("button", ['button[data-verb="login"]', 'button[data-verb="me"]'])
+def test_the_keyboard_stays_on_the_pressed_button(open_frontend, button):
+    """Enter on a button: while it runs and after, the focus is still on that button (not dropped to <body>)."""
+    page = open_frontend("A")
+    page.focus(button)
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-disabled')") == "true"
+    page.wait_for_function("() => document.activeElement.getAttribute('aria-disabled') === 'false'", timeout=60_000)
+    assert page.evaluate("(selector) => document.activeElement === document.querySelector(selector)", button)
+
+
+def test_only_a_short_summary_is_live(open_frontend):
+    """A screen reader hears one line per step ("Me: 200, ok."), not the panels; the pill says ok or failed."""
+    page = open_frontend("B")
+    live = "() => [...document.querySelectorAll('[aria-live], [role=status], [role=alert], output')].map((n) => n.id)"
+    assert sorted(page.evaluate(live)) == ["announce", "error", "health"]
+    choose(page, "session", "cookie", "Lax")
+    step(page, "login")
+    step(page, "me")
+    assert page.text_content("#announce") == "Me: 401, failed."
+    assert page.text_content("#status-pill") == "401failed"
+    assert page.get_attribute("#result", "aria-live") is None
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_no_sideways_scroll_on_a_narrow_phone(open_frontend, width):
+    """The radio labels wrap: at 320 and 360 px the page is no wider than the screen."""
+    page = open_frontend("A")
+    page.set_viewport_size({"width": width, "height": 700})
+    choose(page, "token", "header")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
