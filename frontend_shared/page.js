@@ -1,20 +1,21 @@
 // Wiring shared by both frontends: small named handlers on the panels view.js builds.
-import { api, config, echo, sameSiteAsApi, wire } from "./client.js";
+import { api, config, echo, limited, sameSiteAsApi, wire } from "./client.js";
 import { runCompare } from "./compare.js";
 import { why } from "./explain.js";
-import { NO_EXPIRY, noCountdown, startCountdown, stopCountdown } from "./expiry.js";
+import { NO_EXPIRY, noCountdown, resumeCountdown, startCountdown, stopCountdown } from "./expiry.js";
 import { measureAll } from "./measure.js";
 import { endpoint, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
 import { showServerRecords } from "./server.js";
-import { saved } from "./storage.js";
+import { keptBody, saved, tab } from "./storage.js";
 import { runInjected } from "./thief.js";
 import { announce, build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
-window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null };
-// Methods this page has logged in with (and not out of) since it loaded, for the "why" of a 401.
-const loggedIn = {};
+window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null, limited: null };
+// Methods this tab has logged in with (and not out of), for the "why" of a 401 (kept across a reload).
+const loggedIn = tab.get("loggedIn") || {};
+const keepLoggedIn = () => tab.set("loggedIn", loggedIn);
 
 build(document.querySelector("#app"));
 const form = document.querySelector("#try");
@@ -67,6 +68,7 @@ function updateHandoff() {
 
 // Draw every control from `state`, then what the page sees with that choice.
 function render() {
+  tab.set("choice", state);
   const { storages, summary } = METHODS[state.method];
   if (!storages.includes(state.storage)) state.storage = storages[0];
   for (const [name, key] of Object.entries(FIELDS)) {
@@ -89,7 +91,9 @@ function render() {
 function onChoiceChange(event) {
   const key = FIELDS[event.target.name];
   if (!key) return; // the password field is read when used
+  const before = state[key];
   state[key] = event.target.value;
+  if (["method", "storage", "cookieOption"].includes(key) && before !== state[key]) forgetLastCalls();
   if (key === "username") form.elements.password.value = USERS[state.username];
   render();
 }
@@ -136,13 +140,15 @@ async function runStep(verb, chosen = null, trigger = null) {
     const sent = await echo(transport(current.method, current.storage));
     const read = await showServerRecords(current.username); // drawn before the step counts as shown
     if (verb === "login") loggedIn[current.method] = result.ok;
-    if (verb === "logout" && result.ok) loggedIn[current.method] = false;
+    if ((verb === "logout" || verb === "everywhere") && result.ok) loggedIn[current.method] = false;
+    keepLoggedIn();
     if ((verb === "login" || verb === "refresh") && result.ok) countDown(current, result, read);
     if ((verb === "logout" || verb === "everywhere") && result.ok) stopCountdown();
-    let reason = why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
+    let reason = verb === "everywhere" && result.ok ? endedEverywhere(current.method, result.body)
+      : why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
     if (trigger === "countdown") reason = `The countdown reached zero, so the page called me by itself: ${reason}`;
     window.authlab.steps.push({ verb, ...current, password: undefined, status: result.status, ok: result.ok, reason, trigger });
-    renderStep({ ...current, verb, result, reason });
+    showStep({ ...current, verb, result, reason });
     renderState(sent, current.storage === "header" ? saved.get(current.method) : null);
     updateHandoff();
     return result;
@@ -152,6 +158,32 @@ async function runStep(verb, chosen = null, trigger = null) {
   } finally {
     setBusy(false);
   }
+}
+
+// What "Log out everywhere" ended, from the API's answer (the credential it sent only said who is asking).
+function endedEverywhere(method, body) {
+  const records = body.ended === 1 ? "1 record" : `${body.ended} records`;
+  const own = method === "basic" ? " Basic itself has nothing to end: the password works as before."
+    : method === "signed" ? " Your signed token has no record: a copy of it works until it expires." : " This page forgot its own copy.";
+  return `Logged out everywhere as ${body.user}: the API deleted ${records} (every session, opaque token and JWT refresh ` +
+    `family of this user, in every browser) and refuses every JWT issued before now; signed tokens have no record.${own}`;
+}
+
+// Draw a step's result and keep it for this tab, so that a reload or Back shows it again (never its secrets).
+function showStep(step) {
+  renderStep(step);
+  const { verb, method, storage, cookieOption, reason } = step;
+  const { status, ok, timing } = step.result;
+  tab.set("step", { verb, method, storage, cookieOption, reason, at: new Date().toLocaleTimeString("en-GB"), result: { status, ok, timing, body: keptBody(step.result.body) } });
+}
+
+// A new method, storage or cookie option: the last step's replay offer and its calls belong to the old one.
+function forgetLastCalls(note = "nothing sent yet with this choice") {
+  loggedOut = null;
+  document.querySelector("#replay-line").hidden = true;
+  wire.length = 0;
+  window.authlab.wire = [];
+  renderWire([], note);
 }
 
 // After a logout: offer to replay the old credential (a header the page had), or say why there is no copy.
@@ -188,7 +220,7 @@ async function onReplay() {
     const reason = result.ok ? `The old credential still works after ${loggedOut.verb === "everywhere" ? "logging out everywhere" : "logout"}: ${REPLAYED[method] || "it was not ended"}.` : `Refused, as it should be: ${refused}.`;
     await showServerRecords(loggedOut.username);
     window.authlab.steps.push({ verb: "replay", method, storage: loggedOut.storage, status: result.status, ok: result.ok, reason });
-    renderStep({ ...loggedOut, verb: "Replay the logged-out credential", result, reason });
+    showStep({ ...loggedOut, verb: "Replay the logged-out credential", result, reason });
   } finally {
     setBusy(false);
   }
@@ -216,7 +248,7 @@ async function onReplayInjected() {
     await showServerRecords(loggedOut.username);
     const result = { status: seen.status, ok: seen.status === 200, body: { injected_script_saw: evidence }, timing: null };
     window.authlab.steps.push({ verb: "replay", via: "injected script", method, storage, status: seen.status, ok: result.ok, reason, evidence });
-    renderStep({ method, storage, cookieOption, verb: "Replay as an injected script", result, reason });
+    showStep({ method, storage, cookieOption, verb: "Replay as an injected script", result, reason });
   } catch (error) {
     showError(`the injected script failed: ${error.message}`);
   } finally {
@@ -237,9 +269,10 @@ function onVerbClick(event) {
 // The matrix, the measurements and the comparison log in and out as alice: afterwards this page is logged in nowhere.
 function forgetLogins(what) {
   for (const method of Object.keys(loggedIn)) delete loggedIn[method];
-  loggedOut = null;
+  keepLoggedIn();
   stopCountdown();
-  document.querySelector("#replay-line").hidden = true;
+  forgetLastCalls(`${what} made many calls: its table shows each one`);
+  tab.remove("step");
   resetStep(`${what} logged in and out as alice: this page is logged in nowhere now.`);
 }
 
@@ -251,12 +284,15 @@ async function runAll(what, key, run, render) {
   showError("");
   announce(`${what}: started.`);
   window.authlab[key] = null;
+  limited.during = what; // a 429 now is the login limit, not a result: client.js waits it out
   try {
     window.authlab[key] = await run(render);
+    forgetLastCalls(`${what} made many calls: its table shows each one`);
     announce(`${what}: done, ${window.authlab[key].length} results in the table.`);
   } catch (error) {
     showError(`${what} stopped: ${error.message}`);
   } finally {
+    limited.during = null;
     setBusy(false);
     refreshState().catch((error) => showError(error.message));
     showServerRecords("alice").catch((error) => showError(error.message));
@@ -289,6 +325,19 @@ async function receiveHandoff() {
   return true;
 }
 
+// A 429 met during a run: say so where the person looks, and for how long; the run resumes by itself.
+function onLimited(wait) {
+  if (wait) wait.during = limited.during;
+  window.authlab.limited = wait; // the same object client.js waits on: a test may move its resume_at
+  const note = document.querySelector("#limited");
+  note.hidden = !wait;
+  if (!wait) return;
+  const path = wait.url.replace(/^https?:\/\/[^/]+/, "");
+  note.textContent = `${limited.during} paused: the API's login limit answered 429 to ${path}. That is the limit, not a result: ` +
+    `waiting ${wait.seconds} s (its Retry-After), then it resumes where it stopped.`;
+  announce(`${limited.during} paused for ${wait.seconds} seconds by the API's login limit.`);
+}
+
 async function showHealth() {
   const { status, body, error } = await api("/api/health");
   document.querySelector("#health").textContent = status ? `${status} ${body && body.status}` : `unreachable: ${error}`;
@@ -307,8 +356,15 @@ document.querySelector("#measure").addEventListener("click", onMeasure);
 document.querySelector("#run-compare").addEventListener("click", onCompare);
 document.querySelector("#replay").addEventListener("click", onReplay);
 document.querySelector("#replay-injected").addEventListener("click", onReplayInjected);
+limited.onWait = (wait) => onLimited(wait);
 
+// What this tab showed before a reload or Back: its choice, else the method whose token localStorage still holds.
+const withToken = Object.keys(METHODS).find((method) => method !== "issuer" && saved.get(method)) || (saved.get("issuer") && "issuer");
+Object.assign(state, tab.get("choice") || (withToken ? { method: withToken, storage: "header" } : {}));
 render();
+const kept = tab.get("step");
+if (kept) renderStep({ ...kept, reason: `(Shown at ${kept.at}, before a reload or Back.) ${kept.reason}` });
+resumeCountdown(onCountdownZero);
 showHealth();
 receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`));
 // A hand-off link pasted into a tab of this page that is already open changes only the fragment: no reload.

@@ -148,7 +148,8 @@ const measurePanel = () =>
 export function build(root) {
   // The one live region besides errors: a short line per step, and a run's start and end (never its progress).
   const live = el("p", { id: "announce", class: "visually-hidden", role: "status" });
-  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), el("div", { class: "columns" }, tryPanel(), resultPanel()), comparePanel(), matrixPanel(), measurePanel());
+  const paused = el("p", { id: "limited", hidden: true });
+  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), comparePanel(), matrixPanel(), measurePanel());
 }
 
 const $ = (selector) => document.querySelector(selector);
@@ -197,7 +198,7 @@ export function renderState(sent, token) {
 }
 
 // One line per exchange of the last step: request line, credentials mode, what travelled (names and sizes), answer.
-export function renderWire(exchanges) {
+export function renderWire(exchanges, empty = "nothing was sent: this step happened in the page only") {
   const line = (x) => {
     const sent = [
       x.authorization ? `Authorization: ${x.authorization.scheme} (${x.authorization.chars} chars)` : null,
@@ -209,7 +210,7 @@ export function renderWire(exchanges) {
     const challenge = x.challenge ? `; WWW-Authenticate: ${x.challenge}` : "";
     return el("li", {}, el("code", {}, x.request), ` · credentials: "${x.credentials}" · sent: ${sent.join(", ") || "no credential"} → ${statusText(x.status)}${challenge}${cookie}`);
   };
-  fill($("#wire"), exchanges.length ? exchanges.map(line) : el("li", {}, "nothing was sent: this step happened in the page only"));
+  fill($("#wire"), exchanges.length ? exchanges.map(line) : el("li", { class: "hint" }, empty));
 }
 
 // What the request cost the API, from its Server-Timing header.

@@ -354,3 +354,66 @@ def test_the_wire_shows_the_cookie_attributes_the_api_reports(open_frontend):
     assert (login["request"], login["credentials"], login["status"]) == ("POST /api/session/login", "include", 200)
     assert login["cookie"]["samesite"] == "Lax"
     assert "SameSite=Lax" in page.text_content("#wire")
+
+
+def test_a_new_method_drops_the_old_replay_offer_and_its_calls(open_frontend):
+    """After a JWT logout the page offers its replay; choosing the session instead withdraws it and empties the wire."""
+    page = open_frontend("A")
+    choose(page, "jwt", "header")
+    step(page, "login")
+    step(page, "logout")
+    assert page.is_visible("#replay") and page.evaluate("() => window.authlab.wire.length") > 0
+    choose(page, "session")
+    assert page.is_hidden("#replay-line")
+    assert page.evaluate("() => window.authlab.wire") == []
+    assert page.text_content("#wire") == "nothing sent yet with this choice"
+
+
+@pytest.mark.parametrize(("method", "storage", "own"), [("session", "cookie", "This page forgot its own copy."), ("signed", "header", "a copy of it works until it expires")])
+def test_log_out_everywhere_says_what_was_ended(open_frontend, method, storage, own):
+    """Not which cookie travelled: how many records the API deleted, for whom, and what it cannot end."""
+    page = open_frontend("A")
+    choose(page, method, storage, "Lax" if storage == "cookie" else None)
+    step(page, "login")
+    status, reason = step(page, "everywhere")
+    assert status == "200"
+    assert reason.startswith("Logged out everywhere as alice: the API deleted ")
+    assert "refuses every JWT issued before now" in reason and own in reason
+    assert "cookie (credentials" not in reason
+
+
+def test_a_reload_shows_what_the_browser_still_holds(open_frontend):
+    """Reload after a JWT login kept in localStorage: the same method, storage, token and result (its secrets not
+    kept), and the countdown goes on from where it was; `me` then works with the restored choice."""
+    page = open_frontend("B")
+    choose(page, "jwt", "header")
+    page.fill('input[name="ttl"]', "60")
+    step(page, "login")
+    deadline = page.evaluate("() => window.authlab.expiry.deadline")
+    token = page.evaluate("() => localStorage.getItem('authlab.jwt')")
+    page.reload()
+    page.wait_for_function("() => window.authlab && window.authlab.expiry")
+    assert page.evaluate("() => ({...window.authlab.choice})")["method"] == "jwt"
+    assert page.is_checked('input[name="method"][value="jwt"]') and page.is_checked('input[name="storage"][value="header"]')
+    assert page.evaluate("() => localStorage.getItem('authlab.jwt')") == token
+    assert page.text_content("#status") == "200" and page.text_content("#step").startswith("Log in · JWT")
+    assert "before a reload or Back" in page.text_content("#why")
+    assert token not in page.text_content("#body") and "not kept across a reload" in page.text_content("#body")
+    assert page.evaluate("() => window.authlab.expiry.deadline") == deadline
+    assert "expires in" in page.text_content("#expiry")
+    assert step(page, "me")[0] == "200"
+
+
+def test_a_fresh_tab_with_a_token_in_local_storage_opens_on_its_method(open_frontend, contexts, servers):
+    """No choice kept for the tab (a new tab), yet localStorage holds an opaque token: the page opens on it."""
+    page = open_frontend("A")
+    choose(page, "token", "header")
+    step(page, "login")
+    other = contexts("chromium", "default").new_page()
+    try:
+        other.goto(servers.a + "/")
+        other.wait_for_function("() => window.authlab && window.authlab.choice")
+        assert other.evaluate("() => ({...window.authlab.choice})")["method"] == "token"
+        assert step(other, "me")[0] == "200"
+    finally:
+        other.close()
