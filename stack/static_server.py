@@ -1,10 +1,15 @@
-"""Serve one static frontend, the shared client module from its single file, and a generated config.
+"""Serve one static frontend, the shared client module from its single file, and a generated config; page B's
+server also passes /api/* to the API (a reverse proxy), so B can reach the API on its own site.
 
-    python -m stack.static_server frontend_a --port 8001
+    python -m stack.static_server frontend_b --port 8002
+    curl -i http://127.0.0.1:8002/api/health    # the API's answer, through B's own origin
 """
 
 import argparse
+import http.client
 import json
+import ssl
+from urllib.parse import urlsplit
 
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import run_simple
@@ -16,6 +21,12 @@ from backend.shared_endpoints import header_bytes
 from .procs import ROOT
 
 FRONTENDS = {"frontend_a": "A", "frontend_b": "B"}
+PROXIED = {"B"}  # the frontends whose server also serves the API under its own origin's /api/
+PROXY_TIMEOUT_S = 30
+CHUNK_BYTES = 64 * 1024
+# Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection: never passed on, in either direction.
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+              "proxy-authenticate", "proxy-authorization"}
 
 
 def page_config(name):
@@ -27,11 +38,64 @@ def page_config(name):
         "otherFrontend": raw(f"FRONTEND_{other}_ORIGIN"),
         "api": raw("API_ORIGIN"),
         "issuer": raw("ISSUER_ORIGIN"),
+        # B's own origin serves /api/ too (api_proxy below): the API on the page's own site.
+        "apiProxy": raw(f"FRONTEND_{me}_ORIGIN") if me in PROXIED else None,
     }
 
 
+def json_error(status, error, message):
+    """The contract's error body, for what the proxy itself cannot do (the API's own errors pass through)."""
+    body = json.dumps({"error": error, "message": message})
+    return Response(body, status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+def api_proxy(api_origin, cafile=None):
+    """A WSGI app passing each request to the API unchanged (method, path, query, headers with Cookie, body) and
+    its answer back (status, headers with every Set-Cookie, body, streamed). No X-Forwarded-*: the API trusts
+    none by default, so it sees this server's loopback address as the client."""
+    target = urlsplit(api_origin)
+    context = ssl.create_default_context(cafile=cafile or None) if target.scheme == "https" else None
+
+    def connect():
+        if context is not None:
+            return http.client.HTTPSConnection(target.hostname, target.port or 443, timeout=PROXY_TIMEOUT_S, context=context)
+        return http.client.HTTPConnection(target.hostname, target.port or 80, timeout=PROXY_TIMEOUT_S)
+
+    def app(environ, start_response):
+        request = Request(environ)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP | {"host", "content-length"}}
+        headers["Host"] = target.netloc
+        chunked = request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if request.content_length is not None:
+            headers["Content-Length"] = str(request.content_length)
+        body = request.stream if request.content_length or chunked else None
+        path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path.rstrip("?")
+        connection = connect()
+        try:
+            connection.request(request.method, path, body=body, headers=headers, encode_chunked=chunked)
+            answer = connection.getresponse()
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            return json_error(502, "api_unreachable", f"the API at {api_origin} did not answer the proxy ({error.__class__.__name__})")(
+                environ, start_response)
+        passed = [(k, v) for k, v in answer.getheaders() if k.lower() not in HOP_BY_HOP]
+        start_response(f"{answer.status} {answer.reason}", passed)
+
+        def stream():
+            try:
+                while chunk := answer.read1(CHUNK_BYTES):
+                    yield chunk
+            finally:
+                connection.close()
+
+        return stream()
+
+    return app
+
+
 def make_app(name):
-    """/config.js from the environment, /echo, /shared/* from frontend_shared, everything else from the frontend."""
+    """/config.js from the environment, /echo, /shared/* from frontend_shared, /api/* to the API (B), the rest from
+    the frontend."""
     body = "export default " + json.dumps(page_config(name), indent=2) + ";\n"
 
     def config_js(environ, start_response):
@@ -47,9 +111,14 @@ def make_app(name):
     def not_found(environ, start_response):
         return Response("not found", status=404, mimetype="text/plain")(environ, start_response)
 
+    proxy = api_proxy(raw("API_ORIGIN"), raw("ISSUER_CA_FILE")) if FRONTENDS[name] in PROXIED else None
+
     def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if proxy is not None and (path == "/api" or path.startswith("/api/")):
+            return proxy(environ, start_response)
         routes = {"/config.js": config_js, "/echo": echo}
-        return routes.get(environ.get("PATH_INFO"), static)(environ, start_response)
+        return routes.get(path, static)(environ, start_response)
 
     static = SharedDataMiddleware(
         not_found,
