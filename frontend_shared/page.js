@@ -4,7 +4,7 @@ import { runCompare } from "./compare.js";
 import { why } from "./explain.js";
 import { NO_EXPIRY, noCountdown, resumeCountdown, startCountdown, stopCountdown } from "./expiry.js";
 import { measureAll } from "./measure.js";
-import { endpoint, METHODS, transport } from "./methods.js";
+import { endpoint, forgetMemory, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
 import { showServerRecords } from "./server.js";
 import { keptBody, saved, tab } from "./storage.js";
@@ -26,9 +26,11 @@ let loggedOut = null;
 
 // The form's one source of truth. Every control is rendered from it, and only a person's change writes it, so
 // what the browser restores into a form (Back, bfcache, reload) can never disagree with what the page does.
-const state = { method: "basic", storage: "header", cookieOption: "Lax", username: "alice", ttl: "" };
+// `via`: "api" calls the API at its own origin; "own" at this page's own origin's /api/ (B's reverse proxy).
+const state = { via: "api", method: "basic", storage: "header", cookieOption: "Lax", username: "alice", ttl: "" };
 window.authlab.choice = state;
-const FIELDS = { method: "method", storage: "storage", cookie: "cookieOption", username: "username", ttl: "ttl" }; // input name -> key
+const FIELDS = { via: "via", method: "method", storage: "storage", cookie: "cookieOption", username: "username", ttl: "ttl" }; // input name -> key
+const API_ORIGIN = config.api; // the API's own origin; config.api is where this page calls it now (applyVia)
 // Logins that take the demo's `ttl` (Basic has no expiry; the issuer sets its tokens' lifetime itself).
 const TAKES_TTL = ["session", "token", "signed", "jwt"];
 let busy = false;
@@ -67,8 +69,20 @@ function updateHandoff() {
 }
 
 // Draw every control from `state`, then what the page sees with that choice.
+// Point every module at the API base `state.via` names (they all read config.api when they call), and say where.
+function applyVia() {
+  if (!config.apiProxy) state.via = "api";
+  config.api = state.via === "own" ? config.apiProxy : API_ORIGIN;
+  document.querySelector("#api").textContent = state.via === "own" ? `${config.api}/api/ (this page's own origin, passed on to ${API_ORIGIN})` : config.api;
+  document.querySelector("#relation").textContent = sameSiteAsApi()
+    ? "same-site with the API it calls (ports do not count), so the API's cookies are first-party here"
+    : "cross-site with the API, so the API's cookies are third-party here";
+  document.querySelector("#basic-direct a").href = `${config.api}/api/basic/me`;
+}
+
 function render() {
   tab.set("choice", state);
+  applyVia();
   const { storages, summary } = METHODS[state.method];
   if (!storages.includes(state.storage)) state.storage = storages[0];
   for (const [name, key] of Object.entries(FIELDS)) {
@@ -94,6 +108,7 @@ function onChoiceChange(event) {
   const before = state[key];
   state[key] = event.target.value;
   if (["method", "storage", "cookieOption"].includes(key) && before !== state[key]) forgetLastCalls();
+  if (key === "via" && before !== state[key]) onViaChange();
   if (key === "username") form.elements.password.value = USERS[state.username];
   render();
 }
@@ -276,6 +291,18 @@ function forgetLogins(what) {
   resetStep(`${what} logged in and out as alice: this page is logged in nowhere now.`);
 }
 
+// Another API base is another cookie jar and another site: what this page knew of its logins no longer holds.
+function onViaChange() {
+  forgetMemory();
+  for (const method of Object.keys(loggedIn)) delete loggedIn[method];
+  keepLoggedIn();
+  stopCountdown();
+  forgetLastCalls("nothing sent yet through this API base");
+  tab.remove("step");
+  resetStep(state.via === "own" ? "Now calling the API through this page's own origin: log in again here." : "Now calling the API at its own origin: log in again here.");
+  showHealth();
+}
+
 // Run the matrix or the measurements: one at a time, results kept in window.authlab[key] for the tests.
 async function runAll(what, key, run, render) {
   if (busy) return;
@@ -344,7 +371,6 @@ async function showHealth() {
 }
 
 document.querySelector("#origin").textContent = location.origin;
-document.querySelector("#api").textContent = config.api;
 form.addEventListener("submit", onSubmit);
 form.addEventListener("click", onVerbClick);
 form.addEventListener("change", onChoiceChange);

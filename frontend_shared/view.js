@@ -19,6 +19,15 @@ function radios(name, legend, options) {
   );
 }
 
+// Where this page calls the API: at the API's own origin, or at its own origin's /api/ (its server's reverse proxy).
+function viaChoice() {
+  if (!config.apiProxy) return null;
+  return radios("via", "Where this page calls the API", [
+    ["api", `the API's own origin, ${config.api} (another site)`],
+    ["own", `this page's own origin, ${config.apiProxy}/api/ (its server passes it on: the API on this page's site)`],
+  ]);
+}
+
 function tryPanel() {
   return el(
     "section",
@@ -27,6 +36,7 @@ function tryPanel() {
     el(
       "form",
       { id: "try", autocomplete: "off" },
+      viaChoice(),
       radios("method", "Method", Object.entries(METHODS).map(([id, method]) => [id, method.label])),
       el("p", { id: "method-summary", class: "hint" }),
       radios("storage", "Where the credential lives", [

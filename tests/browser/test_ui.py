@@ -417,3 +417,27 @@ def test_a_fresh_tab_with_a_token_in_local_storage_opens_on_its_method(open_fron
         assert step(other, "me")[0] == "200"
     finally:
         other.close()
+
+
+def test_b_through_its_own_api_keeps_a_lax_session_first_party_across_a_reload(open_frontend, servers):
+    """The usual fix: B calls the API at its own origin's /api/ (its server's reverse proxy). The Lax session cookie
+    is then first-party and `me` works; the choice survives a reload; back at the API's origin the cookie is not sent."""
+    page = open_frontend("B")
+    page.check('input[name="via"][value="own"]')
+    assert page.text_content("#relation").startswith("same-site with the API it calls")
+    choose(page, "session", "cookie", "Lax")
+    assert [step(page, "login")[0], step(page, "me")[0]] == ["200", "200"]
+    assert "session_id" in received(page)["Cookies"]
+    assert page.evaluate("() => import('/shared/client.js').then((m) => m.config.api)") == servers.b
+    page.reload()
+    page.wait_for_function("() => window.authlab && window.authlab.choice")
+    assert page.is_checked('input[name="via"][value="own"]')
+    assert step(page, "me")[0] == "200"
+    page.check('input[name="via"][value="api"]')
+    assert page.text_content("#relation").startswith("cross-site")
+    assert step(page, "me")[0] == "401"
+
+
+def test_a_has_no_api_base_to_choose(open_frontend):
+    """A is same-site with the API already; only B's server passes /api/ on."""
+    assert open_frontend("A").locator('input[name="via"]').count() == 0
