@@ -1,4 +1,5 @@
 // Wiring shared by both frontends: small named handlers on the panels view.js builds.
+import { advise, renderAdvice } from "./advice.js";
 import { api, config, echo, limited, sameSiteAsApi, wire } from "./client.js";
 import { runCompare } from "./compare.js";
 import { why } from "./explain.js";
@@ -291,6 +292,14 @@ function forgetLogins(what) {
   resetStep(`${what} logged in and out as alice: this page is logged in nowhere now.`);
 }
 
+// The matrix run last, and through which API base (the advice says which).
+let lastMatrix = null;
+
+function showAdvice() {
+  const measurements = window.authlab.measurements;
+  renderAdvice(advise({ matrix: lastMatrix, measurements, via: state.via, hasProxy: Boolean(config.apiProxy), hasForm: Boolean(document.querySelector("#forged-form")) }));
+}
+
 // Another API base is another cookie jar and another site: what this page knew of its logins no longer holds.
 function onViaChange() {
   forgetMemory();
@@ -299,6 +308,7 @@ function onViaChange() {
   stopCountdown();
   forgetLastCalls("nothing sent yet through this API base");
   tab.remove("step");
+  showAdvice();
   resetStep(state.via === "own" ? "Now calling the API through this page's own origin: log in again here." : "Now calling the API at its own origin: log in again here.");
   showHealth();
 }
@@ -314,12 +324,14 @@ async function runAll(what, key, run, render) {
   limited.during = what; // a 429 now is the login limit, not a result: client.js waits it out
   try {
     window.authlab[key] = await run(render);
+    if (key === "matrix") lastMatrix = { cells: window.authlab.matrix, via: state.via };
     forgetLastCalls(`${what} made many calls: its table shows each one`);
     announce(`${what}: done, ${window.authlab[key].length} results in the table.`);
   } catch (error) {
     showError(`${what} stopped: ${error.message}`);
   } finally {
     limited.during = null;
+    showAdvice();
     setBusy(false);
     refreshState().catch((error) => showError(error.message));
     showServerRecords("alice").catch((error) => showError(error.message));
@@ -391,6 +403,7 @@ render();
 const kept = tab.get("step");
 if (kept) renderStep({ ...kept, reason: `(Shown at ${kept.at}, before a reload or Back.) ${kept.reason}` });
 resumeCountdown(onCountdownZero);
+showAdvice();
 showHealth();
 receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`));
 // A hand-off link pasted into a tab of this page that is already open changes only the fragment: no reload.

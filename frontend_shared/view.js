@@ -1,4 +1,5 @@
 // The page's panels, built once, and how each result is drawn into them. No handlers here (see page.js).
+import { cellId, measureId } from "./advice.js";
 import { config } from "./client.js";
 import { el, fill, table } from "./dom.js";
 import { COOKIE_OPTIONS, METHODS } from "./methods.js";
@@ -155,11 +156,20 @@ const measurePanel = () =>
     name: "measure",
   });
 
+const advicePanel = () =>
+  el(
+    "section",
+    { class: "card wide", id: "advice-panel" },
+    el("h2", {}, "So which should I use?"),
+    el("p", { class: "hint" }, "From what this browser showed on this page: each line links to the row that shows it."),
+    el("ul", { id: "advice" }),
+  );
+
 export function build(root) {
   // The one live region besides errors: a short line per step, and a run's start and end (never its progress).
   const live = el("p", { id: "announce", class: "visually-hidden", role: "status" });
   const paused = el("p", { id: "limited", hidden: true });
-  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), comparePanel(), matrixPanel(), measurePanel());
+  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), advicePanel(), comparePanel(), matrixPanel(), measurePanel());
 }
 
 const $ = (selector) => document.querySelector(selector);
@@ -294,11 +304,13 @@ export function renderMatrix(cells, total) {
     statusText(cell.status),
     cell.reason,
   ]);
-  fill($("#matrix-table"), table(MATRIX_HEADINGS, data, { class: "stack" }, `Every scenario, run by this browser from ${location.origin}`));
+  fill($("#matrix-table"), table(MATRIX_HEADINGS, data, { class: "stack" }, `Every scenario, run by this browser from ${location.origin}, calling the API at ${config.api}`));
+  $("#matrix-table").querySelectorAll("tbody tr").forEach((row, i) => { row.id = cellId(cells[i]); });
   $("#matrix-json").textContent = JSON.stringify(cells, null, 2);
 }
 
 export function renderMeasurements(results, total) {
   $("#measure-progress").textContent = results.length < total ? `measuring ${results.length + 1} of ${total}…` : "done";
   fill($("#measure-table"), table(["What", "Measured here", "What it means"], results.map((r) => [r.label, r.shown, r.meaning]), { class: "stack" }, "What this browser did when tried"));
+  $("#measure-table").querySelectorAll("tbody tr").forEach((row, i) => { row.id = measureId(results[i].id); });
 }

@@ -441,3 +441,32 @@ def test_b_through_its_own_api_keeps_a_lax_session_first_party_across_a_reload(o
 def test_a_has_no_api_base_to_choose(open_frontend):
     """A is same-site with the API already; only B's server passes /api/ on."""
     assert open_frontend("A").locator('input[name="via"]').count() == 0
+
+
+def advice(page):
+    """The recommendation panel's lines by id, each with the text of the rows it links to."""
+    lines = page.evaluate("() => window.authlab.advice")
+    return {line["id"]: [page.text_content(target) for target in line["points_at"]] for line in lines}
+
+
+@pytest.mark.parametrize(("frontend", "lines"), [("A", ["session", "csrf", "header"]), ("B", ["same-site", "bff", "header", "none"])])
+def test_which_should_i_use_follows_this_browsers_matrix(open_frontend, frontend, lines):
+    """Before a run the lines say what to press; after "Run the matrix here" each points at the row that shows it,
+    and says what that row says (a None cookie "worked" or "failed" as it did here)."""
+    page = open_frontend(frontend)
+    assert list(advice(page)) == lines
+    page.click("#run-matrix")
+    page.wait_for_function("() => window.authlab.matrix !== null", timeout=60_000)
+    shown = advice(page)
+    cells = {(c["method"], c["storage"], c["cookie_option"]): c for c in page.evaluate("window.authlab.matrix")}
+    if frontend == "A":
+        [row] = shown["session"]
+        assert "Session" in row and "✓ works" in row
+    else:
+        [row] = shown["none"]
+        works = cells["session", "cookie", "None"]["works"]
+        assert ("✓ works" if works else "✗ fails") in row
+        [line] = [x for x in page.evaluate("window.authlab.advice") if x["id"] == "none"]
+        assert f"Here it {'worked' if works else 'failed'}" in line["text"]
+        assert "JWT" in shown["header"][0] and "✓ works" in shown["header"][0]
+        assert "coming" in page.text_content('[data-advice="bff"]')
