@@ -1,6 +1,7 @@
 // The page's panels, built once, and how each result is drawn into them. No handlers here (see page.js).
 import { cellId, measureId } from "./advice.js";
 import { config } from "./client.js";
+import { crossSiteFormPanel } from "./cross_site_form.js";
 import { el, fill, table } from "./dom.js";
 import { COOKIE_OPTIONS, METHODS } from "./methods.js";
 import { snapshot } from "./storage.js";
@@ -169,7 +170,7 @@ export function build(root) {
   // The one live region besides errors: a short line per step, and a run's start and end (never its progress).
   const live = el("p", { id: "announce", class: "visually-hidden", role: "status" });
   const paused = el("p", { id: "limited", hidden: true });
-  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), advicePanel(), comparePanel(), matrixPanel(), measurePanel());
+  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), advicePanel(), comparePanel(), matrixPanel(), measurePanel(), config.name === "B" && crossSiteFormPanel(config.api));
 }
 
 const $ = (selector) => document.querySelector(selector);

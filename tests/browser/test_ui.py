@@ -470,3 +470,33 @@ def test_which_should_i_use_follows_this_browsers_matrix(open_frontend, frontend
         assert f"Here it {'worked' if works else 'failed'}" in line["text"]
         assert "JWT" in shown["header"][0] and "✓ works" in shown["header"][0]
         assert "coming" in page.text_content('[data-advice="bff"]')
+
+
+@pytest.mark.parametrize(("option", "from_frame", "status", "error"), [
+    ("None", False, 403, "csrf_failed"), ("None", True, 403, "origin_not_allowed"), ("Lax", False, 401, None),
+])
+def test_a_form_from_another_site_cannot_log_you_out(contexts, servers, option, from_frame, status, error):
+    """The price of cookies: logged in on A, a plain form on B posts to the session logout. A None cookie rides along
+    (the API knows who asks: not 401), and the Origin check (Origin: null) or the CSRF token stops it; a Lax cookie
+    does not ride at all. Either way A's session lives on."""
+    context = contexts("chromium", "default")
+    context.clear_cookies()
+    a, b = context.new_page(), context.new_page()
+    try:
+        a.goto(servers.a + "/")
+        choose(a, "session", "cookie", option)
+        assert step(a, "login")[0] == "200"
+        b.goto(servers.b + "/")
+        button = b.frame_locator("#forged-frame").locator("button") if from_frame else b.locator("#forged-post button")
+        with context.expect_event("response", lambda r: r.url.endswith("/api/session/logout")) as posted:
+            button.click()
+        response = posted.value
+        answered = (response.status, response.request.method, response.json()["error"] if error else None)
+        for tab in set(context.pages) - {a, b}:  # the tab the form opened
+            tab.close()
+        assert answered == (status, "POST", error)
+        a.bring_to_front()
+        assert step(a, "me")[0] == "200"
+    finally:
+        a.close()
+        b.close()
