@@ -11,8 +11,7 @@ function form(action, label, id) {
 // The same form in a sandboxed frame: its document has no origin of its own, so the browser sends `Origin: null`.
 function sandboxed(action) {
   const page = `<!doctype html><html lang="en"><title>a form from an unknown site</title>
-<body style="margin:0;font:16px system-ui,sans-serif"><form method="post" action="${action}" target="_blank">
-<button type="submit" style="font:inherit;font-weight:600;padding:.45rem .9rem">Post it from an unknown site (Origin: null)</button></form>`;
+<form method="post" action="${action}" target="_blank"><button type="submit">Post it from an unknown site (Origin: null)</button></form>`;
   return el("iframe", { id: "forged-frame", title: "The same form, from a page with no origin", sandbox: "allow-forms allow-popups allow-popups-to-escape-sandbox", srcdoc: page });
 }
 
