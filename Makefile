@@ -4,15 +4,21 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+NPM_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 
 .PHONY: install run run-https run-ha test lint bench matrix screenshots clean
 
-install: $(STAMP)
+install: $(STAMP) $(NPM_STAMP)
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# axe-core, pinned in package-lock.json, which the accessibility test injects into the pages (no npm: only noted).
+$(NPM_STAMP): package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: tests/browser/test_accessibility.py needs it (Debian: apt install nodejs npm)"; fi
 
 run: install
 	$(PY) -m stack.run

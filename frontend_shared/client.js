@@ -27,9 +27,31 @@ function onTheWire(url, method, credentials, headers, body, status, response, an
   });
 }
 
+// A run of many logins (the matrix, Compare, Measure) can meet the API's rate limit; its 429 is a pause, not a
+// result. While `limited.during` names a run, request() waits out the 429's Retry-After and sends again, so every
+// caller (runner.js included) gets the answer that came after the wait. `onWait(wait)` tells the page: a wait
+// {url, seconds, resume_at} when one starts (a test may move resume_at to now), null when it is over.
+export const limited = { during: null, onWait: () => {}, maxWaits: 5 };
+
+// Retry-After (readable when the API exposes it, or same-origin), else the error body's "try again in N s".
+function retryAfter(response, parsed) {
+  const header = Number(response.headers.get("Retry-After"));
+  if (header > 0) return header;
+  const said = /try again in (\d+) s/.exec((parsed && parsed.message) || "");
+  return said ? Number(said[1]) : 60;
+}
+
+async function waitOut(url, seconds) {
+  const wait = { url, seconds, resume_at: Date.now() + seconds * 1000 };
+  limited.onWait(wait);
+  while (Date.now() < wait.resume_at) await new Promise((resolve) => setTimeout(resolve, 250));
+  limited.onWait(null);
+}
+
 // fetch with a timeout. credentials default to "omit": a credentialed fetch that meets a Basic
 // challenge from a same-site origin waits on an invisible login prompt, so cookies are opt-in.
-export async function request(url, { method = "GET", body, headers = {}, credentials = "omit", timeout = TIMEOUT_MS } = {}) {
+export async function request(url, options = {}, waits = 0) {
+  const { method = "GET", body, headers = {}, credentials = "omit", timeout = TIMEOUT_MS } = options;
   const init = { method, credentials, headers: { ...headers }, signal: AbortSignal.timeout(timeout) };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
@@ -51,6 +73,10 @@ export async function request(url, { method = "GET", body, headers = {}, credent
     parsed = { text: text.slice(0, 200) };
   }
   onTheWire(url, method, credentials, headers, body, response.status, response, parsed);
+  if (response.status === 429 && limited.during && waits < limited.maxWaits) {
+    await waitOut(url, retryAfter(response, parsed));
+    return request(url, options, waits + 1);
+  }
   const timing = serverTiming(response.headers.get("Server-Timing"));
   return { status: response.status, ok: response.ok, body: parsed, error: null, timing, challenge: response.headers.get("WWW-Authenticate") };
 }

@@ -22,10 +22,12 @@ export function rows(headings, data) {
   return data.map((cells) => el("tr", {}, cells.map((cell, i) => el("td", { "data-label": headings[i] }, cell))));
 }
 
-export function table(headings, data, attrs = {}) {
+// A table with a caption (what it lists, for a screen reader's table list), column headings and rows.
+export function table(headings, data, attrs = {}, caption = null) {
   return el(
     "table",
     attrs,
+    caption && el("caption", {}, caption),
     el("thead", {}, el("tr", {}, headings.map((heading) => el("th", { scope: "col" }, heading)))),
     el("tbody", {}, rows(headings, data)),
   );

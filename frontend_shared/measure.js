@@ -28,14 +28,18 @@ function keepsCookie(bytes) {
   return kept;
 }
 
+const PROBE_CEILING = 64 * 1024 - 1; // the largest size tried
+
 async function cookieLimit() {
-  const max = await largest(keepsCookie, PROBE.length + 1, 64 * 1024);
+  const max = await largest(keepsCookie, PROBE.length + 1, PROBE_CEILING + 1);
   return {
     id: "cookie_max_bytes",
     label: "Largest cookie this browser keeps (name + value)",
     value: max,
-    shown: `${max} bytes; at ${max + 1} the cookie silently vanished (no error)`,
-    meaning: "A credential that grows past this (a fat JWT) cannot live in a cookie.",
+    shown: max >= PROBE_CEILING ? `${max} bytes or more: no limit found below 64 KiB` : `${max} bytes; at ${max + 1} the cookie silently vanished (no error)`,
+    meaning: max > 4096
+      ? `This browser keeps cookies far past the 4,096 bytes Chromium and Firefox keep (RFC 6265 asks for at least 4,096): here a fat token fits in a cookie, in your visitors' browsers it may not.`
+      : `A credential that grows past ${max} bytes (a fat JWT) cannot live in a cookie in this browser: it is dropped without an error.`,
   };
 }
 
@@ -95,8 +99,11 @@ async function thirdPartyCookies() {
     label: "Third-party cookies (the API's SameSite=None cookie on this page)",
     value: sameSiteAsApi() ? "first-party" : sent ? "allowed" : "blocked",
     shown,
-    meaning: "A setting decides, not the engine: Chrome allows them outside Incognito; Chrome's Incognito, Debian's Chromium, " +
-      "Safari and cog's default policy block them; Firefox's default keeps them in a jar per site.",
+    meaning: sameSiteAsApi()
+      ? "Not a question on this page: its cookies from the API are first-party. From a page on another site it is a setting of the visitor's browser."
+      : sent
+        ? "This browser's setting lets them through. A visitor's may not: Chrome blocks them in Incognito, Debian's Chromium, Safari and WPE WebKit always; a login must not depend on it."
+        : "This browser's setting blocks them (Chrome does so only in Incognito; Debian's Chromium, Safari and WPE WebKit always): a SameSite=None cookie cannot carry a login from this site.",
   };
 }
 
@@ -107,8 +114,11 @@ async function partitionedCookies() {
     label: "Partitioned (CHIPS) cookies (the API's SameSite=None; Partitioned cookie on this page)",
     value: sameSiteAsApi() ? "first-party" : sent ? "allowed" : "blocked",
     shown: sent ? "came back: kept for this site" : "never came back",
-    meaning: "A Partitioned cookie is the cross-site cookie Chrome (Incognito too), Debian's Chromium, Firefox's default and " +
-      "Safari since 26.2 still let through, kept for this site alone; WPE WebKit's default policy (cog) does not.",
+    meaning: sameSiteAsApi()
+      ? "First-party here: Partitioned changes nothing on the API's own site."
+      : sent
+        ? "A Partitioned (CHIPS) cookie is kept for this site alone: it works here and on no other site."
+        : `This browser refused even the Partitioned cookie${secureCookieKeptOverHttp() === false ? " (it refuses Secure cookies over plain http)" : ""}: WPE WebKit's default policy refuses every third-party cookie; Safari keeps Partitioned ones since 26.2.`,
   };
 }
 
@@ -174,19 +184,33 @@ async function headerFits(chars) {
   return result.status === 200 && result.body.authorization === "Bearer";
 }
 
-async function headerLimit() {
+async function headerLimit(found) {
   const max = await largest(headerFits, 16, 256 * 1024);
+  const cookieMax = found.cookie_max_bytes ? found.cookie_max_bytes.value : null;
+  const past = cookieMax !== null && cookieMax < max;
   return {
     id: "authorization_max_chars",
     label: "Largest Authorization: Bearer value the API accepts",
     value: max,
-    shown: `${max} characters (a header ${max - 4096} characters past the cookie limit still arrives)`,
-    meaning: "A fat token works in a header up to the server's header limit, where as a cookie it would vanish at 4 KB.",
+    shown: `${max} characters` + (past ? ` (${max - cookieMax} characters past this browser's cookie limit of ${cookieMax} bytes, and it still arrives)` : cookieMax === null ? "" : ` (this browser keeps cookies of ${cookieMax} bytes or more)`),
+    meaning: past
+      ? `A fat token works in a header up to the server's limit on a request's headers; as a cookie it would vanish past ${cookieMax} bytes in this browser.`
+      : "The server's limit on a request's headers caps a token here, in a header or a cookie: this browser's cookies hold as much.",
   };
 }
 
+function fatJwtMeaning(worked, chars, cookieMax) {
+  if (worked) {
+    return "This browser kept even the fat token's cookie (and me worked): it keeps large cookies. Chromium and Firefox drop a cookie past 4,096 bytes, so a token that grows is safe only in a header or a server-side record.";
+  }
+  if (cookieMax !== null && chars !== null && chars < cookieMax) {
+    return `Its size was not the reason: this browser keeps cookies of ${cookieMax} bytes. The cookie did not come back for the reason the third-party rows above give.`;
+  }
+  return `Tokens that carry user data grow; past this browser's cookie limit${cookieMax === null ? "" : ` (${cookieMax} bytes)`} only a header (or a server-side record) can carry them.`;
+}
+
 // A JWT fattened past the cookie limit: in a header it still works; as a cookie the browser drops it.
-async function fatJwt() {
+async function fatJwt(found) {
   const { jwt } = METHODS;
   const padding = 5000;
   const inHeader = await jwt.login({ ...RUNNER_USER, storage: "header", padding });
@@ -204,18 +228,19 @@ async function fatJwt() {
     label: `A JWT fattened with a ${padding}-character claim`,
     value,
     shown: `${chars} characters. In the Authorization header: me → ${headerMe.status}. As a cookie (${cookieOption}): login ${inCookie.status}, the cookie was ${kept ? "kept" : "silently dropped"}, me → ${cookieMe.status}.`,
-    meaning: "Tokens that carry user data grow; past 4 KB only a header (or a server-side record) can carry them.",
+    meaning: fatJwtMeaning(kept && cookieMe.ok, chars, found.cookie_max_bytes ? found.cookie_max_bytes.value : null),
   };
 }
 
 export const MEASUREMENTS = [cookieLimit, localStorageQuota, thirdPartyCookies, partitionedCookies, injectedScript, cookieBytes, fatJwt, headerLimit];
 
 // Run every measurement in turn; one that throws is reported, not fatal.
+// Each measurement sees the ones before it by id (the words about a fat token follow this browser's cookie limit).
 export async function measureAll(onResult = () => {}) {
   const results = [];
   for (const measure of MEASUREMENTS) {
     try {
-      results.push(await measure());
+      results.push(await measure(Object.fromEntries(results.map((r) => [r.id, r]))));
     } catch (error) {
       results.push({ id: measure.name, label: measure.name, value: null, shown: `failed: ${error.message}`, meaning: "" });
     }

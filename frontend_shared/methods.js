@@ -13,6 +13,12 @@ export const COOKIE_OPTIONS = {
 // Held only in this module's memory: the Basic header and CSRF tokens (gone on reload, never in storage).
 const memory = { basic: null, csrf: {} };
 
+// Another API base is another cookie jar: what the page held in memory for the old one means nothing there.
+export function forgetMemory() {
+  memory.basic = null;
+  memory.csrf = {};
+}
+
 const nothingSent = (why) => ({ status: null, ok: true, body: { message: why }, error: null });
 
 // The demo's `ttl` from the "Expires in" field: sent as typed (a number, or the text itself, for the API to refuse);

@@ -1,20 +1,22 @@
 // Wiring shared by both frontends: small named handlers on the panels view.js builds.
-import { api, config, echo, sameSiteAsApi, wire } from "./client.js";
+import { advise, renderAdvice } from "./advice.js";
+import { api, config, echo, limited, sameSiteAsApi, wire } from "./client.js";
 import { runCompare } from "./compare.js";
 import { carried, why } from "./explain.js";
-import { NO_EXPIRY, noCountdown, startCountdown, stopCountdown } from "./expiry.js";
+import { NO_EXPIRY, noCountdown, resumeCountdown, startCountdown, stopCountdown } from "./expiry.js";
 import { measureAll } from "./measure.js";
-import { endpoint, METHODS, transport } from "./methods.js";
+import { endpoint, forgetMemory, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
 import { keepViewer, showServerRecords } from "./server.js";
-import { saved } from "./storage.js";
+import { keptBody, saved, tab } from "./storage.js";
 import { runInjected } from "./thief.js";
-import { build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
+import { announce, build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
-window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null };
-// Methods this page has logged in with (and not out of) since it loaded, for the "why" of a 401.
-const loggedIn = {};
+window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null, limited: null };
+// Methods this tab has logged in with (and not out of), for the "why" of a 401 (kept across a reload).
+const loggedIn = tab.get("loggedIn") || {};
+const keepLoggedIn = () => tab.set("loggedIn", loggedIn);
 
 build(document.querySelector("#app"));
 const form = document.querySelector("#try");
@@ -25,9 +27,11 @@ let loggedOut = null;
 
 // The form's one source of truth. Every control is rendered from it, and only a person's change writes it, so
 // what the browser restores into a form (Back, bfcache, reload) can never disagree with what the page does.
-const state = { method: "basic", storage: "header", cookieOption: "Lax", username: "alice", ttl: "" };
+// `via`: "api" calls the API at its own origin; "own" at this page's own origin's /api/ (B's reverse proxy).
+const state = { via: "api", method: "basic", storage: "header", cookieOption: "Lax", username: "alice", ttl: "" };
 window.authlab.choice = state;
-const FIELDS = { method: "method", storage: "storage", cookie: "cookieOption", username: "username", ttl: "ttl" }; // input name -> key
+const FIELDS = { via: "via", method: "method", storage: "storage", cookie: "cookieOption", username: "username", ttl: "ttl" }; // input name -> key
+const API_ORIGIN = config.api; // the API's own origin; config.api is where this page calls it now (applyVia)
 // Logins that take the demo's `ttl` (Basic has no expiry; the issuer sets its tokens' lifetime itself).
 const TAKES_TTL = ["session", "token", "signed", "jwt"];
 let busy = false;
@@ -38,10 +42,11 @@ function choice() {
 
 const radio = (name, value) => form.querySelector(`input[name="${name}"][value="${value}"]`);
 
-// Buttons stay disabled while something runs: steps, the matrix and measurements share one cookie jar.
+// Buttons say they are unavailable while something runs (steps, the matrix and measurements share one cookie jar),
+// with aria-disabled rather than disabled: a disabled button drops the keyboard's focus to <body>.
 function setBusy(now) {
   busy = now;
-  for (const button of document.querySelectorAll("button")) button.disabled = now;
+  for (const button of document.querySelectorAll("button")) button.setAttribute("aria-disabled", String(now));
 }
 
 async function refreshState() {
@@ -65,7 +70,20 @@ function updateHandoff() {
 }
 
 // Draw every control from `state`, then what the page sees with that choice.
+// Point every module at the API base `state.via` names (they all read config.api when they call), and say where.
+function applyVia() {
+  if (!config.apiProxy) state.via = "api";
+  config.api = state.via === "own" ? config.apiProxy : API_ORIGIN;
+  document.querySelector("#api").textContent = state.via === "own" ? `${config.api}/api/ (this page's own origin, passed on to ${API_ORIGIN})` : config.api;
+  document.querySelector("#relation").textContent = sameSiteAsApi()
+    ? "same-site with the API it calls (ports do not count), so the API's cookies are first-party here"
+    : "cross-site with the API, so the API's cookies are third-party here";
+  document.querySelector("#basic-direct a").href = `${config.api}/api/basic/me`;
+}
+
 function render() {
+  tab.set("choice", state);
+  applyVia();
   const { storages, summary } = METHODS[state.method];
   if (!storages.includes(state.storage)) state.storage = storages[0];
   for (const [name, key] of Object.entries(FIELDS)) {
@@ -88,7 +106,10 @@ function render() {
 function onChoiceChange(event) {
   const key = FIELDS[event.target.name];
   if (!key) return; // the password field is read when used
+  const before = state[key];
   state[key] = event.target.value;
+  if (["method", "storage", "cookieOption"].includes(key) && before !== state[key]) forgetLastCalls();
+  if (key === "via" && before !== state[key]) onViaChange();
   if (key === "username") form.elements.password.value = USERS[state.username];
   render();
 }
@@ -121,6 +142,7 @@ function onCountdownZero(expiry) {
 // One step (login, me, logout, ...): call it, then show storage, what the API received, status and why.
 // `chosen` replaces the form's choice (the countdown's own `me`), `trigger` says who took the step.
 async function runStep(verb, chosen = null, trigger = null) {
+  if (busy) return null;
   const current = chosen || choice();
   setBusy(true);
   showError("");
@@ -137,13 +159,15 @@ async function runStep(verb, chosen = null, trigger = null) {
     if (result.ok) await keepViewer(current.username, result.body, { cookieRefused });
     const read = await showServerRecords(current.username, transport(current.method, current.storage).headers.Authorization); // drawn before the step counts as shown
     if (verb === "login") loggedIn[current.method] = result.ok;
-    if (verb === "logout" && result.ok) loggedIn[current.method] = false;
+    if ((verb === "logout" || verb === "everywhere") && result.ok) loggedIn[current.method] = false;
+    keepLoggedIn();
     if ((verb === "login" || verb === "refresh") && result.ok) countDown(current, result, read);
     if ((verb === "logout" || verb === "everywhere") && result.ok) stopCountdown();
-    let reason = why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
+    let reason = verb === "everywhere" && result.ok ? endedEverywhere(current.method, result.body)
+      : why({ ...current, verb, result, sent, sameSite: sameSiteAsApi(), loggedIn: Boolean(loggedIn[current.method]) });
     if (trigger === "countdown") reason = `The countdown reached zero, so the page called me by itself: ${reason}`;
     window.authlab.steps.push({ verb, ...current, password: undefined, status: result.status, ok: result.ok, reason, trigger });
-    renderStep({ ...current, verb, result, reason });
+    showStep({ ...current, verb, result, reason });
     renderState(sent, current.storage === "header" ? saved.get(current.method) : null);
     updateHandoff();
     return result;
@@ -153,6 +177,32 @@ async function runStep(verb, chosen = null, trigger = null) {
   } finally {
     setBusy(false);
   }
+}
+
+// What "Log out everywhere" ended, from the API's answer (the credential it sent only said who is asking).
+function endedEverywhere(method, body) {
+  const records = body.ended === 1 ? "1 record" : `${body.ended} records`;
+  const own = method === "basic" ? " Basic itself has nothing to end: the password works as before."
+    : method === "signed" ? " Your signed token has no record: a copy of it works until it expires." : " This page forgot its own copy.";
+  return `Logged out everywhere as ${body.user}: the API deleted ${records} (every session, opaque token and JWT refresh ` +
+    `family of this user, in every browser) and refuses every JWT issued before now; signed tokens have no record.${own}`;
+}
+
+// Draw a step's result and keep it for this tab, so that a reload or Back shows it again (never its secrets).
+function showStep(step) {
+  renderStep(step);
+  const { verb, method, storage, cookieOption, reason } = step;
+  const { status, ok, timing } = step.result;
+  tab.set("step", { verb, method, storage, cookieOption, reason, at: new Date().toLocaleTimeString("en-GB"), result: { status, ok, timing, body: keptBody(step.result.body) } });
+}
+
+// A new method, storage or cookie option: the last step's replay offer and its calls belong to the old one.
+function forgetLastCalls(note = "nothing sent yet with this choice") {
+  loggedOut = null;
+  document.querySelector("#replay-line").hidden = true;
+  wire.length = 0;
+  window.authlab.wire = [];
+  renderWire([], note);
 }
 
 // After a logout: offer to replay the old credential (a header the page had), or say why there is no copy.
@@ -177,7 +227,7 @@ const REPLAYED = {
 };
 
 async function onReplay() {
-  if (!loggedOut) return;
+  if (!loggedOut || busy) return;
   const { copy, method } = loggedOut;
   setBusy(true);
   try {
@@ -189,7 +239,7 @@ async function onReplay() {
     const reason = result.ok ? `The old credential still works after ${loggedOut.verb === "everywhere" ? "logging out everywhere" : "logout"}: ${REPLAYED[method] || "it was not ended"}.` : `Refused, as it should be: ${refused}.`;
     await showServerRecords(loggedOut.username);
     window.authlab.steps.push({ verb: "replay", method, storage: loggedOut.storage, status: result.status, ok: result.ok, reason });
-    renderStep({ ...loggedOut, verb: "Replay the logged-out credential", result, reason });
+    showStep({ ...loggedOut, verb: "Replay the logged-out credential", result, reason });
   } finally {
     setBusy(false);
   }
@@ -204,7 +254,7 @@ const INJECTED_AFTER = {
 };
 
 async function onReplayInjected() {
-  if (!loggedOut) return;
+  if (!loggedOut || busy) return;
   const { method, storage, cookieOption } = loggedOut;
   setBusy(true);
   try {
@@ -217,7 +267,7 @@ async function onReplayInjected() {
     await showServerRecords(loggedOut.username);
     const result = { status: seen.status, ok: seen.status === 200, body: { injected_script_saw: evidence }, timing: null };
     window.authlab.steps.push({ verb: "replay", via: "injected script", method, storage, status: seen.status, ok: result.ok, reason, evidence });
-    renderStep({ method, storage, cookieOption, verb: "Replay as an injected script", result, reason });
+    showStep({ method, storage, cookieOption, verb: "Replay as an injected script", result, reason });
   } catch (error) {
     showError(`the injected script failed: ${error.message}`);
   } finally {
@@ -238,23 +288,53 @@ function onVerbClick(event) {
 // The matrix, the measurements and the comparison log in and out as alice: afterwards this page is logged in nowhere.
 function forgetLogins(what) {
   for (const method of Object.keys(loggedIn)) delete loggedIn[method];
-  loggedOut = null;
+  keepLoggedIn();
   stopCountdown();
-  document.querySelector("#replay-line").hidden = true;
+  forgetLastCalls(`${what} made many calls: its table shows each one`);
+  tab.remove("step");
   resetStep(`${what} logged in and out as alice: this page is logged in nowhere now.`);
+}
+
+// The matrix run last, and through which API base (the advice says which).
+let lastMatrix = null;
+
+function showAdvice() {
+  const measurements = window.authlab.measurements;
+  renderAdvice(advise({ matrix: lastMatrix, measurements, via: state.via, hasProxy: Boolean(config.apiProxy), hasForm: Boolean(document.querySelector("#forged-form")) }));
+}
+
+// Another API base is another cookie jar and another site: what this page knew of its logins no longer holds.
+function onViaChange() {
+  forgetMemory();
+  for (const method of Object.keys(loggedIn)) delete loggedIn[method];
+  keepLoggedIn();
+  stopCountdown();
+  forgetLastCalls("nothing sent yet through this API base");
+  tab.remove("step");
+  showAdvice();
+  resetStep(state.via === "own" ? "Now calling the API through this page's own origin: log in again here." : "Now calling the API at its own origin: log in again here.");
+  showHealth();
 }
 
 // Run the matrix or the measurements: one at a time, results kept in window.authlab[key] for the tests.
 async function runAll(what, key, run, render) {
+  if (busy) return;
   setBusy(true);
   forgetLogins(what);
   showError("");
+  announce(`${what}: started.`);
   window.authlab[key] = null;
+  limited.during = what; // a 429 now is the login limit, not a result: client.js waits it out
   try {
     window.authlab[key] = await run(render);
+    if (key === "matrix") lastMatrix = { cells: window.authlab.matrix, via: state.via };
+    forgetLastCalls(`${what} made many calls: its table shows each one`);
+    announce(`${what}: done, ${window.authlab[key].length} results in the table.`);
   } catch (error) {
     showError(`${what} stopped: ${error.message}`);
   } finally {
+    limited.during = null;
+    showAdvice();
     setBusy(false);
     refreshState().catch((error) => showError(error.message));
     showServerRecords("alice").catch((error) => showError(error.message));
@@ -287,13 +367,25 @@ async function receiveHandoff() {
   return true;
 }
 
+// A 429 met during a run: say so where the person looks, and for how long; the run resumes by itself.
+function onLimited(wait) {
+  if (wait) wait.during = limited.during;
+  window.authlab.limited = wait; // the same object client.js waits on: a test may move its resume_at
+  const note = document.querySelector("#limited");
+  note.hidden = !wait;
+  if (!wait) return;
+  const path = wait.url.replace(/^https?:\/\/[^/]+/, "");
+  note.textContent = `${limited.during} paused: the API's login limit answered 429 to ${path}. That is the limit, not a result: ` +
+    `waiting ${wait.seconds} s (its Retry-After), then it resumes where it stopped.`;
+  announce(`${limited.during} paused for ${wait.seconds} seconds by the API's login limit.`);
+}
+
 async function showHealth() {
   const { status, body, error } = await api("/api/health");
   document.querySelector("#health").textContent = status ? `${status} ${body && body.status}` : `unreachable: ${error}`;
 }
 
 document.querySelector("#origin").textContent = location.origin;
-document.querySelector("#api").textContent = config.api;
 form.addEventListener("submit", onSubmit);
 form.addEventListener("click", onVerbClick);
 form.addEventListener("change", onChoiceChange);
@@ -305,8 +397,16 @@ document.querySelector("#measure").addEventListener("click", onMeasure);
 document.querySelector("#run-compare").addEventListener("click", onCompare);
 document.querySelector("#replay").addEventListener("click", onReplay);
 document.querySelector("#replay-injected").addEventListener("click", onReplayInjected);
+limited.onWait = (wait) => onLimited(wait);
 
+// What this tab showed before a reload or Back: its choice, else the method whose token localStorage still holds.
+const withToken = Object.keys(METHODS).find((method) => method !== "issuer" && saved.get(method)) || (saved.get("issuer") && "issuer");
+Object.assign(state, tab.get("choice") || (withToken ? { method: withToken, storage: "header" } : {}));
 render();
+const kept = tab.get("step");
+if (kept) renderStep({ ...kept, reason: `(Shown at ${kept.at}, before a reload or Back.) ${kept.reason}` });
+resumeCountdown(onCountdownZero);
+showAdvice();
 showHealth();
 receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`));
 // A hand-off link pasted into a tab of this page that is already open changes only the fragment: no reload.

@@ -1,5 +1,7 @@
 // The page's panels, built once, and how each result is drawn into them. No handlers here (see page.js).
+import { cellId, measureId } from "./advice.js";
 import { config } from "./client.js";
+import { crossSiteFormPanel } from "./cross_site_form.js";
 import { el, fill, table } from "./dom.js";
 import { COOKIE_OPTIONS, METHODS } from "./methods.js";
 import { snapshot } from "./storage.js";
@@ -19,6 +21,15 @@ function radios(name, legend, options) {
   );
 }
 
+// Where this page calls the API: at the API's own origin, or at its own origin's /api/ (its server's reverse proxy).
+function viaChoice() {
+  if (!config.apiProxy) return null;
+  return radios("via", "Where this page calls the API", [
+    ["api", `the API's own origin, ${config.api} (another site)`],
+    ["own", `this page's own origin, ${config.apiProxy}/api/ (its server passes it on: the API on this page's site)`],
+  ]);
+}
+
 function tryPanel() {
   return el(
     "section",
@@ -27,6 +38,7 @@ function tryPanel() {
     el(
       "form",
       { id: "try", autocomplete: "off" },
+      viaChoice(),
       radios("method", "Method", Object.entries(METHODS).map(([id, method]) => [id, method.label])),
       el("p", { id: "method-summary", class: "hint" }),
       radios("storage", "Where the credential lives", [
@@ -48,7 +60,7 @@ function tryPanel() {
       ),
       el("p", { id: "ttl-hint", class: "hint" }, "Demo only: 10–3600 s, never longer than the API's own lifetime for the method; empty = that default."),
       el("div", { class: "actions" }, Object.entries(VERBS).map(([verb, label]) => el("button", { type: verb === "login" ? "submit" : "button", dataset: { verb } }, label))),
-      el("p", { id: "expiry", "aria-live": "polite" }),
+      el("p", { id: "expiry" }),
     ),
     el(
       "ul",
@@ -62,9 +74,14 @@ function tryPanel() {
 function resultPanel() {
   return el(
     "section",
-    { class: "card", id: "result", "aria-live": "polite" },
+    { class: "card", id: "result" },
     el("h2", {}, "After the last step"),
-    el("p", { class: "step" }, el("output", { id: "status", class: "status" }, "-"), el("span", { id: "step" }, "Nothing yet: pick a method and log in.")),
+    el(
+      "p",
+      { class: "step" },
+      el("span", { id: "status-pill", class: "status" }, el("span", { id: "status" }, "-"), el("span", { id: "status-word" })),
+      el("span", { id: "step" }, "Nothing yet: pick a method and log in."),
+    ),
     el("p", { id: "why" }),
     el("p", { id: "timing", class: "hint" }),
     el(
@@ -97,7 +114,7 @@ function runPanel({ id, title, intro, button, buttonId, name }, ...extra) {
     { class: "card wide", id },
     el("h2", {}, title),
     el("p", {}, intro),
-    el("p", {}, el("button", { type: "button", id: buttonId }, button), " ", el("output", { id: `${name}-progress` })),
+    el("p", {}, el("button", { type: "button", id: buttonId }, button), " ", el("span", { id: `${name}-progress` })),
     el("div", { id: `${name}-table` }),
     ...extra,
   );
@@ -140,11 +157,28 @@ const measurePanel = () =>
     name: "measure",
   });
 
+const advicePanel = () =>
+  el(
+    "section",
+    { class: "card wide", id: "advice-panel" },
+    el("h2", {}, "So which should I use?"),
+    el("p", { class: "hint" }, "From what this browser showed on this page: each line links to the row that shows it."),
+    el("ul", { id: "advice" }),
+  );
+
 export function build(root) {
-  fill(root, el("p", { id: "error", role: "alert", hidden: true }), el("div", { class: "columns" }, tryPanel(), resultPanel()), comparePanel(), matrixPanel(), measurePanel());
+  // The one live region besides errors: a short line per step, and a run's start and end (never its progress).
+  const live = el("p", { id: "announce", class: "visually-hidden", role: "status" });
+  const paused = el("p", { id: "limited", hidden: true });
+  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), advicePanel(), comparePanel(), matrixPanel(), measurePanel(), config.name === "B" && crossSiteFormPanel(config.api));
 }
 
 const $ = (selector) => document.querySelector(selector);
+
+// Say `text` to a screen reader (the #announce live region); the panels themselves are not live.
+export function announce(text) {
+  $("#announce").textContent = text;
+}
 
 export function showError(message) {
   $("#error").textContent = message;
@@ -165,7 +199,7 @@ function jwtPayload(token) {
 // The page's storage and what reached the API, as they are now.
 export function renderState(sent, token) {
   const { local, cookie } = snapshot();
-  fill($("#local"), local.length ? table(["localStorage key", "chars"], local.map(({ key, chars }) => [key, String(chars)])) : el("p", {}, "localStorage: empty"));
+  fill($("#local"), local.length ? table(["localStorage key", "chars"], local.map(({ key, chars }) => [key, String(chars)]), {}, "What this page keeps in localStorage") : el("p", {}, "localStorage: empty"));
   $("#doc-cookie").textContent = cookie || "(empty: HttpOnly cookies never show here)";
   const cookies = Object.entries(sent.cookies || {}).map(([name, length]) => `${name} (${length} chars)`).join(", ");
   const facts = [
@@ -185,7 +219,7 @@ export function renderState(sent, token) {
 }
 
 // One line per exchange of the last step: request line, credentials mode, what travelled (names and sizes), answer.
-export function renderWire(exchanges) {
+export function renderWire(exchanges, empty = "nothing was sent: this step happened in the page only") {
   const line = (x) => {
     const sent = [
       x.authorization ? `Authorization: ${x.authorization.scheme} (${x.authorization.chars} chars)` : null,
@@ -197,7 +231,7 @@ export function renderWire(exchanges) {
     const challenge = x.challenge ? `; WWW-Authenticate: ${x.challenge}` : "";
     return el("li", {}, el("code", {}, x.request), ` · credentials: "${x.credentials}" · sent: ${sent.join(", ") || "no credential"} → ${statusText(x.status)}${challenge}${cookie}`);
   };
-  fill($("#wire"), exchanges.length ? exchanges.map(line) : el("li", {}, "nothing was sent: this step happened in the page only"));
+  fill($("#wire"), exchanges.length ? exchanges.map(line) : el("li", { class: "hint" }, empty));
 }
 
 // What the request cost the API, from its Server-Timing header.
@@ -212,7 +246,9 @@ export function renderStep({ verb, method, storage, cookieOption, result, reason
   const where = method === "basic" ? "header from memory" : storage === "cookie" ? `HttpOnly cookie (${cookieOption})` : "localStorage + header";
   $("#step").textContent = `${VERBS[verb] || verb} · ${METHODS[method].label} · ${where}`;
   $("#status").textContent = statusText(result.status);
-  $("#status").className = `status ${result.ok ? "ok" : "fail"}`;
+  $("#status-word").textContent = result.ok ? "ok" : "failed"; // not only a colour
+  $("#status-pill").className = `status ${result.ok ? "ok" : "fail"}`;
+  announce(`${VERBS[verb] || verb}: ${statusText(result.status)}, ${result.ok ? "ok" : "failed"}.`);
   $("#why").textContent = reason;
   $("#body").textContent = result.body ? JSON.stringify(result.body, null, 2) : "(no body)";
 }
@@ -221,7 +257,8 @@ export function renderStep({ verb, method, storage, cookieOption, result, reason
 export function resetStep(message) {
   $("#step").textContent = message;
   $("#status").textContent = "-";
-  $("#status").className = "status";
+  $("#status-word").textContent = "";
+  $("#status-pill").className = "status";
   $("#why").textContent = "";
   $("#timing").textContent = "";
   $("#body").textContent = "";
@@ -248,7 +285,7 @@ export function renderCompare(rows, total) {
     r.expires,
     el("span", { class: r.works ? "works" : "fails" }, r.works ? "✓ yes" : `✗ no (me ${r.me_status})`),
   ]);
-  fill($("#compare-table"), table(COMPARE_HEADINGS, data, { class: "stack" }));
+  fill($("#compare-table"), table(COMPARE_HEADINGS, data, { class: "stack" }, `Each method as alice, compared from ${location.origin}`));
   const jwt = rows.find((r) => r.method === "jwt");
   if (jwt && jwt.jwt_revocation_check !== null) {
     $("#compare-table").append(el("p", { class: "hint" }, `This API runs the JWT revocation check ${jwt.jwt_revocation_check ? "on (JWT_REVOCATION_CHECK=on: one Redis MGET per request)" : "off: a logged-out JWT works until it expires"}.`));
@@ -268,11 +305,13 @@ export function renderMatrix(cells, total) {
     statusText(cell.status),
     cell.reason,
   ]);
-  fill($("#matrix-table"), table(MATRIX_HEADINGS, data, { class: "stack" }));
+  fill($("#matrix-table"), table(MATRIX_HEADINGS, data, { class: "stack" }, `Every scenario, run by this browser from ${location.origin}, calling the API at ${config.api}`));
+  $("#matrix-table").querySelectorAll("tbody tr").forEach((row, i) => { row.id = cellId(cells[i]); });
   $("#matrix-json").textContent = JSON.stringify(cells, null, 2);
 }
 
 export function renderMeasurements(results, total) {
   $("#measure-progress").textContent = results.length < total ? `measuring ${results.length + 1} of ${total}…` : "done";
-  fill($("#measure-table"), table(["What", "Measured here", "What it means"], results.map((r) => [r.label, r.shown, r.meaning]), { class: "stack" }));
+  fill($("#measure-table"), table(["What", "Measured here", "What it means"], results.map((r) => [r.label, r.shown, r.meaning]), { class: "stack" }, "What this browser did when tried"));
+  $("#measure-table").querySelectorAll("tbody tr").forEach((row, i) => { row.id = measureId(results[i].id); });
 }

@@ -6,7 +6,8 @@ The API signs with secrets generated on the first start and kept in var/secrets.
 sets SECRET_KEY / JWT_SECRET). Redis is the app's alone: a unix socket in var/redis/ (0700), the password
 REDIS_PASSWORD from var/secrets.json, no TCP port (stack/redis_server.py). If Redis dies it is restarted on its AOF
 data; everything else keeps running.
-Ctrl-C or SIGTERM stops every child; nothing is left running.
+Ctrl-C or SIGTERM stops every child; nothing is left running. The terminal gets one line per process and the URLs
+last; each process's own output (access and audit logs, warnings) goes to var/log/<name>.log.
 """
 
 import argparse
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import RedisError
 
-from backend.config import raw
+from backend.config import SETTINGS, raw
 
 from . import certs, load_balancer, local_secrets, procs, redis_server
 
@@ -100,6 +101,22 @@ def busy_ports(ports, host="127.0.0.1"):
     return busy
 
 
+def dev_defaults_line(env):
+    """The children's dev-default warning, said once here (each child's log names them): None if none is used."""
+    used = [name for name in SETTINGS if name not in os.environ and name not in env]
+    if not used:
+        return None
+    return f"authlab: {len(used)} settings use their dev defaults (fine on a laptop; docs/configuration.md lists them)"
+
+
+def give_logs(services, folder):
+    """Each process writes to var/log/<name>.log instead of the terminal; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for service in services:
+        service.log = folder / f"{service.name}.log"
+    return folder
+
+
 def supervise(restartable, vital, how="starting it again"):
     """Until a stop signal: start again any `restartable` process that died, once its delay has passed (a service:
     seconds mapping); return the name of a `vital` one that died (then everything stops)."""
@@ -167,24 +184,28 @@ def main(argv=None):
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    logs = give_logs(services, var / "log")
     try:
         for service in services:
             service.start()
+            print(f"authlab: {service.name} started at {service.address}   (log: {service.log.name})", flush=True)
     except RuntimeError as exc:
-        print(f"authlab: {exc}", file=sys.stderr)
+        print(f"authlab: {exc} (its log: {service.log})", file=sys.stderr)
         stop(code=1)
+    defaults = dev_defaults_line(env)
     print(
-        "\nauthlab is running (Ctrl-C stops everything):\n"
+        (defaults + "\n" if defaults else "")
+        + f"  secrets     {', '.join(kept) or 'none'} from {var / 'secrets.json'}   (random, made on the first start)\n"
+        f"  Redis       {without_password(env.get('REDIS_URL') or os.environ['REDIS_URL'])}\n"
+        f"  logs        {logs}/   (<name>.log: each process's output, access and audit logs, warnings)\n"
+        + (trust_note(tls) if tls else "")
+        + "\nauthlab is running (Ctrl-C stops everything):\n"
         f"  API         {raw('API_ORIGIN')}/api/health   (served by {args.server} behind HAProxy)\n"
         f"  frontend A  {raw('FRONTEND_A_ORIGIN')}   (same-site as the API)\n"
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
-        f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
-        f"  secrets     {', '.join(kept) or 'none'} from {var / 'secrets.json'}   (random, made on the first start)\n"
-        f"  Redis       {without_password(env.get('REDIS_URL') or os.environ['REDIS_URL'])}\n",
+        f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)",
         flush=True,
     )
-    if tls:
-        print(trust_note(tls), flush=True)
     restartable = {redis: 0} if redis else {}
     dead = supervise(restartable, [s for s in services if s is not redis], how="restarting it on its AOF data")
     print(f"authlab: {dead} stopped unexpectedly; stopping the rest", file=sys.stderr)

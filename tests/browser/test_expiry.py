@@ -7,6 +7,7 @@ import pytest
 import redis
 import requests
 
+from backend.stores import keys
 from tests.browser.test_ui import choose, step
 
 pytestmark = pytest.mark.browser
@@ -87,3 +88,42 @@ def test_a_logged_out_cookie_replayed_by_an_injected_script_and_by_a_copy(open_f
     replayed = requests.get(f"{servers.api}/api/{method}/me", cookies={cookie: copy}, timeout=5)
     assert replayed.status_code == copy_replayed
     assert ("still works until it expires" in replay["reason"]) == (method == "signed")
+
+
+def test_the_jwt_countdown_says_why_it_counts_from_ttl_plus_the_leeway(open_frontend):
+    """"Expires in 10" on a JWT counts from 10 + the API's leeway: the line says so where it counts."""
+    page = open_frontend("A")
+    choose(page, "jwt", "header")
+    page.fill('input[name="ttl"]', "10")
+    step(page, "login")
+    expiry = page.evaluate("window.authlab.expiry")
+    line = page.text_content("#expiry")
+    assert expiry["grace"] > 0
+    assert f"counting from {10 + expiry['grace']}: the token's exp is 10 s after login" in line
+    assert f"accepts a JWT {expiry['grace']} s past its exp, the leeway" in line
+
+
+def test_the_login_limit_pauses_the_matrix_which_then_resumes(open_frontend, servers_redis):
+    """This browser's address is over the login limit (its windows' counters are full in Redis; the test servers'
+    limits are lenient, so they are filled, not reached). "Run the matrix here" meets a 429 at its first login: the
+    page says it is waiting Retry-After, not that the cell failed. The test then does what the wait would (the
+    window ends, the wait's end moves to now) and the matrix resumes: no cell is a 429."""
+    full = [keys.rate_limit(scope, "127.0.0.1", 1_000_000, 60) for scope in ("login-client", "basic-client")]
+    for key in full:
+        servers_redis.set(key, 1_000_000, ex=30)
+    try:
+        page = open_frontend("A")
+        page.click("#run-matrix")
+        page.wait_for_function("() => window.authlab.limited !== null", timeout=20_000)
+        wait = page.evaluate("window.authlab.limited")
+        assert wait["during"] == "The matrix" and 0 < wait["seconds"] <= 30
+        note = page.text_content("#limited")
+        assert "login limit answered 429" in note and "not a result" in note and f"waiting {wait['seconds']} s" in note
+    finally:
+        servers_redis.delete(*full)  # what Redis does when the window ends
+    page.evaluate("(window.authlab.limited.resume_at = Date.now(), true)")
+    page.wait_for_function("() => window.authlab.matrix !== null", timeout=60_000)
+    cells = page.evaluate("window.authlab.matrix")
+    assert [c for c in cells if c["status"] == 429] == []
+    assert all(c["works"] for c in cells)
+    assert page.is_hidden("#limited")

@@ -30,6 +30,7 @@ def test_screenshots_at_1280_and_390_px_without_sideways_overflow(open_frontend,
     page.wait_for_function("() => window.authlab.matrix !== null")
     page.click("#run-compare")
     page.wait_for_function("() => window.authlab.compare !== null")
+    assert page.text_content("#wire") == "The comparison made many calls: its table shows each one"  # not an old call
     choose(page, method, storage, option)
     step(page, "login")
     assert step(page, "me")[0] == "200"

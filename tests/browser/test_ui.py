@@ -385,3 +385,198 @@ def test_a_session_whose_cookie_the_browser_refused_is_said_to_live_on_and_can_b
     page.click("#stranded-session button.end-session")
     page.wait_for_function("() => !document.querySelector('#stranded-session')")
     assert "gone (deleted)" in page.text_content("#server-records")
+
+
+def test_a_new_method_drops_the_old_replay_offer_and_its_calls(open_frontend):
+    """After a JWT logout the page offers its replay; choosing the session instead withdraws it and empties the wire."""
+    page = open_frontend("A")
+    choose(page, "jwt", "header")
+    step(page, "login")
+    step(page, "logout")
+    assert page.is_visible("#replay") and page.evaluate("() => window.authlab.wire.length") > 0
+    choose(page, "session")
+    assert page.is_hidden("#replay-line")
+    assert page.evaluate("() => window.authlab.wire") == []
+    assert page.text_content("#wire") == "nothing sent yet with this choice"
+
+
+@pytest.mark.parametrize(("method", "storage", "own"), [("session", "cookie", "This page forgot its own copy."), ("signed", "header", "a copy of it works until it expires")])
+def test_log_out_everywhere_says_what_was_ended(open_frontend, method, storage, own):
+    """Not which cookie travelled: how many records the API deleted, for whom, and what it cannot end."""
+    page = open_frontend("A")
+    choose(page, method, storage, "Lax" if storage == "cookie" else None)
+    step(page, "login")
+    status, reason = step(page, "everywhere")
+    assert status == "200"
+    assert reason.startswith("Logged out everywhere as alice: the API deleted ")
+    assert "refuses every JWT issued before now" in reason and own in reason
+    assert "cookie (credentials" not in reason
+
+
+def test_a_reload_shows_what_the_browser_still_holds(open_frontend):
+    """Reload after a JWT login kept in localStorage: the same method, storage, token and result (its secrets not
+    kept), and the countdown goes on from where it was; `me` then works with the restored choice."""
+    page = open_frontend("B")
+    choose(page, "jwt", "header")
+    page.fill('input[name="ttl"]', "60")
+    step(page, "login")
+    deadline = page.evaluate("() => window.authlab.expiry.deadline")
+    token = page.evaluate("() => localStorage.getItem('authlab.jwt')")
+    page.reload()
+    page.wait_for_function("() => window.authlab && window.authlab.expiry")
+    assert page.evaluate("() => ({...window.authlab.choice})")["method"] == "jwt"
+    assert page.is_checked('input[name="method"][value="jwt"]') and page.is_checked('input[name="storage"][value="header"]')
+    assert page.evaluate("() => localStorage.getItem('authlab.jwt')") == token
+    assert page.text_content("#status") == "200" and page.text_content("#step").startswith("Log in · JWT")
+    assert "before a reload or Back" in page.text_content("#why")
+    assert token not in page.text_content("#body") and "not kept across a reload" in page.text_content("#body")
+    assert page.evaluate("() => window.authlab.expiry.deadline") == deadline
+    assert "expires in" in page.text_content("#expiry")
+    assert step(page, "me")[0] == "200"
+
+
+def test_a_fresh_tab_with_a_token_in_local_storage_opens_on_its_method(open_frontend, contexts, servers):
+    """No choice kept for the tab (a new tab), yet localStorage holds an opaque token: the page opens on it."""
+    page = open_frontend("A")
+    choose(page, "token", "header")
+    step(page, "login")
+    other = contexts("chromium", "default").new_page()
+    try:
+        other.goto(servers.a + "/")
+        other.wait_for_function("() => window.authlab && window.authlab.choice")
+        assert other.evaluate("() => ({...window.authlab.choice})")["method"] == "token"
+        assert step(other, "me")[0] == "200"
+    finally:
+        other.close()
+
+
+def test_b_through_its_own_api_keeps_a_lax_session_first_party_across_a_reload(open_frontend, servers):
+    """The usual fix: B calls the API at its own origin's /api/ (its server's reverse proxy). The Lax session cookie
+    is then first-party and `me` works; the choice survives a reload; back at the API's origin the cookie is not sent."""
+    page = open_frontend("B")
+    page.check('input[name="via"][value="own"]')
+    assert page.text_content("#relation").startswith("same-site with the API it calls")
+    choose(page, "session", "cookie", "Lax")
+    assert [step(page, "login")[0], step(page, "me")[0]] == ["200", "200"]
+    assert "session_id" in received(page)["Cookies"]
+    assert page.evaluate("() => import('/shared/client.js').then((m) => m.config.api)") == servers.b
+    page.reload()
+    page.wait_for_function("() => window.authlab && window.authlab.choice")
+    assert page.is_checked('input[name="via"][value="own"]')
+    assert step(page, "me")[0] == "200"
+    page.check('input[name="via"][value="api"]')
+    assert page.text_content("#relation").startswith("cross-site")
+    assert step(page, "me")[0] == "401"
+
+
+def test_a_has_no_api_base_to_choose(open_frontend):
+    """A is same-site with the API already; only B's server passes /api/ on."""
+    assert open_frontend("A").locator('input[name="via"]').count() == 0
+
+
+MATRIX_PAGES = {}  # frontend -> the page on which the matrix ran, shared by this module and test_accessibility
+
+
+def page_after_the_matrix(context, servers, frontend):
+    """A page of that frontend on which "Run the matrix here" was pressed by keyboard, once per run, from an empty
+    cookie jar and localStorage; `focused` is the id that had the focus when it ended. Read-only for its users."""
+    if frontend not in MATRIX_PAGES or MATRIX_PAGES[frontend].is_closed():
+        context.clear_cookies()
+        page = context.new_page()
+        page.goto(servers.frontend(frontend) + "/")
+        page.evaluate("() => localStorage.clear()")
+        page.reload()
+        page.focus("#run-matrix")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => window.authlab.matrix !== null", timeout=60_000)
+        page.focused = page.evaluate("() => document.activeElement.id")
+        MATRIX_PAGES[frontend] = page
+    MATRIX_PAGES[frontend].bring_to_front()
+    return MATRIX_PAGES[frontend]
+
+
+def close_matrix_pages():
+    for page in MATRIX_PAGES.values():
+        if not page.is_closed():
+            page.close()
+
+
+@pytest.fixture(scope="session")
+def matrix_page(contexts, servers):
+    """matrix_page("A" | "B"): page_after_the_matrix in Chromium's default profile."""
+    yield lambda frontend: page_after_the_matrix(contexts("chromium", "default"), servers, frontend)
+    close_matrix_pages()
+
+
+def advice(page):
+    """The recommendation panel's lines by id, each with the text of the rows it links to."""
+    lines = page.evaluate("() => window.authlab.advice")
+    return {line["id"]: [page.text_content(target) for target in line["points_at"]] for line in lines}
+
+
+def test_before_a_run_the_advice_says_what_to_press(open_frontend):
+    page = open_frontend("B")
+    assert list(advice(page)) == ["same-site", "bff", "header", "none"]
+    assert "press \"Run the matrix here\"" in page.text_content('[data-advice="none"]')
+
+
+@pytest.mark.parametrize(("frontend", "lines"), [("A", ["session", "csrf", "header"]), ("B", ["same-site", "bff", "header", "none"])])
+def test_which_should_i_use_follows_this_browsers_matrix(matrix_page, frontend, lines):
+    """After "Run the matrix here" each line points at the row that shows it, and says what that row says (a None
+    cookie "worked" or "failed" as it did here)."""
+    page = matrix_page(frontend)
+    shown = advice(page)
+    assert list(shown) == lines
+    cells = {(c["method"], c["storage"], c["cookie_option"]): c for c in page.evaluate("window.authlab.matrix")}
+    if frontend == "A":
+        [row] = shown["session"]
+        assert "Session" in row and "✓ works" in row
+    else:
+        [row] = shown["none"]
+        works = cells["session", "cookie", "None"]["works"]
+        assert ("✓ works" if works else "✗ fails") in row
+        [line] = [x for x in page.evaluate("window.authlab.advice") if x["id"] == "none"]
+        assert f"Here it {'worked' if works else 'failed'}" in line["text"]
+        assert "JWT" in shown["header"][0] and "✓ works" in shown["header"][0]
+        assert "coming" in page.text_content('[data-advice="bff"]')
+
+
+def post_the_forms(context, buttons):
+    """Click each of B's form buttons; the API's answers to them, as (status, method, error code)."""
+    answers = []
+    for button in buttons:
+        before = set(context.pages)
+        with context.expect_event("response", lambda r: r.url.endswith("/api/session/logout")) as posted:
+            button.click()
+        response = posted.value
+        answers.append((response.status, response.request.method, response.json().get("error")))
+        for tab in set(context.pages) - before:
+            tab.close()  # the tab the form opened
+    return answers
+
+
+@pytest.mark.parametrize(("option", "answers"), [
+    ("None", [(403, "POST", "csrf_failed"), (403, "POST", "origin_not_allowed")]),
+    ("Lax", [(401, "POST", "unauthorized"), (401, "POST", "unauthorized")]),
+])
+def test_a_form_from_another_site_cannot_log_you_out(contexts, servers, option, answers):
+    """The price of cookies: logged in on A, a plain form on B posts to the session logout, then the same form with
+    Origin: null. A None cookie rides along (the API knows who asks: not 401), and the CSRF token, then the Origin
+    check, stops it; a Lax cookie does not ride at all. Either way A's session lives on."""
+    context = contexts("chromium", "default")
+    context.clear_cookies()
+    a, b = context.new_page(), context.new_page()
+    try:
+        a.bring_to_front()  # background tabs are throttled
+        a.goto(servers.a + "/")
+        choose(a, "session", "cookie", option)
+        assert step(a, "login")[0] == "200"
+        b.bring_to_front()
+        b.goto(servers.b + "/")
+        forms = [b.locator("#forged-post button"), b.frame_locator("#forged-frame").locator("button")]
+        assert post_the_forms(context, forms) == answers
+        a.bring_to_front()
+        assert step(a, "me")[0] == "200"
+    finally:
+        a.close()
+        b.close()

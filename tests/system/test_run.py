@@ -18,6 +18,8 @@ from backend.config import SETTINGS
 from stack import procs
 from tests.helpers import bearer, forge, launch_env, launched
 
+LAST_LINE = "/.well-known/jwks.json   (separate token issuer)"  # make run's banner ends with the URLs
+
 
 def listening(port):
     with socket.socket() as sock:
@@ -29,12 +31,16 @@ def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, serve
     """A stop with a browser's connections open (one kept alive, one preconnected that sent nothing yet) exits 0
     and kills no worker (no "SIGKILL! Perhaps out of memory?" in the log)."""
     browser = requests.Session()
-    with launched(tmp_path, "--server", server, until="  Redis ") as launch, socket.socket() as preconnected:
+    with launched(tmp_path, "--server", server, until=LAST_LINE) as launch, socket.socket() as preconnected:
         ports, banner = launch
         preconnected.connect(("127.0.0.1", ports["api"]))
         assert f"http://localhost:{ports['api']}" in banner and f"served by {server}" in banner
         assert f"http://localhost:{ports['a']}" in banner and f"http://127.0.0.1:{ports['b']}" in banner
         assert f"http://127.0.0.1:{ports['issuer']}/.well-known/jwks.json" in banner
+        started = [line for line in banner.splitlines() if " started on port " in line]
+        assert [line.split()[1] for line in started] == ["redis", "api", "frontend_a", "frontend_b", "issuer"]
+        assert all(len(line) < 120 for line in started)
+        assert banner.rstrip().splitlines()[-1].endswith(LAST_LINE)  # the URLs last
         health = browser.get(f"http://localhost:{ports['api']}/api/health", timeout=5)
         assert health.json() == {"status": "ok", "redis": True, "topology": "single"}
         page_a = requests.get(f"http://localhost:{ports['a']}/", timeout=5).text
@@ -43,11 +49,18 @@ def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, serve
         assert requests.get(f"http://127.0.0.1:{ports['issuer']}/.well-known/jwks.json", timeout=5).json()["keys"]
         config_b = requests.get(f"http://127.0.0.1:{ports['b']}/config.js", timeout=5).text
         assert f'"api": "http://localhost:{ports["api"]}"' in config_b
+        requests.post(f"http://localhost:{ports['api']}/api/session/login", json={"username": "alice", "password": "wrong"}, timeout=5)
     browser.close()
     assert launch.process.returncode == 0
     log = launch.err.read_text()
     assert "SIGKILL" not in log and "Traceback" not in log, log
     assert not any(listening(port) for port in ports.values())
+    terminal = launch.out.read_text() + log
+    logs = tmp_path / "var" / "log"
+    assert terminal.count("dev defaults") <= 1 and "dev defaults in use for:" not in terminal
+    assert "GET /" not in terminal and "outcome=" not in terminal  # access and audit lines are in var/log/
+    assert "GET / HTTP/1.1" in (logs / "frontend_a.log").read_text()
+    assert "login method=session outcome=denied" in (logs / "api.log").read_text()
 
 
 def test_run_with_a_busy_port_names_it_and_exits_non_zero(tmp_path):
@@ -69,7 +82,7 @@ def test_run_with_a_busy_port_names_it_and_exits_non_zero(tmp_path):
 def test_run_signs_with_secrets_of_its_own_kept_across_restarts(tmp_path):
     """The public default key forges nothing against `make run`; its own key, kept 0600 in var/, outlives a restart."""
     public_jwt_key = SETTINGS["JWT_SECRET"][0]
-    with launched(tmp_path, until="  Redis ") as launch:
+    with launched(tmp_path, until=LAST_LINE) as launch:
         api = f"http://localhost:{launch.ports['api']}"
         login = requests.post(f"{api}/api/jwt/login", json={"username": "alice", "password": "wonderland"}, timeout=5)
         token = login.json()["access_token"]
@@ -86,14 +99,14 @@ def test_run_signs_with_secrets_of_its_own_kept_across_restarts(tmp_path):
     assert {kept["SECRET_KEY"], kept["JWT_SECRET"]}.isdisjoint({SETTINGS["SECRET_KEY"][0], public_jwt_key})
     assert len(kept["REDIS_PASSWORD"]) >= 32 and kept["REDIS_PASSWORD"] not in launch.banner  # Redis's, kept alike
     assert "  Redis       unix://:***@" in launch.banner and stat.S_IMODE(redis_folder.stat().st_mode) == 0o700
-    with launched(tmp_path, until="  Redis ", ports=launch.ports):
+    with launched(tmp_path, until=LAST_LINE, ports=launch.ports):
         assert json.loads(kept_file.read_text()) == kept
         assert requests.get(f"{api}/api/jwt/me", headers=bearer(token), timeout=5).status_code == 200
 
 
 def test_run_restarts_redis_after_a_crash_and_the_rest_keeps_answering(tmp_path):
     """kill -9 of Redis: `/api/public` never stops, the session answers 503 + Retry-After or 200, then 200 again."""
-    with launched(tmp_path, until="  Redis ") as launch:
+    with launched(tmp_path, until=LAST_LINE) as launch:
         api = f"http://localhost:{launch.ports['api']}"
         browser = requests.Session()
         assert browser.post(f"{api}/api/session/login", json={"username": "alice", "password": "wonderland"},
