@@ -118,11 +118,12 @@ def api_proxy(api_origin, cafile=None):
 
 def content_security_policy(config, nonce):
     """The page's policy: its own scripts and the nonce (Measure's stand-in for an injected script uses it), fetches
-    to itself, the API and the issuer, no plugins, no <base>, no forms, and no page may frame it."""
+    to itself, the API and the issuer, no plugins, no <base>, forms only to itself and the API (B's "price of
+    cookies" posts one there), and no page may frame it."""
     return "; ".join([
         "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'", "style-src 'self'", "img-src 'self' data:",
         f"connect-src 'self' {config['api']} {config['issuer']}", "object-src 'none'", "base-uri 'none'",
-        "form-action 'none'", "frame-ancestors 'none'",
+        f"form-action 'self' {config['api']}", "frame-ancestors 'none'",
     ])
 
 

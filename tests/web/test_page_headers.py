@@ -46,7 +46,7 @@ def test_the_page_may_not_be_framed_and_runs_only_its_own_scripts_and_its_nonce(
     first, second = client.get("/"), client.get("/")
     rules = policy(first)
     assert rules["frame-ancestors"] == ["'none'"] and rules["object-src"] == ["'none'"]
-    assert rules["base-uri"] == ["'none'"] and rules["form-action"] == ["'none'"]
+    assert rules["base-uri"] == ["'none'"] and rules["form-action"] == ["'self'", "http://localhost:8000"]
     assert rules["default-src"] == ["'self'"] and rules["style-src"] == ["'self'"]
     assert rules["connect-src"] == ["'self'", "http://localhost:8000", "http://127.0.0.1:8003"]
     [nonce] = [s.removeprefix("'nonce-").rstrip("'") for s in rules["script-src"] if s.startswith("'nonce-")]
