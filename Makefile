@@ -15,7 +15,8 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# axe-core, pinned in package-lock.json, which the accessibility test injects into the pages (no npm: only noted).
+# Pinned in package-lock.json: axe-core, which the accessibility test injects into the pages, and Biome, the
+# JavaScript linter of `make lint` (no npm: only noted; the pages themselves load plain files, no build step).
 $(NPM_STAMP): package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: tests/browser/test_accessibility.py needs it (Debian: apt install nodejs npm)"; fi
@@ -32,8 +33,9 @@ run-ha: install  ## ARGS=--cluster: a Redis Cluster instead of Sentinel; needs h
 test: install  ## two workers: the browser tests on one, the rest spread over both (TEST_WORKERS=0: serial)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-lint: install  ## ruff, with the rules pyproject.toml selects
+lint: install  ## ruff (the rules pyproject.toml selects) and Biome (biome.json) on the pages' JavaScript and CSS
 	$(PY) -m ruff check .
+	node_modules/.bin/biome lint --error-on-warnings
 
 bench: install  ## ARGS=--quick: the one-minute run; ARGS=--publish: also update docs/bench/; see `python -m bench --help`
 	$(PY) -m bench $(ARGS)

@@ -86,7 +86,7 @@ def main(argv=None):
 
 
 def _iso(ts):
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat(timespec="seconds")
 
 
 def _shown(path):

@@ -1,8 +1,8 @@
 """What is measured: the baseline and each method's `me` endpoint, and how a client gets each credential."""
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import requests
 

@@ -12,7 +12,7 @@ const VIA = { api: "at the API's own origin", own: "through this page's own /api
 
 // A link to the matrix row of `scenario` as this browser ran it, or what to press to get one.
 function cellLink(matrix, scenario) {
-  const cell = matrix && matrix.cells.find((c) => c.method === scenario.method && c.storage === scenario.storage && (c.cookie_option || null) === (scenario.cookie_option || null));
+  const cell = matrix?.cells.find((c) => c.method === scenario.method && c.storage === scenario.storage && (c.cookie_option || null) === (scenario.cookie_option || null));
   if (!cell) return { node: el("span", { class: "hint" }, "(press \"Run the matrix here\" to see it in this browser)"), cell: null };
   const option = cell.cookie_option ? ` · ${cell.cookie_option}` : "";
   const text = `matrix ${VIA[matrix.via]}: ${METHODS[cell.method].label} · ${cell.storage}${option} → ${cell.works ? "✓ works" : "✗ fails"}`;
@@ -20,7 +20,7 @@ function cellLink(matrix, scenario) {
 }
 
 function measureLink(measurements, id, found) {
-  const row = measurements && measurements.find((m) => m.id === id);
+  const row = measurements?.find((m) => m.id === id);
   if (!row) return { node: el("span", { class: "hint" }, "(press \"Measure\" to see it in this browser)"), row: null };
   return { node: el("a", { href: `#${measureId(id)}` }, `Measure: ${found(row)}`), row };
 }

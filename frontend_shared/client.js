@@ -23,7 +23,7 @@ function onTheWire(url, method, credentials, headers, body, status, response, an
     body_bytes: body === undefined ? 0 : new TextEncoder().encode(JSON.stringify(body)).length,
     status,
     challenge: response ? response.headers.get("WWW-Authenticate") : null,
-    cookie: answer && answer.cookie ? answer.cookie : null, // the attributes the API says it set (Set-Cookie is unreadable)
+    cookie: answer?.cookie ? answer.cookie : null, // the attributes the API says it set (Set-Cookie is unreadable)
   });
 }
 
@@ -37,7 +37,7 @@ export const limited = { during: null, onWait: () => {}, maxWaits: 5 };
 function retryAfter(response, parsed) {
   const header = Number(response.headers.get("Retry-After"));
   if (header > 0) return header;
-  const said = /try again in (\d+) s/.exec((parsed && parsed.message) || "");
+  const said = /try again in (\d+) s/.exec((parsed?.message) || "");
   return said ? Number(said[1]) : 60;
 }
 

@@ -41,7 +41,7 @@ function credentialBytes(method, storage, sent) {
 
 function expiry(method, login, record) {
   if (method === "basic") return "never: the password itself is the credential";
-  const seconds = login.body && login.body.expires_in;
+  const seconds = login.body?.expires_in;
   if (method === "session") return record ? `after ${Math.round(record.ttl)} s idle (the record's TTL, pushed back by each request)` : "-";
   if (method === "signed") return `in ${seconds} s, whatever happens (nothing on the server can end it sooner)`;
   if (method === "jwt") return `access token in ${seconds} s; its refresh family in ${record ? Math.round(record.ttl) : "?"} s`;
@@ -63,10 +63,10 @@ export async function compareMethod({ method, storage }) {
   const ended = await METHODS[method].everywhere(second.choice);
   const afterAll = await inspect(RUNNER_USER.username);
   const replayAll = await replay(method, second.copy);
-  const recordGone = (read) => (record ? !(find(read, record.id) || {}).exists : null);
+  const recordGone = (read) => (record ? !find(read, record.id)?.exists : null);
   const stillCarried = carried(method, storage, await echo(transport(method, storage)));
   const me = first.me || first.login;
-  const works = Boolean(first.me && first.me.ok);
+  const works = Boolean(first.me?.ok);
   return {
     method,
     label: METHODS[method].label,

@@ -192,7 +192,7 @@ async function headerLimit(found) {
     id: "authorization_max_chars",
     label: "Largest Authorization: Bearer value the API accepts",
     value: max,
-    shown: `${max} characters` + (past ? ` (${max - cookieMax} characters past this browser's cookie limit of ${cookieMax} bytes, and it still arrives)` : cookieMax === null ? "" : ` (this browser keeps cookies of ${cookieMax} bytes or more)`),
+    shown: `${max} characters${past ? ` (${max - cookieMax} characters past this browser's cookie limit of ${cookieMax} bytes, and it still arrives)` : cookieMax === null ? "" : ` (this browser keeps cookies of ${cookieMax} bytes or more)`}`,
     meaning: past
       ? `A fat token works in a header up to the server's limit on a request's headers; as a cookie it would vanish past ${cookieMax} bytes in this browser.`
       : "The server's limit on a request's headers caps a token here, in a header or a cookie: this browser's cookies hold as much.",

@@ -30,7 +30,7 @@ function lifetime(ttl) {
 
 function basicHeader(username, password) {
   const bytes = new TextEncoder().encode(`${username}:${password}`); // RFC 7617: UTF-8
-  return "Basic " + btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
+  return `Basic ${btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))}`;
 }
 
 // How this method's requests travel from this page: credentials mode and headers.

@@ -121,7 +121,7 @@ function onTtlInput(event) {
 
 // After a login or refresh: count the credential's time down, or say why there is no countdown.
 function countDown(current, result, read) {
-  const seconds = result.body && result.body.expires_in;
+  const seconds = result.body?.expires_in;
   if (!seconds) {
     const idle = read.api ? `${read.api.session_idle_timeout} s` : "its idle timeout";
     noCountdown(NO_EXPIRY[current.method] || `No countdown: this session ends after ${idle} without a request (each request pushes that back), or at its absolute timeout. Give "Expires in" to watch it end.`);
@@ -235,7 +235,7 @@ async function onReplay() {
     const result = await api(endpoint(method, "me"), { headers: { Authorization: copy } });
     window.authlab.wire = wire.slice();
     renderWire(window.authlab.wire);
-    const refused = result.body && result.body.message ? result.body.message : `status ${result.status}`;
+    const refused = result.body?.message ? result.body.message : `status ${result.status}`;
     const reason = result.ok ? `The old credential still works after ${loggedOut.verb === "everywhere" ? "logging out everywhere" : "logout"}: ${REPLAYED[method] || "it was not ended"}.` : `Refused, as it should be: ${refused}.`;
     await showServerRecords(loggedOut.username);
     window.authlab.steps.push({ verb: "replay", method, storage: loggedOut.storage, status: result.status, ok: result.ok, reason });
@@ -382,7 +382,7 @@ function onLimited(wait) {
 
 async function showHealth() {
   const { status, body, error } = await api("/api/health");
-  document.querySelector("#health").textContent = status ? `${status} ${body && body.status}` : `unreachable: ${error}`;
+  document.querySelector("#health").textContent = status ? `${status} ${body?.status}` : `unreachable: ${error}`;
 }
 
 document.querySelector("#origin").textContent = location.origin;

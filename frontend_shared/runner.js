@@ -86,7 +86,7 @@ export async function runCell({ method, storage, cookie_option }, looker = null)
   const login = await verbs.login(choice);
   const sent = await echo(transport(method, storage)); // exactly what the `me` request below carries
   const me = login.ok ? await verbs.me(choice) : null;
-  const firstParty = looker && storage === "cookie" && me && me.ok ? await looker.look() : null;
+  const firstParty = looker && storage === "cookie" && me?.ok ? await looker.look() : null;
   const partitioned = firstParty ? !carried(method, storage, firstParty) : null;
   const logout = login.ok ? await verbs.logout(choice) : null;
   const after = await echo(transport(method, storage));
@@ -97,7 +97,7 @@ export async function runCell({ method, storage, cookie_option }, looker = null)
     cookie_option,
     frontend: config.name,
     status: result.status,
-    works: Boolean(me && me.ok),
+    works: Boolean(me?.ok),
     reason: (leftover ? `(A ${METHODS[method].cookie} cookie from an earlier login could not be logged out and rode along.) ` : "") +
       why({ method, verb, storage, cookieOption: cookie_option, result, sent, sameSite: sameSiteAsApi(), secureOverHttp, partitioned }),
     evidence: {
@@ -105,7 +105,7 @@ export async function runCell({ method, storage, cookie_option }, looker = null)
       login_status: login.status,
       me_status: me ? me.status : null,
       logout_status: logout ? logout.status : null,
-      user: me && me.ok ? me.body.user : null,
+      user: me?.ok ? me.body.user : null,
       credential_sent: carried(method, storage, sent),
       sent_cookies: sent.cookies,
       authorization: sent.authorization,

@@ -27,7 +27,7 @@ function keysOf(user) {
 // no viewer key) may see, as {ok, records, api, at}; at = when read (countdown).
 export async function inspect(user, keys = keysOf(user), authorization = null) {
   const at = Date.now();
-  const bearer = authorization && authorization.startsWith("Bearer ") ? { Authorization: authorization } : {};
+  const bearer = authorization?.startsWith("Bearer ") ? { Authorization: authorization } : {};
   if (!keys.length && !bearer.Authorization) return { ok: false, status: 401, none: true, records: [], api: null, at };
   const headers = { ...bearer, ...(keys.length ? { "X-Viewer-Key": keys.join(", ") } : {}) };
   const result = await api(`/api/inspect?user=${encodeURIComponent(user)}`, { headers });
@@ -38,7 +38,7 @@ export async function inspect(user, keys = keysOf(user), authorization = null) {
 // Keep the viewer key a login (or Basic's me, or a refresh) answered with. `cookieRefused`: the login set a cookie
 // this browser did not keep or will not send, so its session lives on the server with nobody able to use it.
 export async function keepViewer(user, body, { cookieRefused = false } = {}) {
-  if (!body || !body.viewer) return;
+  if (!body?.viewer) return;
   const all = viewers();
   all[user] = [...(all[user] || []).filter((key) => key !== body.viewer), body.viewer].slice(-MAX_KEYS);
   sessionStorage.setItem(STORE, JSON.stringify(all));

@@ -40,7 +40,7 @@ def _still_valid(files):
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def ensure(directory):

@@ -16,7 +16,7 @@ import tempfile
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import browsers, certs, procs, redis_server
@@ -146,7 +146,7 @@ def run_all(playwright, columns, workdir, tls=None):
     """Every present engine x profile x scheme x frontend; absent engines are listed.
     columns: {"http": origins, "https": origins}; HTTPS runs only in HTTPS_ENGINES."""
     report = {
-        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "origins": vars(columns["http"]), "https_origins": vars(columns["https"]) if "https" in columns else None,
         "runs": [], "absent": [],
     }

@@ -164,7 +164,7 @@ def _cluster(workdir, masters, replicas, node_timeout_ms, timeout):
     with _running(nodes, timeout):
         clients = [_client(node) for node in nodes]
         try:
-            for epoch, (client, (first, last)) in enumerate(zip(clients, slot_ranges(masters)), start=1):
+            for epoch, (client, (first, last)) in enumerate(zip(clients, slot_ranges(masters), strict=False), start=1):
                 client.execute_command("CLUSTER SET-CONFIG-EPOCH", epoch)  # distinct epochs: no collision to settle
                 client.execute_command("CLUSTER ADDSLOTS", *range(first, last + 1))  # 6.2 has no ADDSLOTSRANGE
             for node in nodes[1:]:

@@ -35,7 +35,7 @@ class Logins:
 
 
 ALL_ALIVE = {"session": 200, "opaque cookie": 200, "opaque": 200, "jwt": 200, "issuer jwt": 200, "refresh": 200, "signed": 200}
-ALL_ENDED = {**{name: 401 for name in ALL_ALIVE}, "signed": 200}  # signed tokens have no record: they live on
+ALL_ENDED = {**dict.fromkeys(ALL_ALIVE, 401), "signed": 200}  # signed tokens have no record: they live on
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def step(page, verb):
 def received(page):
     """The page's "What the API received" list as {term: value}."""
     terms = page.locator("#received dt").all_text_contents()
-    return dict(zip(terms, page.locator("#received dd").all_text_contents()))
+    return dict(zip(terms, page.locator("#received dd").all_text_contents(), strict=True))
 
 
 # What each method's log out answers: 204 when the server ends the credential; 200 for a signed token,

@@ -1,7 +1,7 @@
 """Server-side sessions in Redis (backend/methods/session.py): the browser holds only a random ID."""
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import msgspec
@@ -182,7 +182,7 @@ def test_absolute_timeout_ends_even_an_active_session(make_app, monkeypatch):
     response = actions.session_login()
     [cookie] = set_cookie_headers(response)
     expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
-    assert 0 < (expires - datetime.now(timezone.utc)).total_seconds() <= 2
+    assert 0 < (expires - datetime.now(UTC)).total_seconds() <= 2
     assert actions.client.get("/api/session/me").status_code == 200
     monkeypatch.setattr(clock, "now", lambda: start + 1)
     assert actions.client.get("/api/session/me").status_code == 200  # active, and within the 2 s
