@@ -14,10 +14,12 @@ which instance served it (`X-Served-By: api1`). HAProxy's own errors (a timeout,
 JSON errors, or no answer at all where HAProxy 2.6 could only send HTML (UNANSWERED).
 """
 
+import atexit
 import contextlib
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -135,6 +137,20 @@ def private_folder(path):
     return path
 
 
+SOCKET_PATH_MAX = 97  # bytes: HAProxy 2.6 refuses a longer `server unix@…` path ("too long (max 97)")
+
+
+def socket_folder(path):
+    """A 0700 folder for unix sockets: `path`, or, when a socket's path there would be too long for HAProxy (a
+    deep checkout or test folder), a short one of our own under the system's temp folder, removed when this process
+    exits."""
+    if len(os.fsencode(Path(path).resolve())) + len("/issuer.sock") <= SOCKET_PATH_MAX:
+        return private_folder(path)
+    short = Path(tempfile.mkdtemp(prefix="authlab-"))  # mkdtemp makes it 0700
+    atexit.register(shutil.rmtree, short, ignore_errors=True)
+    return short
+
+
 def tls_bundle(workdir, env):
     """HAProxy's `crt`: the certificate chain and its key in one owner-only file; None unless env has TLS_CERT."""
     if not env.get("TLS_CERT"):
@@ -184,7 +200,7 @@ def fronted(launcher, name, port, env, workdir, host="127.0.0.1", log=None, **op
     tls = tls_bundle(workdir, env)
     app_env = {k: v for k, v in env.items() if k not in ("TLS_CERT", "TLS_KEY")}  # TLS ends at HAProxy
     app = launcher(port, {**app_env, "TRUSTED_PROXIES": TRUSTED_PROXIES}, host=host, log=log,
-                   uds=workdir / f"{name}.sock", **options)
+                   uds=socket_folder(workdir) / f"{name}.sock", **options)
     app.name = name
     proxy = haproxy(workdir, [app], port, host, log=log, name=name, balanced=False, tls=tls)
     return [app, proxy]
@@ -200,7 +216,7 @@ def balanced_apis(workdir, env, instances=2, port=None, server=DEFAULT_SERVER, w
     workdir = Path(workdir)
     port = port or free_port()
     env = {"API_ORIGIN": f"http://localhost:{port}", **env, "TRUSTED_PROXIES": TRUSTED_PROXIES}
-    sockets = private_folder(workdir / "instances")
+    sockets = socket_folder(workdir / "instances")
     apis = []
     for number in range(1, instances + 1):
         apis.append(procs.api(None, env, workers=workers, server=server, log=workdir / f"api{number}.log",

@@ -188,7 +188,8 @@ def main(argv=None):
     try:
         for service in services:
             service.start()
-            print(f"authlab: {service.name} started at {service.address}   (log: {service.log.name})", flush=True)
+            where = f"socket {Path(service.address).name}" if service.address.startswith("/") else service.address
+            print(f"authlab: {service.name} started at {where}   (log: {service.log.name})", flush=True)
     except RuntimeError as exc:
         print(f"authlab: {exc} (its log: {service.log})", file=sys.stderr)
         stop(code=1)

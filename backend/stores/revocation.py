@@ -55,14 +55,16 @@ def remember(username, key, seconds, pipe=None):
     pipe.expire(index, max(seconds, config["JWT_REFRESH_TTL"], config["SESSION_ABSOLUTE_TIMEOUT"]))
     if own:
         pipe.execute()
-        trim(username)
+        trim(username, key)
 
 
-def trim(username):
-    """End the oldest logins beyond MAX_INDEXED (deleted, then unlisted), so no index grows without bound: one
-    ZRANGE per login, and more only when a user holds over MAX_INDEXED live logins."""
+def trim(username, keep):
+    """End the logins that expire soonest beyond MAX_INDEXED (deleted, then unlisted), never `keep`, the login just
+    made (a new opaque token expires before an older session or refresh family), so no index grows without bound:
+    one ZRANGE per login, and more only when a user holds over MAX_INDEXED live logins."""
     index = keys.user_index(username)
-    oldest = redis().zrange(index, 0, -MAX_INDEXED - 1)
+    lowest = [r.decode() if isinstance(r, bytes) else r for r in redis().zrange(index, 0, -MAX_INDEXED)]
+    oldest = [r for r in lowest if r != keep][: max(0, len(lowest) - 1)]  # the excess, one past it in case of `keep`
     if oldest:
         pipe = revocation_pipeline(transaction=False)
         for record in oldest:
@@ -84,7 +86,7 @@ def store_indexed(username, key, value, seconds, index_seconds=None):
     pipe.set(key, value, ex=seconds)
     remember(username, key, index_seconds or seconds, pipe)
     pipe.execute()
-    trim(username)
+    trim(username, key)
 
 
 def start_family(username, sid, refresh_jti, opts):
@@ -96,7 +98,7 @@ def start_family(username, sid, refresh_jti, opts):
     pipe.expire(family, seconds)
     remember(username, family, seconds, pipe)
     pipe.execute()
-    trim(username)
+    trim(username, family)
 
 
 def rotate(username, sid, spent_jti, next_jti):

@@ -4,6 +4,8 @@ import pytest
 import requests
 from playwright.sync_api import Error
 
+from stack.procs import ROOT
+
 pytestmark = pytest.mark.browser
 
 
@@ -580,3 +582,18 @@ def test_a_form_from_another_site_cannot_log_you_out(contexts, servers, option, 
     finally:
         a.close()
         b.close()
+
+
+@pytest.mark.parametrize("frontend", ["A", "B"])
+def test_the_walkthrough_names_every_button_the_page_shows(open_frontend, frontend):
+    """A newcomer follows the README's "Five minutes" in order: every button the page shows on arrival is named
+    there by its label, so none is left to guess at."""
+    readme = (ROOT / "README.md").read_text()
+    walkthrough = readme.split("## Five minutes", 1)[1].split("\n## ", 1)[0]
+    page = open_frontend(frontend)
+    labels = page.evaluate(
+        "() => [...document.querySelectorAll('button')].filter((b) => b.offsetParent !== null)"
+        ".map((b) => b.textContent.trim().replace(/\\s+/g, ' '))")
+    assert labels
+    missing = sorted({label for label in labels if label not in walkthrough})
+    assert not missing, f"buttons on {frontend} the walkthrough never names: {missing}"

@@ -37,8 +37,9 @@ def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, serve
         assert f"http://localhost:{ports['api']}" in banner and f"served by {server}" in banner
         assert f"http://localhost:{ports['a']}" in banner and f"http://127.0.0.1:{ports['b']}" in banner
         assert f"http://127.0.0.1:{ports['issuer']}/.well-known/jwks.json" in banner
-        started = [line for line in banner.splitlines() if " started on port " in line]
-        assert [line.split()[1] for line in started] == ["redis", "api", "frontend_a", "frontend_b", "issuer"]
+        started = [line for line in banner.splitlines() if " started at " in line]
+        assert [line.split(" started at ")[0].removeprefix("authlab: ") for line in started] == [
+            "redis", "api", "haproxy (api)", "frontend_a", "frontend_b", "issuer", "haproxy (issuer)"]
         assert all(len(line) < 120 for line in started)
         assert banner.rstrip().splitlines()[-1].endswith(LAST_LINE)  # the URLs last
         health = browser.get(f"http://localhost:{ports['api']}/api/health", timeout=5)

@@ -10,7 +10,7 @@ import pytest
 from backend.inspect_records import MAX_OTHERS
 from backend.stores import keys
 from backend.stores.revocation import MAX_INDEXED
-from tests.helpers import BEARER_METHODS, basic_header, bearer, token_login
+from tests.helpers import BEARER_METHODS, access_token, basic_header, bearer, token_login
 
 PASSWORD = "wonderland"
 
@@ -183,6 +183,17 @@ def test_the_index_is_pruned_as_records_expire_and_capped(client, redis_db):
     assert redis_db.zcard(index) == MAX_INDEXED
     assert redis_db.exists(f"token:{0:064x}") == 0 and redis_db.zscore(index, f"token:{0:064x}") is None  # ended
     assert redis_db.exists(f"token:{1:064x}") == 1
+
+
+def test_past_the_cap_the_login_just_made_lives_though_it_expires_soonest(client, redis_db):
+    """A full index of longer-lived logins (sessions, refresh families): a new opaque token expires before all of
+    them, yet the one ended is the soonest-expiring of the others, never the token just handed out."""
+    index = keys.user_index("alice")
+    redis_db.zadd(index, {f"token:{n:064x}": time.time() + 86_400 + n for n in range(MAX_INDEXED)})
+    redis_db.mset({f"token:{n:064x}": "{}" for n in range(MAX_INDEXED)})
+    token = access_token(client, "token")
+    assert client.get("/api/token/me", headers=bearer(token)).status_code == 200
+    assert redis_db.zcard(index) == MAX_INDEXED and redis_db.exists(f"token:{0:064x}") == 0
 
 
 def test_a_refused_sessions_record_can_be_ended_with_the_viewer_key(client, redis_db):
