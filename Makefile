@@ -47,4 +47,4 @@ screenshots: install
 	AUTHLAB_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py
 
 clean:
-	rm -rf $(VENV) var reports .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules var reports .pytest_cache .hypothesis
