@@ -77,16 +77,28 @@ def servers(workdir, redis_url, tls=None):
 SINGLE_VIEW_ENGINES = {"webkit"}
 
 
-def click_and_read(browser, origin, button, key):
-    """Open the frontend, click `button` as a person would, wait, and read window.authlab[key] (what it shows)."""
+class RunStopped(RuntimeError):
+    """The page said its run stopped (e.g. a request with no answer within its timeout): no result to read."""
+
+
+def click_and_read(browser, origin, button, key, attempts=2):
+    """Open the frontend, click `button` as a person would, wait, and read window.authlab[key] (what it shows).
+    A run the page itself reports as stopped (its "… stopped: why" line) is clicked once more on a fresh page, as a
+    person would: a request lost on a busy machine is no observation; a result, whatever it says, is never retried."""
     single_view = browser.engine.name in SINGLE_VIEW_ENGINES
-    page = browser.open(origin + ("/?first-party-look=off" if single_view else "/"))
-    try:
-        page.click(button)
-        page.wait_until(f"window.authlab.{key} !== null", RUN_TIMEOUT_MS)
-        return page.evaluate(f"window.authlab.{key}")
-    finally:
-        page.close()
+    for attempt in range(1, attempts + 1):
+        page = browser.open(origin + ("/?first-party-look=off" if single_view else "/"))
+        try:
+            page.click(button)
+            stopped = "(document.querySelector('#error')?.textContent || '').includes(' stopped: ')"
+            page.wait_until(f"window.authlab.{key} !== null || {stopped}", RUN_TIMEOUT_MS)
+            if page.evaluate(f"window.authlab.{key} !== null"):
+                return page.evaluate(f"window.authlab.{key}")
+            why = page.evaluate("document.querySelector('#error').textContent")
+        finally:
+            page.close()
+        if attempt == attempts:
+            raise RunStopped(f"{origin} {button}: {why}")
 
 
 def first_party_view(browser, origins, cells):
