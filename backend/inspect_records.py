@@ -215,7 +215,8 @@ def inspect():
             "jwt_leeway": config["JWT_LEEWAY"],  # an expired JWT is still accepted this long (clock skew)
             "session_idle_timeout": config["SESSION_IDLE_TIMEOUT"],
         },
-        note="only your own records; ids are keyed hashes of the Redis keys: they follow a record, but match no credential",
+        note="only your own records; ids are keyed hashes of the Redis keys: they follow a record, "
+             "but match no credential",
     )
 
 

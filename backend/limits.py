@@ -15,8 +15,9 @@
 - Redis down or hung: counters fall back to this process's memory for FALLBACK_SECONDS, then Redis is tried
   again. Meanwhile each process (and the issuer) counts on its own: with W workers an attacker gets up to
   W x the limit while Redis is down, and a lock taken in Redis is forgotten until it is back. When Redis answers
-  again, each process first adds what it counted in memory to Redis, so the outage's guesses still count. Basic and signed
-  tokens, which need no store, keep working; logins that need Redis anyway answer 503 before any hash.
+  again, each process first adds what it counted in memory to Redis, so the outage's guesses still count.
+  Basic and signed tokens, which need no store, keep working; logins that need Redis anyway answer 503 before
+  any hash.
 
 Why not flask-limiter (used before): its `deduct_when` counts a failure *after* the view, so concurrent guesses
 all passed the check before any was counted (30-50 parallel wrong passwords got 15-17 hash checks, not 10); and

@@ -125,7 +125,8 @@ def main(argv=None):
             row = result["servers"][server] = {"workers": workers(server)}
             for endpoint in ENDPOINTS if rounds else []:
                 runs = loads[server][endpoint]
-                ratios = [a.rps / b.rps for a, b in zip(runs, loads[base][endpoint], strict=False) if b.rps] or [float("nan")]
+                ratios = [a.rps / b.rps for a, b in zip(runs, loads[base][endpoint], strict=False)
+                          if b.rps] or [float("nan")]
                 row[endpoint] = {
                     "rps_median": round(statistics.median(x.rps for x in runs)),
                     "p99_ms_median": round(statistics.median(x.p99_ms for x in runs), 1),

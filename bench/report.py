@@ -141,7 +141,8 @@ def _topology_lines(beyond):
     f = beyond["failover"]
     lines.append(f"  Sentinel failover (down-after {f['down_after_ms']} ms): {f['first_to_last_503_s']} s of 503, "
                  f"recovered {f['kill_to_recovered_s']} s after the kill, slowest answer {f['slowest_answer_s']} s, "
-                 f"answers {f['answers']}, revocations undone {f['revocations_undone']}/{f['revocations_acknowledged']}")
+                 f"answers {f['answers']}, "
+                 f"revocations undone {f['revocations_undone']}/{f['revocations_acknowledged']}")
     for mode, w in beyond["write_loss"].items():
         lines.append(f"  write loss ({mode}): {w['lost']:,} of {w['acknowledged']:,} acknowledged writes lost "
                      f"({w['acknowledged_during_stall']:,} acknowledged while the replicas stalled "

@@ -53,7 +53,8 @@ def measure(settings, progress):
     tool = load.pick(settings.tool)
     peers = {m.peer.key: m.peer.factory for m in METHODS if m.peer}
     with Stack(settings.workdir / "api", settings.workers, settings.server, SERVERS, peers=peers) as stack:
-        progress(f"stack up: redis {without_password(stack.redis.url)}, API {', '.join(stack.url(n) for n in stack.apis)}, "
+        progress(f"stack up: redis {without_password(stack.redis.url)}, "
+                 f"API {', '.join(stack.url(n) for n in stack.apis)}, "
                  f"{len(stack.peers)} peer apps")
         about = machine.describe(stack.redis.url, tool.version())
         methods, credentials, peer_credentials, missing = _log_in(stack, progress)

@@ -3,8 +3,8 @@
 A bounded, self-stopping stand-in for slowhttptest's slowloris and slow-body modes: `idle` connections send one
 complete request and then stay open saying nothing (keep-alive), `slow` connections send a request line and then
 one header line every `drip_s` seconds, never finishing, `stalled` ones send a login's whole head with
-`Content-Length: 1000`, one byte of the body, and then nothing. A connection the server closes is reopened, so the pressure stays for
-the whole `seconds`; at most `reopen_cap` connections are opened in all. Loopback only.
+`Content-Length: 1000`, one byte of the body, and then nothing. A connection the server closes is reopened, so
+the pressure stays for the whole `seconds`; at most `reopen_cap` connections are opened in all. Loopback only.
 """
 
 import http.client

@@ -327,7 +327,8 @@ def _read_chromium_webdriver(driver):
     window has no chrome://prefs-internals: read it in a regular tab of the same browser, then close that)."""
     driver.get("chrome://newtab")
     incognito = is_incognito_tab(driver.title)
-    third_party_note = driver.execute_script("return document.body.innerText.includes('Third-party cookies are blocked')")
+    third_party_note = driver.execute_script(
+        "return document.body.innerText.includes('Third-party cookies are blocked')")
     window = driver.current_window_handle
     target = driver.execute_cdp_cmd("Target.createTarget", {"url": "chrome://prefs-internals"})["targetId"]
     try:
@@ -337,8 +338,10 @@ def _read_chromium_webdriver(driver):
         driver.execute_cdp_cmd("Target.closeTarget", {"targetId": target})
         driver.switch_to.window(window)
         driver.get("about:blank")
-    return {"incognito": incognito, "cookie_controls_mode": mode, "incognito_page_says_third_party_blocked": third_party_note,
-            "read_from": "chrome://newtab's title and text in the driven window; chrome://prefs-internals in a regular tab"}
+    return {"incognito": incognito, "cookie_controls_mode": mode,
+            "incognito_page_says_third_party_blocked": third_party_note,
+            "read_from": "chrome://newtab's title and text in the driven window; "
+                         "chrome://prefs-internals in a regular tab"}
 
 
 def _read_firefox(driver):
@@ -394,7 +397,8 @@ def _launch_incognito(engine, user_data_dir, args):
     from selenium.webdriver.chrome.service import Service
 
     if not engine.driver:
-        raise RuntimeError("chromium's incognito profile needs chromedriver (apt-get install chromium-driver, or CHROMEDRIVER_PATH)")
+        raise RuntimeError("chromium's incognito profile needs chromedriver "
+                           "(apt-get install chromium-driver, or CHROMEDRIVER_PATH)")
     options = webdriver.ChromeOptions()
     options.binary_location = engine.executable
     for arg in (*args, "--headless=new", "--incognito", f"--user-data-dir={user_data_dir}"):

@@ -27,7 +27,8 @@ class Files:
     def spki_hash(self):
         """base64 SHA-256 of the server key, for Chromium's --ignore-certificate-errors-spki-list."""
         cert = x509.load_pem_x509_certificate(self.cert.read_bytes())
-        spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
         return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 

@@ -121,7 +121,8 @@ def first_party_view(browser, origins, cells):
             first_party = page.evaluate("(await import('/shared/client.js')).echo({credentials: 'include'})")
             page.goto(origins.b + "/")
             checked.append(page.evaluate(
-                f"(await import('/shared/runner.js')).withFirstPartyView({json.dumps(cell)}, {json.dumps(first_party)})"))
+                f"(await import('/shared/runner.js')).withFirstPartyView("
+                f"{json.dumps(cell)}, {json.dumps(first_party)})"))
     finally:
         page.close()
     return checked
@@ -171,7 +172,8 @@ def run_all(playwright, columns, workdir, tls=None):
                 if scheme == "https" and engine.name not in HTTPS_ENGINES:
                     continue
                 # A browser per scheme: the API's HSTS over https would upgrade every later http://localhost.
-                browser = browsers.launch(playwright, engine, profile, Path(workdir) / f"{engine.name}-{profile}-{scheme}", tls)
+                browser = browsers.launch(playwright, engine, profile,
+                                          Path(workdir) / f"{engine.name}-{profile}-{scheme}", tls)
                 try:
                     for frontend in FRONTENDS:
                         started = time.monotonic()
@@ -224,14 +226,16 @@ def _cells(run):
 COOKIE_NAME = re.compile(r"\b(__Host-)?(session_id|opaque_token|signed_token|jwt_access) cookie")
 LEGEND = [
     ("✓", "`me` answered 200 from that page"),
-    ("✓ᵖ", "it did, and the cookie was kept in a jar of that page's site only (partitioned: the API's own site never sees it)"),
+    ("✓ᵖ", "it did, and the cookie was kept in a jar of that page's site only "
+           "(partitioned: the API's own site never sees it)"),
     ("✗", "it did not"),
     ("–", "not run in that column (B through its own /api/ runs the cookie scenarios only)"),
 ]
 COLUMNS_LEGEND = [
     ("A", "page A, same-site with the API (localhost; ports do not count)"),
     ("B", "page B, cross-site (127.0.0.1): the API's cookies are third-party there"),
-    ("B through its own /api/", "page B calling the API through B's own server (a reverse proxy): the API on the page's site"),
+    ("B through its own /api/", "page B calling the API through B's own server (a reverse proxy): "
+                                "the API on the page's site"),
 ]
 
 
@@ -251,7 +255,8 @@ def compact(report):
         row = _scenario(key)
         for found in cells:
             cell = found.get(key)
-            note = "" if cell is None else _footnote(reasons, COOKIE_NAME.sub("method" + chr(39) + "s cookie", cell["reason"]))
+            note = "" if cell is None else _footnote(reasons, COOKIE_NAME.sub("method" + chr(39) + "s cookie",
+                                                                              cell["reason"]))
             row.append(f"{_mark(cell)}{note}")
         rows.append(row)
     return headings, rows, reasons
@@ -270,13 +275,15 @@ def _grid(report):
             row = _scenario(key)
             for found in cells:
                 cell = found.get(key)
-                row.append("–" if cell is None else f"{_mark(cell)} {cell['status']} [{_footnote(reasons, cell['reason'])}]")
+                row.append("–" if cell is None
+                           else f"{_mark(cell)} {cell['status']} [{_footnote(reasons, cell['reason'])}]")
             rows.append(row)
         yield f"{engine} {version}", ["method", "storage", "cookie option", *columns], rows, reasons
 
 
 def _table(headings, rows):
-    return ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)] + ["| " + " | ".join(row) + " |" for row in rows]
+    return (["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
+            + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def _profiles_read(report):
@@ -284,7 +291,8 @@ def _profiles_read(report):
     seen = {}
     for run in report["runs"]:
         seen.setdefault((run["engine"], run["profile"], run.get("scheme", "http")), run.get("profile_read"))
-    return [f"{engine} {profile} ({scheme}): {json.dumps(read, ensure_ascii=False)}" for (engine, profile, scheme), read in seen.items()]
+    return [f"{engine} {profile} ({scheme}): {json.dumps(read, ensure_ascii=False)}"
+            for (engine, profile, scheme), read in seen.items()]
 
 
 def markdown(report):
@@ -297,9 +305,11 @@ def markdown(report):
         lines += [f"**{title}** (headless; [n] = why, below)", ""]
         lines += _table(headings, rows)
         lines += [""] + [f"{n}. {reason}" for n, reason in enumerate(reasons, 1)] + [""]
-    lines += ["Profiles as read from the running browsers:", ""] + [f"- {line}" for line in _profiles_read(report)] + [""]
+    lines += (["Profiles as read from the running browsers:", ""]
+              + [f"- {line}" for line in _profiles_read(report)] + [""])
     for missing in report["absent"]:
-        lines.append(f"- not run: {missing['engine']}{' / ' + missing['profile'] if 'profile' in missing else ''}: {missing['why']}")
+        lines.append(f"- not run: {missing['engine']}{' / ' + missing['profile'] if 'profile' in missing else ''}: "
+                     f"{missing['why']}")
     return "\n".join(lines) + "\n"
 
 
@@ -323,7 +333,8 @@ def html_page(report):
              + "".join(f"<dt>{esc(name)}</dt><dd>{esc(text)}</dd>" for name, text in COLUMNS_LEGEND)
              + "<dt>[n]</dt><dd>the reason the page gave, numbered below each table</dd></dl>"]
     for title, headings, rows, reasons in _grid(report):
-        parts.append(f"<h2>{esc(title)}</h2><div class=scroll><table><caption>{esc(title)}: each scenario in each column</caption><tr>"
+        parts.append(f"<h2>{esc(title)}</h2><div class=scroll><table>"
+                     f"<caption>{esc(title)}: each scenario in each column</caption><tr>"
                      + "".join(f"<th scope=col>{esc(h)}</th>" for h in headings) + "</tr>")
         for row in rows:
             cells = "".join(f"<td>{esc(c)}</td>" for c in row[:3])
@@ -332,7 +343,8 @@ def html_page(report):
         parts.append("</table></div><ol>" + "".join(f"<li>{esc(r)}</li>" for r in reasons) + "</ol>")
     parts.append("<h2>Profiles as read from the running browsers</h2><ul>"
                  + "".join(f"<li>{esc(line)}</li>" for line in _profiles_read(report)) + "</ul>")
-    parts += [f"<p>not run: {esc(m['engine'])} {esc(m.get('profile', ''))}: {esc(m['why'])}</p>" for m in report["absent"]]
+    parts += [f"<p>not run: {esc(m['engine'])} {esc(m.get('profile', ''))}: {esc(m['why'])}</p>"
+              for m in report["absent"]]
     return "\n".join(parts) + "\n"
 
 
@@ -353,7 +365,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="authlab-matrix-") as tmp, ExitStack() as stack:
         redis_url = os.environ.get("REDIS_URL")
         if not redis_url:
-            redis_url = stack.enter_context(redis_server.server(procs.free_port(), Path(tmp) / "redis", log=Path(tmp) / "redis.log")).url
+            redis_url = stack.enter_context(redis_server.server(procs.free_port(), Path(tmp) / "redis",
+                                                                log=Path(tmp) / "redis.log")).url
         tls = certs.ensure(Path(tmp) / "tls")
         for scheme in ("http", "https"):
             (Path(tmp) / scheme).mkdir()

@@ -164,7 +164,8 @@ def wsgi(name, factory, port, env, workers, host, log, server=DEFAULT_SERVER, th
         raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
     worker_class = server.removeprefix("gunicorn-")
     argv = python(
-        "-m", "gunicorn", "--bind", f"unix:{uds}" if uds else f"{host}:{port}", "--workers", str(workers), "--worker-class", worker_class,
+        "-m", "gunicorn", "--bind", f"unix:{uds}" if uds else f"{host}:{port}", "--workers", str(workers),
+        "--worker-class", worker_class,
         "--threads", str(threads if worker_class == "gthread" else 1), "--worker-connections", "1000",
         "--keep-alive", str(HEADER_TIMEOUT_S), "--limit-request-field_size", "16384", "--graceful-timeout", "2",
         "--log-level", "warning", f"{factory}()",

@@ -151,7 +151,8 @@ class RedisService(Service):
                     return self
                 except redis.exceptions.RedisError:
                     if self.proc.poll() is not None:  # what answered on its port was another process
-                        raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {' '.join(self.argv)}") from None
+                        raise RuntimeError(
+                            f"{self.name} exited with {self.proc.returncode}: {' '.join(self.argv)}") from None
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.05)

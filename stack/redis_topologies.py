@@ -66,7 +66,8 @@ class PortTaken(RuntimeError):
 
 
 def _port_taken(services):
-    return any(s.log and Path(s.log).exists() and b"Address already in use" in Path(s.log).read_bytes() for s in services)
+    return any(s.log and Path(s.log).exists() and b"Address already in use" in Path(s.log).read_bytes()
+               for s in services)
 
 
 @contextlib.contextmanager
@@ -136,7 +137,8 @@ def cluster(workdir, masters=3, replicas=1, node_timeout_ms=2000, timeout=20):
 def _node_ids(client):
     """{port: node id} of every node this one knows by its real id (a node still in handshake has a made-up one,
     which CLUSTER REPLICATE refuses as "Unknown node")."""
-    return {int(address.split(":")[1].split("@")[0]): node["node_id"] for address, node in client.cluster("nodes").items()
+    return {int(address.split(":")[1].split("@")[0]): node["node_id"]
+            for address, node in client.cluster("nodes").items()
             if "handshake" not in node["flags"]}
 
 
@@ -245,7 +247,8 @@ def sentinel_group(workdir, replicas=2, sentinels=3, down_after_ms=1000, failove
     `.url` is redis+sentinel://:password@host:port,.../authlab?sentinel_password=... (the Sentinels); `.primary`,
     `.replicas`, `.sentinels`, `.password` (the data nodes'), `.sentinel_password`.
     """
-    return _on_free_ports(lambda: _sentinel_group(workdir, replicas, sentinels, down_after_ms, failover_timeout_ms, timeout))
+    return _on_free_ports(
+        lambda: _sentinel_group(workdir, replicas, sentinels, down_after_ms, failover_timeout_ms, timeout))
 
 
 @contextlib.contextmanager

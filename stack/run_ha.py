@@ -83,7 +83,8 @@ def main(argv=None):
         try:
             ha = var / "ha"
             topology = stack.enter_context(
-                redis_topologies.cluster(ha, node_timeout_ms=1000) if args.cluster else redis_topologies.sentinel_group(ha))
+                redis_topologies.cluster(ha, node_timeout_ms=1000) if args.cluster
+                else redis_topologies.sentinel_group(ha))
             env["REDIS_URL"] = topology.url
             balanced = stack.enter_context(load_balancer.balanced_apis(
                 ha, env, instances=args.instances, port=ports["API"], server=args.server, workers=1))

@@ -79,7 +79,8 @@ def api_proxy(api_origin, cafile=None):
 
     def connect():
         if context is not None:
-            return http.client.HTTPSConnection(target.hostname, target.port or 443, timeout=PROXY_TIMEOUT_S, context=context)
+            return http.client.HTTPSConnection(target.hostname, target.port or 443, timeout=PROXY_TIMEOUT_S,
+                                               context=context)
         return http.client.HTTPConnection(target.hostname, target.port or 80, timeout=PROXY_TIMEOUT_S)
 
     def app(environ, start_response):
@@ -97,7 +98,8 @@ def api_proxy(api_origin, cafile=None):
             answer = connection.getresponse()
         except (OSError, http.client.HTTPException) as error:
             connection.close()
-            return json_error(502, "api_unreachable", f"the API at {api_origin} did not answer the proxy ({error.__class__.__name__})")(
+            return json_error(502, "api_unreachable",
+                              f"the API at {api_origin} did not answer the proxy ({error.__class__.__name__})")(
                 environ, start_response)
         passed = [(k, v) for k, v in answer.getheaders() if k.lower() not in HOP_BY_HOP]
         start_response(f"{answer.status} {answer.reason}", passed)
@@ -168,17 +170,20 @@ def make_app(name):
         return Response(html, mimetype="text/html", headers=headers)(environ, start_response)
 
     def config_js(environ, start_response):
-        return Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-store"})(environ, start_response)
+        return Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-store"})(
+            environ, start_response)
 
     def echo(environ, start_response):
         """Which cookies reached this static server (names and value lengths): cookies ignore ports."""
         request = Request(environ)
         cookies = {name: len(value) for name, value in request.cookies.items()}
         body = json.dumps({"cookies": cookies, "request_header_bytes": header_bytes(request.headers)})
-        return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})(environ, start_response)
+        return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})(
+            environ, start_response)
 
     def first_party_look(environ, start_response):
-        return Response(FIRST_PARTY_LOOK, mimetype="text/html", headers={"Cache-Control": "no-store"})(environ, start_response)
+        return Response(FIRST_PARTY_LOOK, mimetype="text/html", headers={"Cache-Control": "no-store"})(
+            environ, start_response)
 
     def not_found(environ, start_response):
         return Response("not found", status=404, mimetype="text/plain")(environ, start_response)

@@ -123,7 +123,8 @@ def start_api(redis_service, redis_db, tmp_path):
 
     def start(workers=1, **env):
         port = procs.free_port()
-        service = procs.api(port, api_environment(port, redis_service.url, SECRET, **env), workers=workers, log=tmp_path / f"api-{port}.log")
+        service = procs.api(port, api_environment(port, redis_service.url, SECRET, **env), workers=workers,
+                            log=tmp_path / f"api-{port}.log")
         started.append(service)
         return service.start()
 
@@ -135,7 +136,8 @@ def start_api(redis_service, redis_db, tmp_path):
 def issuer_service(tmp_path, **env):
     """The issuer process on a free loopback port; `.origin` is what its tokens' `iss` says."""
     port = procs.free_port()
-    service = procs.issuer(port, {"ISSUER_ORIGIN": f"http://127.0.0.1:{port}", **env}, log=tmp_path / f"issuer-{port}.log")
+    service = procs.issuer(port, {"ISSUER_ORIGIN": f"http://127.0.0.1:{port}", **env},
+                           log=tmp_path / f"issuer-{port}.log")
     service.origin = f"http://127.0.0.1:{port}"
     return service
 
@@ -166,7 +168,8 @@ def start_issuer(tmp_path, redis_service, redis_db):
 
 @pytest.fixture(scope="module")
 def lenient_api(redis_service, tmp_path_factory):
-    """One real API process per module, with login limits out of the way of fuzzing (the limits have their own tests)."""
+    """One real API process per module, with login limits out of the way of fuzzing (the limits have their own
+    tests)."""
     port = procs.free_port()
     env = api_environment(port, redis_service.url, SECRET, lenient_limits=True)
     with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as service:

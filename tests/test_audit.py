@@ -1,4 +1,5 @@
-"""The audit log (backend/audit.py): every login, logout and failure with user, method, outcome, origin; never a secret."""
+"""The audit log (backend/audit.py): every login, logout and failure with user, method, outcome, origin; never a
+secret."""
 
 import json
 import logging
@@ -28,7 +29,8 @@ def with_a(headers):
 
 def token(actions, method, field="access_token"):
     """A token of `method` for alice, logged in from frontend A."""
-    return actions.client.post(f"/api/{method}/login", json={"username": "alice", "password": "wonderland"}, headers={"Origin": A}).get_json()[field]
+    return actions.client.post(f"/api/{method}/login", json={"username": "alice", "password": "wonderland"},
+                               headers={"Origin": A}).get_json()[field]
 
 
 def logout(actions, csrf=None):
@@ -39,20 +41,35 @@ def logout(actions, csrf=None):
 
 SCENARIOS = [
     ("session-login", login, "login method=session outcome=ok status=200 user='alice'"),
-    ("session-wrong-password", lambda a: login(a, "guess"), "login method=session outcome=denied status=401 user='alice'"),
-    ("session-unknown-user", lambda a: login(a, "x", "mallory"), "login method=session outcome=denied status=401 user='<unknown>'"),
+    ("session-wrong-password", lambda a: login(a, "guess"),
+     "login method=session outcome=denied status=401 user='alice'"),
+    ("session-unknown-user", lambda a: login(a, "x", "mallory"),
+     "login method=session outcome=denied status=401 user='<unknown>'"),
     ("session-logout", logout, "logout method=session outcome=ok status=204 user='alice'"),
-    ("session-logout-no-csrf", lambda a: login(a) and logout(a, "forged"), "logout method=session outcome=forbidden status=403 user='alice'"),
-    ("session-me-no-cookie", lambda a: a.client.get("/api/session/me", headers={"Origin": A}), "me method=session outcome=denied status=401 user=None"),
-    ("basic-ok", lambda a: a.client.get("/api/basic/me", headers={"Origin": A, **basic_header("bob", "builder")}), "me method=basic outcome=ok status=200 user='bob'"),
-    ("basic-wrong", lambda a: a.client.get("/api/basic/me", headers={"Origin": A, **basic_header("bob", "x")}), "me method=basic outcome=denied status=401 user='bob'"),
-    ("basic-no-role", lambda a: a.client.get("/api/basic/admin", headers={"Origin": A, **basic_header("bob", "builder")}), "admin method=basic outcome=forbidden status=403 user='bob'"),
+    ("session-logout-no-csrf", lambda a: login(a) and logout(a, "forged"),
+     "logout method=session outcome=forbidden status=403 user='alice'"),
+    ("session-me-no-cookie", lambda a: a.client.get("/api/session/me", headers={"Origin": A}),
+     "me method=session outcome=denied status=401 user=None"),
+    ("basic-ok", lambda a: a.client.get("/api/basic/me", headers={"Origin": A, **basic_header("bob", "builder")}),
+     "me method=basic outcome=ok status=200 user='bob'"),
+    ("basic-wrong", lambda a: a.client.get("/api/basic/me", headers={"Origin": A, **basic_header("bob", "x")}),
+     "me method=basic outcome=denied status=401 user='bob'"),
+    ("basic-no-role",
+     lambda a: a.client.get("/api/basic/admin", headers={"Origin": A, **basic_header("bob", "builder")}),
+     "admin method=basic outcome=forbidden status=403 user='bob'"),
     ("token-login", lambda a: token(a, "token"), "login method=token outcome=ok status=200 user='alice'"),
-    ("token-logout", lambda a: a.client.post("/api/token/logout", headers=with_a(bearer(token(a, "token")))), "logout method=token outcome=ok status=204 user='alice'"),
-    ("signed-logout", lambda a: a.client.post("/api/signed/logout", headers=with_a(bearer(token(a, "signed")))), "logout method=signed outcome=ok status=200 user='alice'"),
-    ("jwt-bad-token", lambda a: a.client.get("/api/jwt/me", headers=with_a(bearer("not.a.jwt"))), "me method=jwt outcome=denied status=401 user=None"),
-    ("jwt-refresh", lambda a: a.client.post("/api/jwt/refresh", json={"refresh_token": token(a, "jwt", "refresh_token")}, headers={"Origin": A}), "refresh method=jwt outcome=ok status=200 user='alice'"),
-    ("logout-all", lambda a: a.client.post("/api/logout-all", headers=with_a(basic_header("alice", "wonderland"))), "logout_all method=logout_all outcome=ok status=200 user='alice'"),
+    ("token-logout", lambda a: a.client.post("/api/token/logout", headers=with_a(bearer(token(a, "token")))),
+     "logout method=token outcome=ok status=204 user='alice'"),
+    ("signed-logout", lambda a: a.client.post("/api/signed/logout", headers=with_a(bearer(token(a, "signed")))),
+     "logout method=signed outcome=ok status=200 user='alice'"),
+    ("jwt-bad-token", lambda a: a.client.get("/api/jwt/me", headers=with_a(bearer("not.a.jwt"))),
+     "me method=jwt outcome=denied status=401 user=None"),
+    ("jwt-refresh", lambda a: a.client.post("/api/jwt/refresh",
+                                            json={"refresh_token": token(a, "jwt", "refresh_token")},
+                                            headers={"Origin": A}),
+     "refresh method=jwt outcome=ok status=200 user='alice'"),
+    ("logout-all", lambda a: a.client.post("/api/logout-all", headers=with_a(basic_header("alice", "wonderland"))),
+     "logout_all method=logout_all outcome=ok status=200 user='alice'"),
 ]
 
 
@@ -66,7 +83,8 @@ def test_a_throttled_attempt_is_logged(make_app, audit):
     actions = Actions(make_app(LOGIN_USER_LIMIT="1/minute").test_client())
     login(actions, "guess")
     login(actions)
-    assert audit()[-1] == f"login method=session outcome=throttled status=429 user='alice' origin='{A}' client='127.0.0.1'"
+    assert audit()[-1] == (f"login method=session outcome=throttled status=429 user='alice' origin='{A}' "
+                           "client='127.0.0.1'")
 
 
 def test_session_me_success_is_not_an_event(actions, audit):
@@ -93,11 +111,13 @@ def secrets_of_a_full_run(client):
     client.post("/api/session/login", json={"username": "typed-my-password-as-username", "password": "wonderland"})
     secrets = ["wonderland", "typed-my-password-as-username", csrf, session_id]
     for method in BEARER_METHODS:
-        issued = json.loads(client.post(f"/api/{method}/login", json={"username": "alice", "password": "wonderland"}).text)
+        issued = json.loads(client.post(f"/api/{method}/login",
+                                        json={"username": "alice", "password": "wonderland"}).text)
         client.get(f"/api/{method}/me", headers=bearer(issued["access_token"]))
         client.get(f"/api/{method}/me", headers=bearer(issued["access_token"] + "x"))  # a rejected one, too
         if method == "jwt":
-            refreshed = json.loads(client.post("/api/jwt/refresh", json={"refresh_token": issued["refresh_token"]}).text)
+            refreshed = json.loads(client.post("/api/jwt/refresh",
+                                               json={"refresh_token": issued["refresh_token"]}).text)
             secrets += [issued["refresh_token"], refreshed["access_token"], refreshed["refresh_token"]]
         client.post(f"/api/{method}/logout", headers=bearer(issued["access_token"]))
         secrets.append(issued["access_token"])
@@ -138,7 +158,8 @@ def test_no_secret_reaches_the_api_process_output(start_api):
     assert [secret for secret in secrets if secret in output] == []
 
 
-@pytest.mark.parametrize("path", ["/api/basic/admin", "/api/jwt/login", "/api/logout-all", "/api/session/logout", "/api/jwt/refresh"])
+@pytest.mark.parametrize("path", ["/api/basic/admin", "/api/jwt/login", "/api/logout-all", "/api/session/logout",
+                                  "/api/jwt/refresh"])
 def test_a_preflight_is_no_event(client, audit, path):
     """A CORS preflight carrying `-u admin:wrong` (or anything) is not a login, logout or refresh: no line at all."""
     preflight = {"Origin": A, "Access-Control-Request-Method": "POST", **basic_header("admin", "wrong")}

@@ -35,7 +35,8 @@ def test_each_security_default_is_as_shipped(shipped, name):
 
 
 def test_the_limits_parse_into_the_windows_the_docs_give(shipped):
-    windows = {name: [(w.amount, w.get_expiry()) for w in parse_many(shipped[name])] for name in ("LOGIN_USER_LIMIT", "LOGIN_CLIENT_LIMIT")}
+    windows = {name: [(w.amount, w.get_expiry()) for w in parse_many(shipped[name])]
+               for name in ("LOGIN_USER_LIMIT", "LOGIN_CLIENT_LIMIT")}
     assert windows == {"LOGIN_USER_LIMIT": [(10, 60), (100, 3600)], "LOGIN_CLIENT_LIMIT": [(60, 60), (600, 3600)]}
 
 

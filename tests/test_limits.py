@@ -1,4 +1,5 @@
-"""Rate limits on password guessing (backend/limits.py): per username on failures, per client on attempts, 429 + Retry-After."""
+"""Rate limits on password guessing (backend/limits.py): per username on failures, per client on attempts,
+429 + Retry-After."""
 
 import collections
 import json
@@ -24,7 +25,8 @@ def login_attempt(method):
     """A password sent to `method`'s JSON login."""
 
     def attempt(client, username, password, headers=None):
-        return client.post(f"/api/{method}/login", json={"username": username, "password": password}, headers=headers or {})
+        return client.post(f"/api/{method}/login", json={"username": username, "password": password},
+                           headers=headers or {})
 
     return attempt
 
@@ -106,7 +108,8 @@ def test_successes_do_not_count_against_the_username(limited, kind):
 
 
 def test_every_login_attempt_counts_per_client(limited):
-    statuses = [session_attempt(limited, name, RIGHT[name]).status_code for name in ["alice", "bob", "zoë", "admin", "alice"]]
+    statuses = [session_attempt(limited, name, RIGHT[name]).status_code
+                for name in ["alice", "bob", "zoë", "admin", "alice"]]
     assert statuses == [200] * CLIENT_LIMIT
     assert_rate_limited(session_attempt(limited, "bob", "builder"), "too many login attempts from this address")
 
@@ -127,7 +130,8 @@ def test_right_passwords_spend_the_clients_hash_budget_too(limited, kind, hash_c
 
 
 def test_basic_and_logins_share_one_hash_budget(limited):
-    statuses = [ATTEMPTS[kind](limited, "bob", "builder").status_code for kind in ["basic", "token", "basic", "jwt", "basic"]]
+    statuses = [ATTEMPTS[kind](limited, "bob", "builder").status_code
+                for kind in ["basic", "token", "basic", "jwt", "basic"]]
     assert statuses == [200] * CLIENT_LIMIT
     assert_rate_limited(basic_attempt(limited, "alice", "wonderland"), "too many login attempts from this address")
 
@@ -190,19 +194,21 @@ def test_the_issuer_locks_a_username_after_failures_too(limited_issuer):
 
 
 def test_the_issuer_limits_every_attempt_per_client(limited_issuer):
-    statuses = [issuer_token(limited_issuer, name, RIGHT[name]).status_code for name in ["alice", "bob", "zoë", "admin", "alice"]]
+    statuses = [issuer_token(limited_issuer, name, RIGHT[name]).status_code
+                for name in ["alice", "bob", "zoë", "admin", "alice"]]
     assert statuses == [200] * CLIENT_LIMIT
     assert_rate_limited(issuer_token(limited_issuer, "bob", "builder"), "too many login attempts from this address")
 
 
 def test_basic_pays_one_counting_script_and_one_refund_and_nothing_more(client, redis_db):
     """The documented price of throttling Basic: each attempt counted before the hash (one script over the four
-    windows: two per name, two per client), and the per-name windows refunded after a right password (one pipeline of DECRs; the per-client budget
-    keeps it)."""
+    windows: two per name, two per client), and the per-name windows refunded after a right password (one pipeline
+    of DECRs; the per-client budget keeps it)."""
     basic_attempt(client, "alice", "wonderland")  # opens the pool's connection and loads the script
     redis_db.config_resetstat()
     assert basic_attempt(client, "alice", "wonderland").status_code == 200
-    stats = {name: value["calls"] for name, value in redis_db.info("commandstats").items() if name not in ("cmdstat_config", "cmdstat_info")}
+    stats = {name: value["calls"] for name, value in redis_db.info("commandstats").items()
+             if name not in ("cmdstat_config", "cmdstat_info")}
     # two round trips: the script (INCR per window, EXPIRE on the refunded ones that start again at 1) and the refund
     assert stats == {"cmdstat_evalsha": 1, "cmdstat_incr": 4, "cmdstat_expire": 2, "cmdstat_decrby": 2}
 

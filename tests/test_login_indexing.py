@@ -1,4 +1,5 @@
-"""A login's record and its entry in the user's index: a logout-all that runs while a login is half-way misses nothing."""
+"""A login's record and its entry in the user's index: a logout-all that runs while a login is half-way misses
+nothing."""
 
 import pytest
 

@@ -16,7 +16,8 @@ class Logins:
         self.session = Actions(app.test_client())
         self.csrf = self.session.session_login(username, password).get_json()["csrf_token"]
         self.cookie_client = app.test_client()
-        self.cookie_csrf = token_login(self.cookie_client, "token", username, password, transport="cookie").get_json()["csrf_token"]
+        self.cookie_csrf = token_login(self.cookie_client, "token", username, password,
+                                       transport="cookie").get_json()["csrf_token"]
         self.tokens = {m: token_login(app.test_client(), m, username, password).get_json() for m in BEARER_METHODS}
         issued = requests.post(f"{issuer.origin}/token", json={"username": username, "password": password}, timeout=5)
         self.issuer_token = issued.json()["access_token"]
@@ -29,12 +30,14 @@ class Logins:
             "opaque": client.get("/api/token/me", headers=bearer(self.tokens["token"]["access_token"])).status_code,
             "jwt": client.get("/api/jwt/me", headers=bearer(self.tokens["jwt"]["access_token"])).status_code,
             "issuer jwt": client.get("/api/jwt/me", headers=bearer(self.issuer_token)).status_code,
-            "refresh": client.post("/api/jwt/refresh", json={"refresh_token": self.tokens["jwt"]["refresh_token"]}).status_code,
+            "refresh": client.post("/api/jwt/refresh",
+                                   json={"refresh_token": self.tokens["jwt"]["refresh_token"]}).status_code,
             "signed": client.get("/api/signed/me", headers=bearer(self.tokens["signed"]["access_token"])).status_code,
         }
 
 
-ALL_ALIVE = {"session": 200, "opaque cookie": 200, "opaque": 200, "jwt": 200, "issuer jwt": 200, "refresh": 200, "signed": 200}
+ALL_ALIVE = {"session": 200, "opaque cookie": 200, "opaque": 200, "jwt": 200, "issuer jwt": 200, "refresh": 200,
+             "signed": 200}
 ALL_ENDED = {**dict.fromkeys(ALL_ALIVE, 401), "signed": 200}  # signed tokens have no record: they live on
 
 
@@ -94,7 +97,8 @@ def test_logging_in_again_afterwards_works_at_once(api, alice):
 
 def test_the_session_cookie_is_expired_in_the_answer(alice):
     response = logout_all_by(alice, "session cookie")
-    assert any(c.startswith("session_id=;") and "Expires=Thu, 01 Jan 1970" in c for c in response.headers.getlist("Set-Cookie"))
+    assert any(c.startswith("session_id=;") and "Expires=Thu, 01 Jan 1970" in c
+               for c in response.headers.getlist("Set-Cookie"))
 
 
 @pytest.mark.parametrize(

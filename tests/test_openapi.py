@@ -1,4 +1,5 @@
-"""The OpenAPI document (backend/openapi.json): complete, served, and the API keeps to it under schemathesis's fuzzing."""
+"""The OpenAPI document (backend/openapi.json): complete, served, and the API keeps to it under schemathesis's
+fuzzing."""
 
 import re
 
@@ -92,7 +93,8 @@ _reusable = {}  # method -> credentials still valid after the case (reused: each
 
 
 def _login(base_url, method):
-    return requests.post(f"{base_url}/api/{method}/login", json={"username": "alice", "password": "wonderland"}, timeout=5)
+    return requests.post(f"{base_url}/api/{method}/login", json={"username": "alice", "password": "wonderland"},
+                         timeout=5)
 
 
 def _credentials(base_url, method, path):
@@ -100,7 +102,8 @@ def _credentials(base_url, method, path):
     if path not in KILLS_ITS_CREDENTIALS and method in _reusable:
         return _reusable[method]
     response = _login(base_url, method)
-    found = (response.cookies["session_id"], response.json()["csrf_token"]) if method == "session" else response.json()["access_token"]
+    found = ((response.cookies["session_id"], response.json()["csrf_token"]) if method == "session"
+             else response.json()["access_token"])
     if path not in KILLS_ITS_CREDENTIALS:
         _reusable[method] = found
     return found

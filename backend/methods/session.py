@@ -71,7 +71,8 @@ def login():
     session.update(_created=int(clock.now()), _csrf=secrets.token_urlsafe(32), _cookie=opts)
     extra = {}
     if ttl is not None:
-        session["_lifetime"] = extra["expires_in"] = min(ttl, config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"])
+        session["_lifetime"] = extra["expires_in"] = min(
+            ttl, config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"])
     record = current_app.session_interface.record_key(session)
     if record:  # written and indexed when the response is saved (stores/sessions.py); named now for the viewer key
         users.kept(record)

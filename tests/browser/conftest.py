@@ -31,7 +31,8 @@ def engine_profiles():
 
 def matrix_columns():
     """(engine, profile, scheme): every profile over http, and over https where the matrix runs it."""
-    return [(e, p, s) for e, p in engine_profiles() for s in ("http", "https") if s == "http" or e in matrix.HTTPS_ENGINES]
+    return [(e, p, s) for e, p in engine_profiles() for s in ("http", "https")
+            if s == "http" or e in matrix.HTTPS_ENGINES]
 
 
 def pytest_generate_tests(metafunc):
@@ -101,7 +102,8 @@ def playwright():
 @pytest.fixture(scope="session")
 def https_servers(redis_service, tls, tmp_path_factory):
     """The same servers over TLS (`make run-https`), for the matrix's HTTPS column."""
-    with matrix.servers(tmp_path_factory.mktemp("https-servers"), redis_service.url.rsplit("/", 1)[0] + "/1", tls) as origins:
+    with matrix.servers(tmp_path_factory.mktemp("https-servers"), redis_service.url.rsplit("/", 1)[0] + "/1",
+                        tls) as origins:
         yield origins
 
 
@@ -150,7 +152,8 @@ def matrix_cells(browser_for, origins_for):
     def get(engine_name, profile, scheme, frontend):
         if (engine_name, profile, scheme, frontend) not in done:
             cells = matrix.run_matrix(browser_for(engine_name, profile, scheme), origins_for(scheme), frontend)
-            done[engine_name, profile, scheme, frontend] = {(c["method"], c["storage"], c["cookie_option"]): c for c in cells}
+            done[engine_name, profile, scheme, frontend] = {(c["method"], c["storage"], c["cookie_option"]): c
+                                                            for c in cells}
         return done[engine_name, profile, scheme, frontend]
 
     return get

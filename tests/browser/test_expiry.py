@@ -25,7 +25,8 @@ def set_field(page, name, value):
     """Type into a form field as a person would: the value, then the input and change events the page listens to."""
     page.evaluate(
         f"(() => {{ const f = document.querySelector('[name={name}]'); f.value = {json.dumps(value)};"
-        " f.dispatchEvent(new Event('input', {bubbles: true})); f.dispatchEvent(new Event('change', {bubbles: true})); })()"
+        " f.dispatchEvent(new Event('input', {bubbles: true}));"
+        " f.dispatchEvent(new Event('change', {bubbles: true})); })()"
     )
 
 
@@ -66,10 +67,12 @@ def test_basic_shows_no_countdown(open_frontend):
 
 
 @pytest.mark.parametrize(("method", "copy_replayed"), [("session", 401), ("signed", 200)])
-def test_a_logged_out_cookie_replayed_by_an_injected_script_and_by_a_copy(open_frontend, contexts, servers, method, copy_replayed):
+def test_a_logged_out_cookie_replayed_by_an_injected_script_and_by_a_copy(open_frontend, contexts, servers, method,
+                                                                          copy_replayed):
     """HttpOnly: the page holds no copy, so it replays through Measure's injected script, which reads nothing and
     whose request carries no cookie after logout (401). A copy taken outside the page (here, the browser's own cookie
-    store, as DevTools or malware would) shows why: a session's is dead (record deleted), a signed token's still works."""
+    store, as DevTools or malware would) shows why: a session's is dead (record deleted), a signed token's still
+    works."""
     page = open_frontend("A")
     choose(page, method, "cookie", "Lax")
     step(page, "login")

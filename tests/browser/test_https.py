@@ -11,13 +11,14 @@ def test_chromium_logs_in_over_tls_and_keeps_a_host_prefixed_secure_cookie(playw
     chromium = browsers.find(playwright, "chromium")
     assert chromium.present, chromium.why
     args = [*browsers.CHROMIUM_FLAGS, f"--ignore-certificate-errors-spki-list={tls.spki_hash()}"]
-    script = """async (api) => {
+    script = ("""async (api) => {
         const opts = (extra) => ({credentials: "include", signal: AbortSignal.timeout(5000), ...extra});
         const login = await fetch(api + "/api/session/login", opts({method: "POST",
-            headers: {"Content-Type": "application/json"}, body: JSON.stringify({username: "alice", password: "wonderland"})}));
+            headers: {"Content-Type": "application/json"}, """
+              """body: JSON.stringify({username: "alice", password: "wonderland"})}));
         const me = await fetch(api + "/api/session/me", opts({}));
         return [login.status, me.status, (await me.json()).user, document.cookie];
-    }"""
+    }""")
     browser = playwright.chromium.launch(executable_path=chromium.executable, args=args)
     try:
         page = browser.new_page()
@@ -27,4 +28,5 @@ def test_chromium_logs_in_over_tls_and_keeps_a_host_prefixed_secure_cookie(playw
     finally:
         browser.close()
     assert result == [200, 200, "alice", ""]  # HttpOnly: frontend A's script cannot read it
-    assert (cookie["name"], cookie["secure"], cookie["httpOnly"], cookie["path"]) == ("__Host-session_id", True, True, "/")
+    assert (cookie["name"], cookie["secure"], cookie["httpOnly"], cookie["path"]) == (
+        "__Host-session_id", True, True, "/")

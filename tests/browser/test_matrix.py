@@ -30,8 +30,8 @@ SECURE_OVER_HTTP = "refuses every Secure cookie over plain http"
 BLOCKED = ("blocks third-party cookies, and the API's cookie is third-party on this cross-site page (a setting: "
            "Chrome blocks them only in Incognito; Debian's Chromium, Safari and cog's default policy always")
 CHIPS_BLOCKED = "Partitioned (CHIPS) ones too: it kept none for this site (a setting:"
-OWN_JAR = ("allows third-party cookies: it is kept in the API's own jar (a look from the API's own site saw it) and goes "
-           "to the API from every site (the setting of Chrome's regular windows, and of cog's policy always)")
+OWN_JAR = ("allows third-party cookies: it is kept in the API's own jar (a look from the API's own site saw it) "
+           "and goes to the API from every site (the setting of Chrome's regular windows, and of cog's policy always)")
 PARTITIONED = "a Partitioned cookie is kept in a jar of this site's own"
 LAX = "SameSite=Lax cookies are not sent on cross-site requests."
 CHROMIUM_BLOCKING = {"None": (False, None, BLOCKED), "None+Partitioned": (True, True, PARTITIONED)}
@@ -40,13 +40,17 @@ CROSS_SITE = {
     ("chromium", "chrome_default"): {"None": (True, False, OWN_JAR), "None+Partitioned": (True, True, PARTITIONED)},
     ("chromium", "incognito"): CHROMIUM_BLOCKING,
     ("chromium", "debian_default"): CHROMIUM_BLOCKING,
-    ("firefox", "default"): {"None": (True, True, "Total Cookie Protection"), "None+Partitioned": (True, True, PARTITIONED)},
-    ("firefox", "third_party_blocked"): {"None": (False, None, BLOCKED), "None+Partitioned": (False, None, CHIPS_BLOCKED)},
+    ("firefox", "default"): {"None": (True, True, "Total Cookie Protection"),
+                             "None+Partitioned": (True, True, PARTITIONED)},
+    ("firefox", "third_party_blocked"): {"None": (False, None, BLOCKED),
+                                         "None+Partitioned": (False, None, CHIPS_BLOCKED)},
     ("webkit", "default"): {"None": (False, None, BLOCKED), "None+Partitioned": (False, None, CHIPS_BLOCKED)},
-    ("webkit", "third_party_allowed"): {"None": (True, False, OWN_JAR), "None+Partitioned": (True, False, "Partitioned was ignored")},
+    ("webkit", "third_party_allowed"): {"None": (True, False, OWN_JAR),
+                                        "None+Partitioned": (True, False, "Partitioned was ignored")},
 }
-FRONTENDS = ("A", "B", "B_proxy")
-LOOKED_BY = {"webkit": "harness"}  # who saw where B's cookie was kept: the page itself; cog has one view, no second window  # B_proxy: page B calling the API through its own origin's /api/
+FRONTENDS = ("A", "B", "B_proxy")  # B_proxy: page B calling the API through its own origin's /api/
+# who saw where B's cookie was kept: the page itself; cog has one view, no second window
+LOOKED_BY = {"webkit": "harness"}
 
 
 def scenarios(frontend):
@@ -130,7 +134,8 @@ def test_the_runner_runs_exactly_the_claimed_scenarios(matrix_cells, matrix_colu
 def test_every_cell_carries_the_profile_read_from_the_running_browser(matrix_cells, matrix_column, frontend):
     """The profile each cell ran in, as the browser itself reported it at launch (not as the harness asked)."""
     engine, profile, scheme = matrix_column
-    reads = {json.dumps(c["evidence"]["profile_read"], sort_keys=True) for c in matrix_cells(*matrix_column, frontend).values()}
+    reads = {json.dumps(c["evidence"]["profile_read"], sort_keys=True)
+             for c in matrix_cells(*matrix_column, frontend).values()}
     [read] = [json.loads(r) for r in reads]
     assert read == {**read, **browsers.CHROMIUM_CLAIMS.get(profile, {})} and "read_from" in read
     if engine == "firefox":

@@ -38,7 +38,8 @@ def test_the_cookie_size_limit_is_each_engines_own(measurements, engine_profile,
 
 @FRONTENDS
 def test_local_storage_holds_5_mebi_utf16_units(measurements, engine_profile, frontend):
-    """The notes' "5120 kb": 5,242,880 UTF-16 code units per origin (10 MiB of UTF-16, not 5 MB of bytes), in all three."""
+    """The notes' "5120 kb": 5,242,880 UTF-16 code units per origin (10 MiB of UTF-16, not 5 MB of bytes), in all
+    three."""
     assert measurements(*engine_profile, frontend)["local_storage_units"]["value"] == 5_242_880
 
 
@@ -53,13 +54,15 @@ def test_third_party_and_partitioned_cookies_as_the_page_finds_them(measurements
     if frontend == "A":
         assert meaning.startswith("Not a question on this page")
     elif expected[0] == "allowed":
-        assert meaning.startswith("This browser's setting lets them through. A visitor's may not: Chrome blocks them in Incognito")
+        assert meaning.startswith("This browser's setting lets them through. "
+                                  "A visitor's may not: Chrome blocks them in Incognito")
     else:
         assert meaning.startswith("This browser's setting blocks them (Chrome does so only in Incognito")
 
 
 @FRONTENDS
-def test_an_injected_script_steals_local_storage_and_uses_but_cannot_read_httponly_cookies(measurements, engine_profile, frontend):
+def test_an_injected_script_steals_local_storage_and_uses_but_cannot_read_httponly_cookies(measurements, engine_profile,
+                                                                                           frontend):
     """XSS: the script reads the whole token in localStorage and the page's own cookie, never the HttpOnly
     session_id, yet its credentialed fetch still rides on that session cookie wherever the browser sends it."""
     value = measurements(*engine_profile, frontend)["injected_script"]["value"]
@@ -91,7 +94,8 @@ def test_a_fat_jwt_in_a_cookie_lives_or_vanishes_by_the_engines_limit(measuremen
     assert value["token_chars"] > 4096
     assert value["header_status"] == 200
     kept = COOKIE_LIMIT[engine_profile[0]] > value["token_chars"] and session_cookie_works(engine_profile, frontend)
-    assert (value["cookie_login_status"], value["cookie_kept"], value["cookie_status"]) == (200, kept, 200 if kept else 401)
+    assert (value["cookie_login_status"], value["cookie_kept"], value["cookie_status"]) == (
+        200, kept, 200 if kept else 401)
 
 
 @FRONTENDS
@@ -110,9 +114,11 @@ def test_what_it_means_follows_this_browsers_own_figures(measurements, engine_pr
     the header "past the cookie limit" from 4,096; where it drops one past 4,096 bytes, the lines name that limit."""
     found = measurements(*engine_profile, frontend)
     limit = found["cookie_max_bytes"]["value"]
-    words = " ".join(found[k]["shown"] + " " + found[k]["meaning"] for k in ("cookie_max_bytes", "fat_jwt", "authorization_max_chars"))
+    words = " ".join(found[k]["shown"] + " " + found[k]["meaning"]
+                     for k in ("cookie_max_bytes", "fat_jwt", "authorization_max_chars"))
     if limit > 4096:
         assert "keeps cookies far past the 4,096 bytes" in words
-        assert not any(claim in words for claim in ("cannot live in a cookie", "vanish", "past this browser's cookie limit"))
+        assert not any(claim in words
+                       for claim in ("cannot live in a cookie", "vanish", "past this browser's cookie limit"))
     else:
         assert f"past {limit} bytes" in words and "past this browser's cookie limit" in words

@@ -21,7 +21,8 @@ def made(tmp_path_factory, engine_here):
     tmp_path = tmp_path_factory.mktemp("reports")
     env = {**os.environ, "MATRIX_REPORTS": str(tmp_path), "MATRIX_BROWSERS": "webkit", "MATRIX_HTTPS": ""}
     env.pop("REDIS_URL", None)
-    done = subprocess.run([sys.executable, "-m", "stack.matrix"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run([sys.executable, "-m", "stack.matrix"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     return tmp_path, done
 

@@ -19,7 +19,8 @@ SHOTS = Path(os.environ.get("AUTHLAB_SCREENSHOTS", ROOT / "reports" / "screensho
 WIDTHS = {1280: 900, 390: 844}  # viewport width: height
 
 
-@pytest.mark.parametrize(("frontend", "method", "storage", "option"), [("A", "session", "cookie", "Lax"), ("B", "jwt", "header", None)])
+@pytest.mark.parametrize(("frontend", "method", "storage", "option"),
+                         [("A", "session", "cookie", "Lax"), ("B", "jwt", "header", None)])
 def test_screenshots_at_1280_and_390_px_without_sideways_overflow(open_frontend, frontend, method, storage, option):
     """Each page after "Measure", "Run the matrix here" and "Compare the methods", then a login, me and logout (a
     session on A, whose record the server panel shows gone; a JWT on B, whose copy is replayed and refused)."""

@@ -33,7 +33,8 @@ def received(page):
 
 # What each method's log out answers: 204 when the server ends the credential; 200 for a signed token,
 # which the server cannot end (it says so); nothing sent where there is nothing to tell the server.
-LOGOUT = {"basic": "nothing sent", "session": "204", "token": "204", "signed": "200", "jwt": "204", "issuer": "nothing sent"}
+LOGOUT = {"basic": "nothing sent", "session": "204", "token": "204", "signed": "200", "jwt": "204",
+          "issuer": "nothing sent"}
 WORKING_COOKIE = {"A": "Lax", "B": "None+Partitioned"}  # a cookie option that works in the default profile
 
 # frontend, method, storage, cookie option: every method on both frontends, every token method both ways
@@ -218,7 +219,8 @@ def test_a_credentialed_fetch_meeting_a_basic_challenge_never_settles(open_front
     assert page.evaluate(fetch, [url, "include", 3_000]) == "TimeoutError"
 
 
-@pytest.mark.parametrize(("method", "storage", "replayed"), [("signed", "header", "200"), ("token", "header", "401"), ("jwt", "header", "401"), ("basic", "header", "200")])
+@pytest.mark.parametrize(("method", "storage", "replayed"), [("signed", "header", "200"), ("token", "header", "401"),
+                                                            ("jwt", "header", "401"), ("basic", "header", "200")])
 def test_replay_the_credential_just_logged_out(open_frontend, method, storage, replayed):
     """The page kept a copy of the header it logged out: a signed token (and Basic's password) still works, an
     opaque token and a JWT (revocation check on) are refused; the server panel shows what is left."""
@@ -361,7 +363,8 @@ def test_the_wire_shows_the_cookie_attributes_the_api_reports(open_frontend):
 
 def test_the_server_keeps_this_browsers_live_records_first_the_rest_folded(open_frontend, servers):
     """Issue 18 6g: another browser's login of the same user and this browser's gone records are folded away."""
-    elsewhere = requests.post(f"{servers.api}/api/token/login", json={"username": "bob", "password": "builder"}, timeout=5)
+    elsewhere = requests.post(f"{servers.api}/api/token/login", json={"username": "bob", "password": "builder"},
+                              timeout=5)
     assert elsewhere.status_code == 200  # bob's opaque token, from "another browser"
     page = open_frontend("A")
     page.select_option("#try select[name=username]", "bob")
@@ -402,7 +405,8 @@ def test_a_new_method_drops_the_old_replay_offer_and_its_calls(open_frontend):
     assert page.text_content("#wire") == "nothing sent yet with this choice"
 
 
-@pytest.mark.parametrize(("method", "storage", "own"), [("session", "cookie", "This page forgot its own copy."), ("signed", "header", "a copy of it works until it expires")])
+@pytest.mark.parametrize(("method", "storage", "own"), [("session", "cookie", "This page forgot its own copy."),
+                                                       ("signed", "header", "a copy of it works until it expires")])
 def test_log_out_everywhere_says_what_was_ended(open_frontend, method, storage, own):
     """Not which cookie travelled: how many records the API deleted, for whom, and what it cannot end."""
     page = open_frontend("A")
@@ -427,7 +431,8 @@ def test_a_reload_shows_what_the_browser_still_holds(open_frontend):
     page.reload()
     page.wait_for_function("() => window.authlab && window.authlab.expiry")
     assert page.evaluate("() => ({...window.authlab.choice})")["method"] == "jwt"
-    assert page.is_checked('input[name="method"][value="jwt"]') and page.is_checked('input[name="storage"][value="header"]')
+    assert (page.is_checked('input[name="method"][value="jwt"]')
+            and page.is_checked('input[name="storage"][value="header"]'))
     assert page.evaluate("() => localStorage.getItem('authlab.jwt')") == token
     assert page.text_content("#status") == "200" and page.text_content("#step").startswith("Log in · JWT")
     assert "before a reload or Back" in page.text_content("#why")
@@ -454,7 +459,8 @@ def test_a_fresh_tab_with_a_token_in_local_storage_opens_on_its_method(open_fron
 
 def test_b_through_its_own_api_keeps_a_lax_session_first_party_across_a_reload(open_frontend, servers):
     """The usual fix: B calls the API at its own origin's /api/ (its server's reverse proxy). The Lax session cookie
-    is then first-party and `me` works; the choice survives a reload; back at the API's origin the cookie is not sent."""
+    is then first-party and `me` works; the choice survives a reload; back at the API's origin the cookie is not
+    sent."""
     page = open_frontend("B")
     page.check('input[name="via"][value="own"]')
     assert page.text_content("#relation").startswith("same-site with the API it calls")
@@ -522,7 +528,8 @@ def test_before_a_run_the_advice_says_what_to_press(open_frontend):
     assert "press \"Run the matrix here\"" in page.text_content('[data-advice="none"]')
 
 
-@pytest.mark.parametrize(("frontend", "lines"), [("A", ["session", "csrf", "header"]), ("B", ["same-site", "bff", "header", "none"])])
+@pytest.mark.parametrize(("frontend", "lines"),
+                         [("A", ["session", "csrf", "header"]), ("B", ["same-site", "bff", "header", "none"])])
 def test_which_should_i_use_follows_this_browsers_matrix(matrix_page, frontend, lines):
     """After "Run the matrix here" each line points at the row that shows it, and says what that row says (a None
     cookie "worked" or "failed" as it did here)."""

@@ -1,1 +1,2 @@
-"""Guards: a method added to the registry without its limits, audit, logout-all, OpenAPI entry or matrix cells fails here."""
+"""Guards: a method added to the registry without its limits, audit, logout-all, OpenAPI entry or matrix cells
+fails here."""

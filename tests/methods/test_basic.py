@@ -48,7 +48,8 @@ def test_malformed_or_missing_credentials_get_401_json_with_challenge(client, he
 def test_right_credentials_get_200(client):
     response = client.get("/api/basic/me", headers=basic_header("alice", "wonderland"))
     assert response.status_code == 200
-    assert response.get_json() == {"user": "alice", "method": "basic", "role": "user", "viewer": response.get_json()["viewer"]}
+    assert response.get_json() == {"user": "alice", "method": "basic", "role": "user",
+                                   "viewer": response.get_json()["viewer"]}
 
 
 def test_scheme_word_is_case_insensitive(client):
@@ -84,7 +85,8 @@ def test_notes_claim_bad_credentials_get_403_is_wrong_they_get_401(client):
 def test_valid_user_without_the_role_gets_403(client):
     response = client.get("/api/basic/admin", headers=basic_header("alice", "wonderland"))
     assert response.status_code == 403
-    assert response.get_json() == {"error": "forbidden", "message": "these credentials are valid but lack the admin role"}
+    assert response.get_json() == {"error": "forbidden",
+                                   "message": "these credentials are valid but lack the admin role"}
 
 
 def test_admin_gets_200_on_admin(client):

@@ -129,9 +129,11 @@ def test_a_token_obtained_from_one_frontend_is_accepted_from_the_other(client, a
     """The notes: a token is "sharable between multiple frontends" — the Origin plays no part in checking it."""
     origins = {"A": app.config["FRONTEND_A_ORIGIN"], "B": app.config["FRONTEND_B_ORIGIN"]}
     login = client.post(
-        f"/api/{method}/login", json={"username": "alice", "password": "wonderland"}, headers={"Origin": origins[login_from]}
+        f"/api/{method}/login", json={"username": "alice", "password": "wonderland"},
+        headers={"Origin": origins[login_from]}
     )
-    response = client.get(f"/api/{method}/me", headers={**bearer(login.get_json()["access_token"]), "Origin": origins[use_from]})
+    response = client.get(f"/api/{method}/me",
+                          headers={**bearer(login.get_json()["access_token"]), "Origin": origins[use_from]})
     assert response.status_code == 200
     assert response.get_json()["user"] == "alice"
     assert response.headers["Access-Control-Allow-Origin"] == origins[use_from]
@@ -150,9 +152,11 @@ def test_wrong_credentials_are_401_json_without_a_challenge(client, method, user
 @pytest.mark.parametrize(
     ("kwargs", "status", "error"),
     [
-        ({"data": "username=alice&password=wonderland", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
+        ({"data": "username=alice&password=wonderland", "content_type": "application/x-www-form-urlencoded"},
+         415, "unsupported_media_type"),
         ({"json": {"username": "alice", "password": "wonderland", "transport": "url"}}, 400, "invalid_request"),
-        ({"json": {"username": "alice", "password": "wonderland", "transport": "cookie", "samesite": "lax-ish"}}, 400, "invalid_request"),
+        ({"json": {"username": "alice", "password": "wonderland", "transport": "cookie", "samesite": "lax-ish"}},
+         400, "invalid_request"),
         ({"json": {"username": "alice", "password": "x" * 100_000}}, 413, "request_entity_too_large"),
     ],
     ids=["form-body", "unknown-transport", "bad-samesite", "huge-body"],
@@ -221,7 +225,8 @@ def test_notes_tokens_grow_with_what_they_carry(client):
     assert len(jwt) > len(signed)  # JSON header + claims + signature, all base64url
 
 
-@pytest.mark.parametrize(("method", "transport"), [("session", "cookie"), *((m, t) for m in METHODS for t in ("header", "cookie"))])
+@pytest.mark.parametrize(("method", "transport"),
+                         [("session", "cookie"), *((m, t) for m in METHODS for t in ("header", "cookie"))])
 def test_a_response_that_carries_a_credential_is_never_cached(client, method, transport):
     """Token bodies and auth Set-Cookies say `Cache-Control: no-store`; so does a refresh's new pair."""
     response = token_login(client, method, transport=transport)

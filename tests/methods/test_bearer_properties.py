@@ -51,7 +51,8 @@ def jwt_parts(draw, iss, aud, kid=None):
         all_valid &= ok
         if drawn is not None:
             claims[name] = drawn
-    claims.update(draw(st.dictionaries(st.text(max_size=8).filter(lambda k: k not in REGISTERED), json_values, max_size=3)))
+    claims.update(draw(st.dictionaries(st.text(max_size=8).filter(lambda k: k not in REGISTERED), json_values,
+                                       max_size=3)))
     typ, typ_ok = draw(either("at+jwt"))
     if kid:  # the issuer's tokens must name its key
         kid, kid_ok = draw(either(kid))
@@ -182,7 +183,8 @@ def test_issuer_jwts_drawn_wrong_in_one_way_get_401(issuer_api, issuer_in_proces
 
 
 @PROPERTY
-@given(payload=json_values | st.fixed_dictionaries({"sub": st.sampled_from(USERS) | json_values}, optional={"cookie": json_values}))
+@given(payload=json_values | st.fixed_dictionaries({"sub": st.sampled_from(USERS) | json_values},
+                                                   optional={"cookie": json_values}))
 def test_signed_tokens_with_any_payload_get_200_or_401_on_me_and_logout(api, payload):
     token = URLSafeTimedSerializer(api.config["SIGNED_TOKEN_KEYS"], salt="authlab.signed-token").dumps(payload)
     names_a_user = isinstance(payload, dict) and payload.get("sub") in USERS

@@ -1,4 +1,5 @@
-"""The separate issuer and the API's JWKS verification: a real issuer process, reached over HTTP like a third-party provider."""
+"""The separate issuer and the API's JWKS verification: a real issuer process, reached over HTTP like a third-party
+provider."""
 
 import signal
 import time
@@ -59,7 +60,8 @@ def test_the_token_endpoint_answers_as_documented(issuer):
     ("kwargs", "status", "error"),
     [
         ({"json": {"username": "alice", "password": "wrong"}}, 401, "invalid_credentials"),
-        ({"data": "username=alice", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 415, "unsupported_media_type"),
+        ({"data": "username=alice", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+         415, "unsupported_media_type"),
         ({"json": {"username": "alice"}}, 400, "invalid_request"),
     ],
     ids=["wrong-password", "form-body", "missing-password"],
@@ -104,7 +106,8 @@ def test_logout_denies_an_issuer_token_too(make_app, issuer):
 
 @pytest.mark.parametrize("origin", ["http://localhost:8001", "http://127.0.0.1:8002"])
 def test_the_issuer_allows_both_frontends_by_cors(issuer, origin):
-    headers = {"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    headers = {"Origin": origin, "Access-Control-Request-Method": "POST",
+               "Access-Control-Request-Headers": "content-type"}
     response = requests.options(f"{issuer.origin}/token", headers=headers, timeout=5)
     assert response.headers["Access-Control-Allow-Origin"] == origin
 
@@ -131,7 +134,8 @@ FORM = {"data": "x=1", "content_type": "application/x-www-form-urlencoded"}
 WRONG_ROTATIONS = {
     "form-from-another-page": ({**FORM, "headers": {"Origin": "http://evil.example"}}, 403),
     "form-without-origin": ({**FORM, "headers": ROTATION["headers"]}, 415),
-    "json-from-a-frontend-page": ({**ROTATION, "headers": {**ROTATION["headers"], "Origin": "http://localhost:8001"}}, 403),
+    "json-from-a-frontend-page": (
+        {**ROTATION, "headers": {**ROTATION["headers"], "Origin": "http://localhost:8001"}}, 403),
     "json-without-the-secret": ({"json": {}}, 401),
     "json-with-a-wrong-secret": ({"json": {}, "headers": {"Authorization": "Bearer guess"}}, 401),
 }
@@ -205,7 +209,8 @@ def test_real_time_rotation_signs_with_the_pre_published_key_and_keeps_the_old_o
     [(0, "up", 200), (30, "up", 401), (0, "stopped", 503), (0, "hung", 503), (30, "stopped", 401)],
     ids=["refetched", "refetch-rate-limited", "jwks-down-503", "jwks-hung-503", "jwks-down-rate-limited"],
 )
-def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_cooldown(make_app, start_issuer, cooldown, issuer_state, status):
+def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_cooldown(make_app, start_issuer, cooldown, issuer_state,
+                                                                     status):
     own = start_issuer()
     app = make_app(ISSUER_ORIGIN=own.origin, JWKS_REFETCH_COOLDOWN=cooldown)
     cached_token = issue(own)
@@ -227,11 +232,13 @@ def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_cooldown(make_app, s
 
 
 @pytest.mark.parametrize(
-    ("status", "body"), [(200, b"<html>not json"), (500, b""), (200, b'{"keys": []}')], ids=["not-json", "500", "no-keys"]
+    ("status", "body"), [(200, b"<html>not json"), (500, b""), (200, b'{"keys": []}')],
+    ids=["not-json", "500", "no-keys"]
 )
 def test_a_broken_jwks_is_the_issuers_outage_503_not_the_clients_401(make_app, status, body):
     with tiny_server(status, body) as (origin, requested):
-        token = pyjwt.encode({"iss": origin, "sub": "alice"}, "x" * 32, headers={"kid": "k"})  # iss picks the issuer path
+        # iss picks the issuer path
+        token = pyjwt.encode({"iss": origin, "sub": "alice"}, "x" * 32, headers={"kid": "k"})
         response = me(make_app(ISSUER_ORIGIN=origin), token)
     assert response.status_code == 503
     assert response.get_json()["error"] == "issuer_unavailable"
@@ -244,6 +251,7 @@ def test_the_issuer_refuses_the_public_dev_secret_like_the_api(issuer):
 
     with pytest.raises(RuntimeError, match="refusing to start: SECRET_KEY is the public default"):
         create_issuer({"SECRET_KEY": SETTINGS["SECRET_KEY"][0]})
-    assert create_issuer({"SECRET_KEY": SETTINGS["SECRET_KEY"][0], "ALLOW_DEV_SECRETS": True, "ISSUER_ALGORITHM": "EdDSA"})
+    assert create_issuer({"SECRET_KEY": SETTINGS["SECRET_KEY"][0], "ALLOW_DEV_SECRETS": True,
+                          "ISSUER_ALGORITHM": "EdDSA"})
     response = requests.post(f"{issuer.origin}/token", json=LOGIN, timeout=5)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"

@@ -1,4 +1,5 @@
-"""JWT (backend/methods/json_web_tokens.py): claims, refresh rotation and reuse, logout, and the revocation trade-off."""
+"""JWT (backend/methods/json_web_tokens.py): claims, refresh rotation and reuse, logout, and the revocation
+trade-off."""
 
 import base64
 import json
@@ -56,7 +57,8 @@ def test_me_answers_with_the_verified_claims(client):
     response = client.get("/api/jwt/me", headers=bearer(token))
     assert response.status_code == 200
     assert response.get_json() == {
-        "user": "alice", "method": "jwt", "role": "user", "transport": "header", "claims": payload_without_any_key(token),
+        "user": "alice", "method": "jwt", "role": "user", "transport": "header",
+        "claims": payload_without_any_key(token),
     }
 
 
@@ -67,7 +69,8 @@ def test_refresh_returns_a_new_pair_and_spends_the_old_refresh_token(client):
     second = response.get_json()
     assert set(second) == {"access_token", "refresh_token", "token_type", "expires_in", "viewer"}
     assert second["refresh_token"] != first["refresh_token"] and second["access_token"] != first["access_token"]
-    assert payload_without_any_key(second["access_token"])["sid"] == payload_without_any_key(first["access_token"])["sid"]
+    assert (payload_without_any_key(second["access_token"])["sid"]
+            == payload_without_any_key(first["access_token"])["sid"])
     assert client.get("/api/jwt/me", headers=bearer(second["access_token"])).status_code == 200
 
 
@@ -99,7 +102,8 @@ def test_two_concurrent_uses_of_one_refresh_token_have_exactly_one_winner(start_
 
     def use():
         barrier.wait()
-        statuses.append(requests.post(f"{base}/refresh", json={"refresh_token": pair["refresh_token"]}, timeout=5).status_code)
+        statuses.append(requests.post(f"{base}/refresh", json={"refresh_token": pair["refresh_token"]},
+                                      timeout=5).status_code)
 
     threads = [threading.Thread(target=use) for _ in range(2)]
     for thread in threads:
@@ -118,7 +122,8 @@ def test_refresh_accepts_only_refresh_tokens(client, token):
 
 @pytest.mark.parametrize(
     ("kwargs", "status"),
-    [({}, 401), ({"json": {}}, 401), ({"json": {"refresh_token": 7}}, 400), ({"data": "x", "content_type": "text/plain"}, 415)],
+    [({}, 401), ({"json": {}}, 401), ({"json": {"refresh_token": 7}}, 400),
+     ({"data": "x", "content_type": "text/plain"}, 415)],
     ids=["nothing", "no-field", "not-a-string", "not-json"],
 )
 def test_refresh_without_a_usable_refresh_token(client, kwargs, status):
@@ -193,7 +198,8 @@ def test_me_without_the_revocation_check_costs_no_redis_command(make_app, redis_
     assert redis_commands(redis_db) - before == 1  # only the INFO call
 
 
-@pytest.mark.parametrize(("check", "status"), [(True, 503), (False, 200)], ids=["check-on-fails-closed", "check-off-stateless"])
+@pytest.mark.parametrize(("check", "status"), [(True, 503), (False, 200)],
+                         ids=["check-on-fails-closed", "check-off-stateless"])
 def test_with_redis_down_access_depends_on_the_revocation_check(make_app, own_redis, check, status):
     client = make_app(REDIS_URL=own_redis.url, JWT_REVOCATION_CHECK=check).test_client()
     token = login(client)["access_token"]

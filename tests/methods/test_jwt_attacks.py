@@ -75,7 +75,8 @@ def test_a_token_signed_with_a_guessed_key_is_rejected(api, guess):
 def issuer_public(issuer):
     """(kid, PEM) of the issuer's signing key: public knowledge, fetched like anyone would."""
     jwk = requests.get(f"{issuer.origin}/.well-known/jwks.json", timeout=5).json()["keys"][0]
-    pem = RSAAlgorithm.from_jwk(jwk).public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = RSAAlgorithm.from_jwk(jwk).public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
     return jwk["kid"], pem
 
 
@@ -86,7 +87,8 @@ def test_rs256_to_hs256_confusion_with_the_issuers_public_key_is_rejected(api, i
     assert_rejected(api, forge({**ACCESS, "kid": kid}, claims(api, iss=iss), pem))
 
 
-@pytest.mark.parametrize("kid", ["../../../../../../dev/null", "' OR '1'='1' --", "k" * 5000], ids=["path", "sql", "5KB"])
+@pytest.mark.parametrize("kid", ["../../../../../../dev/null", "' OR '1'='1' --", "k" * 5000],
+                         ids=["path", "sql", "5KB"])
 @pytest.mark.parametrize("claimed_issuer", ["issuer", "api"])
 def test_a_hostile_kid_is_never_used_to_find_a_key(api, issuer, kid, claimed_issuer):
     iss = issuer.origin if claimed_issuer == "issuer" else api.config["API_ORIGIN"]
@@ -138,7 +140,8 @@ def test_a_missing_required_claim_is_rejected(api, missing):
 )
 def test_wrong_or_malformed_claims_are_rejected(api, changes):
     iss = api.config["API_ORIGIN"]
-    changes = {k: {"PREFIX": iss + ".evil.example", "TRUNCATED": iss[:-1]}.get(v, v) if k == "iss" else v for k, v in changes.items()}
+    changes = {k: {"PREFIX": iss + ".evil.example", "TRUNCATED": iss[:-1]}.get(v, v) if k == "iss" else v
+               for k, v in changes.items()}
     assert_rejected(api, forge(ACCESS, claims(api, **changes), api.secret))
 
 
@@ -148,7 +151,8 @@ def test_a_token_from_the_future_is_rejected(api, claim):
     assert_rejected(api, forge(ACCESS, claims(api, **{claim: future}), api.secret))
 
 
-@pytest.mark.parametrize(("seconds_past_leeway", "status"), [(-3, 200), (2, 401)], ids=["inside-leeway", "outside-leeway"])
+@pytest.mark.parametrize(("seconds_past_leeway", "status"), [(-3, 200), (2, 401)],
+                         ids=["inside-leeway", "outside-leeway"])
 def test_expiry_honours_a_small_leeway_and_no_more(api, seconds_past_leeway, status):
     exp = int(time.time()) - api.config["JWT_LEEWAY"] - seconds_past_leeway
     token = forge(ACCESS, claims(api, iat=exp - 60, exp=exp), api.secret)

@@ -48,7 +48,8 @@ def test_me_answers_from_the_session(actions, client):
     login = actions.session_login("bob", "builder").get_json()
     response = client.get("/api/session/me")
     assert response.status_code == 200
-    assert response.get_json() == {"user": "bob", "method": "session", "role": "user", "csrf_token": login["csrf_token"]}
+    assert response.get_json() == {"user": "bob", "method": "session", "role": "user",
+                                   "csrf_token": login["csrf_token"]}
 
 
 def test_me_without_a_session_is_401_json_without_basic_challenge(client):
@@ -152,7 +153,8 @@ def test_login_again_issues_a_new_id_and_the_old_one_dies(actions, client):
 
 
 def test_idle_timeout_slides_with_activity_then_expires(make_app, redis_db):
-    """Each request restarts the record's idle TTL in Redis; when the TTL runs out (expired here), the session is gone."""
+    """Each request restarts the record's idle TTL in Redis; when the TTL runs out (expired here), the session is
+    gone."""
     actions = Actions(make_app(SESSION_IDLE_TIMEOUT=30).test_client())
     actions.session_login()
     record = f"session:{actions.session_id()}"
@@ -229,7 +231,8 @@ def test_cookie_options_off_for_a_real_deployment(make_app):
 @pytest.mark.parametrize(
     ("kwargs", "status", "error"),
     [
-        ({"data": "username=alice&password=wonderland", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
+        ({"data": "username=alice&password=wonderland", "content_type": "application/x-www-form-urlencoded"},
+         415, "unsupported_media_type"),
         ({"data": "{not json", "content_type": "application/json"}, 400, "bad_request"),
         ({"json": ["alice", "wonderland"]}, 400, "invalid_request"),
         ({"json": {"username": "alice"}}, 400, "invalid_request"),
@@ -270,7 +273,8 @@ def test_me_costs_one_redis_round_trip(actions, client, redis_db):
     assert after - before == 2  # GETEX + the INFO call itself
 
 
-@pytest.mark.parametrize("later", [{"User-Agent": "another agent"}, {"X-Forwarded-For": "198.51.100.9"}], ids=["agent", "xff"])
+@pytest.mark.parametrize("later", [{"User-Agent": "another agent"}, {"X-Forwarded-For": "198.51.100.9"}],
+                         ids=["agent", "xff"])
 def test_me_never_reissues_the_cookie_or_writes_the_session(actions, client, redis_db, later):
     """A `me` from a changed agent or forwarded address is a read: one GETEX, no SET, no Set-Cookie to toss around."""
     actions.session_login(headers={"User-Agent": "the login's agent"})

@@ -16,7 +16,8 @@ def test_me_answers_from_the_token_alone(client, app):
     response = client.get("/api/signed/me", headers=bearer(access_token(client, "signed")))
     assert response.status_code == 200
     body = response.get_json()
-    assert body == {"user": "alice", "method": "signed", "role": "user", "transport": "header", "expires_in": body["expires_in"]}
+    assert body == {"user": "alice", "method": "signed", "role": "user", "transport": "header",
+                    "expires_in": body["expires_in"]}
     assert app.config["TOKEN_TTL"] - 1 <= body["expires_in"] <= app.config["TOKEN_TTL"]  # whole seconds may tick over
 
 

@@ -40,7 +40,8 @@ def test_a_session_works_through_b_own_api(proxied):
     assert "HttpOnly" in login.headers["Set-Cookie"] and "SameSite=Lax" in login.headers["Set-Cookie"]
     me = jar.get(proxied["b"] + "/api/session/me", timeout=10)
     assert (me.status_code, me.json()["user"]) == (200, "alice")
-    logout = jar.post(proxied["b"] + "/api/session/logout", headers={"X-CSRF-Token": login.json()["csrf_token"]}, timeout=10)
+    logout = jar.post(proxied["b"] + "/api/session/logout", headers={"X-CSRF-Token": login.json()["csrf_token"]},
+                      timeout=10)
     assert logout.status_code == 204
     assert jar.get(proxied["b"] + "/api/session/me", timeout=10).status_code == 401
 
@@ -58,7 +59,8 @@ def test_the_api_answer_passes_unchanged(proxied):
 
 def test_a_foreign_origin_is_still_refused(proxied):
     """The proxy adds no trust: the API's own Origin check still refuses a login posted from another site."""
-    login = requests.post(proxied["b"] + "/api/session/login", json=ALICE, headers={"Origin": "http://evil.test"}, timeout=10)
+    login = requests.post(proxied["b"] + "/api/session/login", json=ALICE, headers={"Origin": "http://evil.test"},
+                          timeout=10)
     assert login.status_code == 403 and login.json()["error"] == "origin_not_allowed"
 
 

@@ -3,7 +3,8 @@
 Stateful endpoints answer 503 + Retry-After within 2 s while Redis is gone, stateless ones keep answering, nothing
 answers 500, and after the restart (append-only file) every session, opaque token record, refresh family and
 denylist entry stored before the crash is still there. (The issuer's JWKS going down — cached keys keep working, an
-unknown `kid` is a 503 — is drilled in tests/test_issuer.py::test_an_unknown_kid_refetches_the_jwks_at_most_once_per_cooldown.)
+unknown `kid` is a 503 — is drilled in
+tests/test_issuer.py::test_an_unknown_kid_refetches_the_jwks_at_most_once_per_cooldown.)
 Redis fsyncs its AOF every second, so the drill lets a second pass after storing before it kills Redis: writes
 younger than that can be lost in a crash (`appendfsync always` would trade that for a disk write per command).
 """
@@ -131,7 +132,8 @@ class Burst:
             start = time.monotonic()
             try:
                 response = PROBES[name][0](self.base, self.state)
-                outcome = (response.status_code, response.headers.get("Content-Type"), response.headers.get("Retry-After"))
+                outcome = (response.status_code, response.headers.get("Content-Type"),
+                           response.headers.get("Retry-After"))
             except requests.RequestException as exc:
                 outcome = (type(exc).__name__, None, None)
             with self._lock:

@@ -9,7 +9,8 @@ import pytest
 
 from tests.helpers import Actions, basic_header
 
-UNAVAILABLE = {"error": "store_unavailable", "message": "the redis store this request needs is not answering; try again shortly"}
+UNAVAILABLE = {"error": "store_unavailable",
+               "message": "the redis store this request needs is not answering; try again shortly"}
 
 
 @pytest.fixture
@@ -44,7 +45,8 @@ def test_a_session_that_cannot_be_opened_is_one_logged_error_and_a_503(logged_in
     with caplog.at_level(logging.ERROR):
         response = logged_in.client.get("/api/session/me")
     assert response.status_code == 503
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == ["Exception on /api/session/me [GET]"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "Exception on /api/session/me [GET]"]
 
 
 def test_hung_redis_makes_health_degraded_within_2s(logged_in, own_redis):
@@ -137,7 +139,8 @@ def test_redis_down_stateless_logins_keep_working_with_per_process_limits(make_a
 
 
 @pytest.mark.parametrize("fault", ["stopped", "hung"])
-def test_redis_down_a_login_that_needs_it_is_a_quick_503_without_checking_the_password(logged_in, own_redis, hash_checks, fault):
+def test_redis_down_a_login_that_needs_it_is_a_quick_503_without_checking_the_password(logged_in, own_redis,
+                                                                                       hash_checks, fault):
     """A session login could not be recorded anyway: no hash is spent on it, and one Redis timeout at most."""
     logged_in.client.delete_cookie("session_id")  # a fresh client: the session store is not asked first
     checked_before = len(hash_checks)

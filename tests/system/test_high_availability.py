@@ -150,7 +150,8 @@ def failover_drill(url, kill, recovered=lambda: True):
         assert requests.get(f"{url}/api/{kind}/me", headers=bearer(token), timeout=5).status_code == 401
     assert requests.get(f"{url}/api/{live_kind}/me", headers=bearer(live), timeout=5).status_code == 200
     return {"statuses": dict(statuses), "first_503_s": round(first_503, 2), "last_503_s": round(last_503, 2),
-            "first_200_after_s": round(back, 2), "slowest_probe_s": round(slowest, 2), "acknowledged": len(acknowledged)}
+            "first_200_after_s": round(back, 2), "slowest_probe_s": round(slowest, 2),
+            "acknowledged": len(acknowledged)}
 
 
 def wrong_login(balancer_port, source_ip, **headers):

@@ -75,7 +75,8 @@ def test_another_local_user_reaches_nothing_of_the_embedded_redis(embedded):
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir() if not p.is_socket()} == {0o600}
     assert stat.S_IMODE(Path(embedded.unix_socket).stat().st_mode) & 0o077 == 0
-    assert embedded.port is None and "--port" in embedded.argv and embedded.argv[embedded.argv.index("--port") + 1] == "0"
+    assert (embedded.port is None and "--port" in embedded.argv
+            and embedded.argv[embedded.argv.index("--port") + 1] == "0")
     assert answer(embedded.unix_socket, "GET", "session:admins-session-id").startswith("-NOAUTH")
     if not can_act_as_nobody():
         return  # the modes above are what would stop another user

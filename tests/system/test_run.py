@@ -50,7 +50,8 @@ def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, serve
         assert requests.get(f"http://127.0.0.1:{ports['issuer']}/.well-known/jwks.json", timeout=5).json()["keys"]
         config_b = requests.get(f"http://127.0.0.1:{ports['b']}/config.js", timeout=5).text
         assert f'"api": "http://localhost:{ports["api"]}"' in config_b
-        requests.post(f"http://localhost:{ports['api']}/api/session/login", json={"username": "alice", "password": "wrong"}, timeout=5)
+        requests.post(f"http://localhost:{ports['api']}/api/session/login",
+                      json={"username": "alice", "password": "wrong"}, timeout=5)
     browser.close()
     assert launch.process.returncode == 0
     log = launch.err.read_text()

@@ -65,7 +65,8 @@ def owner_of_alices_slot(banner):
     """The port of the master that holds alice's keys: the banner lists the masters in slot order."""
     masters = [int(port) for port in re.findall(r"master  127\.0\.0\.1:(\d+)", banner)]
     slot = key_slot(keys.user_index("alice").encode())
-    return next(port for port, (first, last) in zip(masters, slot_ranges(len(masters)), strict=True) if first <= slot <= last)
+    return next(port for port, (first, last) in zip(masters, slot_ranges(len(masters)), strict=True)
+                if first <= slot <= last)
 
 
 def listener(children, port):

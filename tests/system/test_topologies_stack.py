@@ -70,7 +70,8 @@ def test_a_topology_that_fails_to_start_stops_what_it_started(tmp_path, left_beh
     assert left_behind() == []
 
 
-def test_a_port_taken_before_its_sentinel_binds_it_starts_the_group_again_on_new_ports(tmp_path, left_behind, monkeypatch):
+def test_a_port_taken_before_its_sentinel_binds_it_starts_the_group_again_on_new_ports(tmp_path, left_behind,
+                                                                                       monkeypatch):
     """Another process (another test worker's) may take a chosen port first: the group starts once more, elsewhere."""
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))

@@ -171,7 +171,8 @@ def test_deep_nesting_and_lone_surrogates_get_the_contracts_400_on_every_json_en
 
 @pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES)
 def test_the_issuers_token_endpoint_refuses_them_the_same_way(issuer, body):
-    response = requests.post(f"{issuer.origin}/token", data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    response = requests.post(f"{issuer.origin}/token", data=body, headers={"Content-Type": "application/json"},
+                             timeout=5)
     assert_bad_request(response.status_code, response.json())
 
 

@@ -32,10 +32,14 @@ def attributes(set_cookie):
 CORE_API = [
     ("health", "/api/health", {}, 200, {"status": "ok", "redis": True, "topology": "single"}),
     ("public", "/api/public", {}, 200, {"message": "public: anyone can read this", "authenticated": False}),
-    ("basic-none", "/api/basic/me", {}, 401, {"error": "unauthorized", "message": "missing, malformed or wrong Basic credentials"}),
-    ("basic-ok", "/api/basic/me", basic_header("zoë", "pässwörd"), 200, {"user": "zoë", "method": "basic", "role": "user", "viewer": ...}),
-    ("basic-no-role", "/api/basic/admin", basic_header("alice", "wonderland"), 403, {"error": "forbidden", "message": "these credentials are valid but lack the admin role"}),
-    ("session-none", "/api/session/me", {}, 401, {"error": "unauthorized", "message": "no valid session: log in first (or it expired or was logged out)"}),
+    ("basic-none", "/api/basic/me", {}, 401,
+     {"error": "unauthorized", "message": "missing, malformed or wrong Basic credentials"}),
+    ("basic-ok", "/api/basic/me", basic_header("zoë", "pässwörd"), 200,
+     {"user": "zoë", "method": "basic", "role": "user", "viewer": ...}),
+    ("basic-no-role", "/api/basic/admin", basic_header("alice", "wonderland"), 403,
+     {"error": "forbidden", "message": "these credentials are valid but lack the admin role"}),
+    ("session-none", "/api/session/me", {}, 401,
+     {"error": "unauthorized", "message": "no valid session: log in first (or it expired or was logged out)"}),
 ]
 
 
@@ -72,27 +76,33 @@ def test_every_answer_of_the_api_and_the_issuer_says_nosniff_and_over_plain_http
     ids=["default", "samesite-none-partitioned"],
 )
 def test_session_cookie_is_secure_and_host_prefixed_and_the_whole_flow_works(https, https_stack, options, extra):
-    login = https.post(f"{https_stack.api}/api/session/login", json={"username": "alice", "password": "wonderland", **options}, timeout=5)
+    login = https.post(f"{https_stack.api}/api/session/login",
+                       json={"username": "alice", "password": "wonderland", **options}, timeout=5)
     assert login.status_code == 200
-    assert login.json()["cookie"] == {"samesite": options.get("samesite", "Lax"), "secure": True, "partitioned": bool(extra)}
+    assert login.json()["cookie"] == {"samesite": options.get("samesite", "Lax"), "secure": True,
+                                      "partitioned": bool(extra)}
     name, session_id, attrs = attributes(login.headers["Set-Cookie"])
     assert name == "__Host-session_id" and len(session_id) >= 43
     assert {"secure", "httponly", "path", "samesite"} <= attrs.keys() and attrs["path"] == "/" and "domain" not in attrs
     assert https.get(f"{https_stack.api}/api/session/me", timeout=5).status_code == 200
-    logout = https.post(f"{https_stack.api}/api/session/logout", headers={"X-CSRF-Token": login.json()["csrf_token"]}, timeout=5)
+    logout = https.post(f"{https_stack.api}/api/session/logout", headers={"X-CSRF-Token": login.json()["csrf_token"]},
+                        timeout=5)
     assert logout.status_code == 204
     assert attributes(logout.headers["Set-Cookie"])[0] == "__Host-session_id"
-    replay = requests.get(f"{https_stack.api}/api/session/me", cookies={"__Host-session_id": session_id}, verify=https_stack.ca, timeout=5)
+    replay = requests.get(f"{https_stack.api}/api/session/me", cookies={"__Host-session_id": session_id},
+                          verify=https_stack.ca, timeout=5)
     assert replay.status_code == 401
 
 
 @pytest.mark.parametrize(
     ("method", "names"),
-    [("token", ["__Host-opaque_token"]), ("signed", ["__Host-signed_token"]), ("jwt", ["__Host-jwt_access", "__Secure-jwt_refresh"])],
+    [("token", ["__Host-opaque_token"]), ("signed", ["__Host-signed_token"]),
+     ("jwt", ["__Host-jwt_access", "__Secure-jwt_refresh"])],
 )
 def test_token_cookies_are_secure_and_prefixed_and_work_over_tls(https, https_stack, method, names):
     """`__Secure-` where the cookie's path is narrower than / (the refresh cookie lives on /api/jwt)."""
-    login = https.post(f"{https_stack.api}/api/{method}/login", json={"username": "bob", "password": "builder", "transport": "cookie"}, timeout=5)
+    login = https.post(f"{https_stack.api}/api/{method}/login",
+                       json={"username": "bob", "password": "builder", "transport": "cookie"}, timeout=5)
     assert login.status_code == 200
     cookies = [attributes(header) for header in login.raw.headers.getlist("Set-Cookie")]
     assert [name for name, _, _ in cookies] == names
@@ -101,7 +111,8 @@ def test_token_cookies_are_secure_and_prefixed_and_work_over_tls(https, https_st
     assert me.status_code == 200
     assert (me.json()["user"], me.json()["transport"]) == ("bob", "cookie")
     if method == "jwt":  # the refresh cookie reaches /api/jwt/refresh, with the CSRF token
-        refresh = https.post(f"{https_stack.api}/api/jwt/refresh", headers={"X-CSRF-Token": login.json()["csrf_token"]}, timeout=5)
+        refresh = https.post(f"{https_stack.api}/api/jwt/refresh", headers={"X-CSRF-Token": login.json()["csrf_token"]},
+                             timeout=5)
         assert refresh.status_code == 200
 
 
@@ -169,7 +180,8 @@ def test_frontend_is_served_over_tls_and_points_at_the_https_api(https, https_st
 def sniff_basic_login(target_host, port, scheme, ca=None):
     """Send alice's Basic credentials through a wiretap in front of the server; return what it captured."""
     with Wiretap(target_host, port) as tap:
-        response = requests.get(f"{scheme}://localhost:{tap.port}/api/basic/me", headers=basic_header("alice", "wonderland"), verify=ca, timeout=5)
+        response = requests.get(f"{scheme}://localhost:{tap.port}/api/basic/me",
+                                headers=basic_header("alice", "wonderland"), verify=ca, timeout=5)
         assert response.status_code == 200
     return bytes(tap.captured)
 
@@ -185,7 +197,8 @@ def test_over_tls_the_same_wiretap_reads_nothing(https_stack):
     captured = sniff_basic_login("127.0.0.1", https_stack.api_port, "https", https_stack.ca)
     assert len(captured) > 100
     assert decode_basic(captured) == []
-    assert b"Authorization" not in captured and b"YWxpY2U6d29uZGVybGFuZA" not in captured and b"wonderland" not in captured
+    assert (b"Authorization" not in captured and b"YWxpY2U6d29uZGVybGFuZA" not in captured
+            and b"wonderland" not in captured)
 
 
 def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path):
@@ -196,6 +209,8 @@ def test_make_run_https_serves_every_origin_over_tls_and_stops_cleanly(tmp_path)
         health = requests.get(f"https://localhost:{ports['api']}/api/health", verify=ca, timeout=5)
         assert health.json() == {"status": "ok", "redis": True, "topology": "single"}
         assert "frontend B" in requests.get(f"https://127.0.0.1:{ports['b']}/", verify=ca, timeout=5).text
-        issued = requests.post(f"https://127.0.0.1:{ports['issuer']}/token", json={"username": "alice", "password": "wonderland"}, verify=ca, timeout=5)
-        me = requests.get(f"https://localhost:{ports['api']}/api/jwt/me", headers=bearer(issued.json()["access_token"]), verify=ca, timeout=5)
+        issued = requests.post(f"https://127.0.0.1:{ports['issuer']}/token",
+                               json={"username": "alice", "password": "wonderland"}, verify=ca, timeout=5)
+        me = requests.get(f"https://localhost:{ports['api']}/api/jwt/me", headers=bearer(issued.json()["access_token"]),
+                          verify=ca, timeout=5)
         assert me.status_code == 200  # the API fetched the issuer's JWKS over TLS, trusting the local CA

@@ -48,7 +48,8 @@ def secrets_of_a_login(client, method, transport):
     return body, [v for v in found if v]
 
 
-@pytest.mark.parametrize(("method", "transport"), [("session", "cookie")] + [(m, t) for m in BEARER_METHODS for t in ("header", "cookie")])
+@pytest.mark.parametrize(("method", "transport"),
+                         [("session", "cookie")] + [(m, t) for m in BEARER_METHODS for t in ("header", "cookie")])
 def test_no_secret_of_any_method_appears_in_it_or_in_the_viewer_key(app, method, transport):
     """Logged in, logged out and logged out everywhere: no credential, CSRF token, JWT id or hash is in the body,
     nor in the viewer key (sealed, not merely signed)."""
@@ -104,7 +105,8 @@ def test_logout_all_leaves_its_marker_and_empties_the_index(client, redis_db):
 
 def test_failed_logins_show_as_rate_limit_counters(client):
     client.post("/api/session/login", json={"username": "alice", "password": "wrong"})
-    counters = [r for r in inspect(client, session_login(client)["viewer"])["records"] if r["kind"] == "rate-limit counter"]
+    counters = [r for r in inspect(client, session_login(client)["viewer"])["records"]
+                if r["kind"] == "rate-limit counter"]
     assert {r["counts"] for r in counters} >= {"login-user", "login-client"}
     assert all(r["ttl"] and r["ttl"] <= 3600 for r in counters)
 
@@ -113,10 +115,12 @@ def test_the_credential_itself_opens_it_too(client):
     """A Bearer token (or a token cookie) shows the records of its own login, marked `mine`."""
     token = token_login(client, "token").get_json()["access_token"]
     body = client.get("/api/inspect", headers=bearer(token)).get_json()
-    assert [(r["kind"], r["mine"], r["exists"]) for r in body["records"] if r["kind"] == "opaque token"] == [("opaque token", True, True)]
+    assert [(r["kind"], r["mine"], r["exists"]) for r in body["records"] if r["kind"] == "opaque token"] == [
+        ("opaque token", True, True)]
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-Viewer-Key": "not-a-viewer-key"}, bearer("not-a-token")], ids=["nothing", "forged-key", "bad-token"])
+@pytest.mark.parametrize("headers", [{}, {"X-Viewer-Key": "not-a-viewer-key"}, bearer("not-a-token")],
+                         ids=["nothing", "forged-key", "bad-token"])
 def test_nobody_anonymous_sees_anything(client, headers):
     """Finding 3: without a viewer key or credential of yours, a 401 that lists nothing."""
     session_login(client)
@@ -144,7 +148,8 @@ def test_one_users_records_never_show_in_anothers(client):
     bobs = session_login(client, "bob", "builder")["viewer"]
     token_login(client, "token")  # alice's
     records = inspect(client, bobs)["records"]
-    assert [r["kind"] for r in records if r["kind"] != "rate-limit counter"] == ["session"] and inspect(client, bobs)["user"] == "bob"
+    assert ([r["kind"] for r in records if r["kind"] != "rate-limit counter"] == ["session"]
+            and inspect(client, bobs)["user"] == "bob")
 
 
 def test_the_key_survives_logout_and_other_tabs_show_folded(client):
@@ -152,7 +157,8 @@ def test_the_key_survives_logout_and_other_tabs_show_folded(client):
     mine = session_login(client)
     other = token_login(client.application.test_client(), "token").get_json()  # another browser, same user
     client.post("/api/session/logout", headers={"X-CSRF-Token": mine["csrf_token"]})
-    records = [(r["kind"], r["mine"], r["exists"]) for r in inspect(client, mine["viewer"])["records"] if r["kind"] != "rate-limit counter"]
+    records = [(r["kind"], r["mine"], r["exists"]) for r in inspect(client, mine["viewer"])["records"]
+               if r["kind"] != "rate-limit counter"]
     assert records == [("session", True, False), ("opaque token", False, True)]
     assert "viewer" in other
 
