@@ -159,27 +159,37 @@ def test_session_cannot_be_handed_over(open_frontend):
     assert "A session cannot be handed over" in page.text_content("#handoff-note")
 
 
-def test_a_partitioned_cookie_stays_with_the_site_that_set_it(contexts, servers):
-    """B's Partitioned session cookie works on B, and the same browser sends no session cookie from A."""
+@pytest.fixture
+def two_tabs(contexts):
+    """One Chromium profile with no cookies yet and a tab for each page, (context, A's tab, B's tab), both closed
+    after the test."""
     context = contexts("chromium", "default")
     context.clear_cookies()
-    b, a = context.new_page(), context.new_page()
-    try:
-        b.bring_to_front()  # background tabs are throttled
-        b.goto(servers.b + "/")
-        choose(b, "session", "cookie", "None+Partitioned")
-        assert step(b, "login")[0] == "200"
-        a.bring_to_front()
-        a.goto(servers.a + "/")
-        choose(a, "session", "cookie")
-        assert step(a, "me")[0] == "401"
-        assert received(a)["Cookies"] == "none"
-        b.bring_to_front()
-        assert step(b, "me")[0] == "200"
-        step(b, "logout")
-    finally:
-        a.close()
-        b.close()
+    a, b = context.new_page(), context.new_page()
+    yield context, a, b
+    a.close()
+    b.close()
+
+
+def visit(tab, url):
+    """Bring the tab to the front (background tabs are throttled) and open `url` in it."""
+    tab.bring_to_front()
+    tab.goto(url)
+
+
+def test_a_partitioned_cookie_stays_with_the_site_that_set_it(two_tabs, servers):
+    """B's Partitioned session cookie works on B, and the same browser sends no session cookie from A."""
+    _, a, b = two_tabs
+    visit(b, servers.b + "/")
+    choose(b, "session", "cookie", "None+Partitioned")
+    assert step(b, "login")[0] == "200"
+    visit(a, servers.a + "/")
+    choose(a, "session", "cookie")
+    assert step(a, "me")[0] == "401"
+    assert received(a)["Cookies"] == "none"
+    b.bring_to_front()
+    assert step(b, "me")[0] == "200"
+    step(b, "logout")
 
 
 def test_basic_direct_visit_uses_the_browsers_own_prompt(open_frontend, contexts, servers):
@@ -568,27 +578,19 @@ def post_the_forms(context, buttons):
     ("None", [(403, "POST", "csrf_failed"), (403, "POST", "origin_not_allowed")]),
     ("Lax", [(401, "POST", "unauthorized"), (401, "POST", "unauthorized")]),
 ])
-def test_a_form_from_another_site_cannot_log_you_out(contexts, servers, option, answers):
+def test_a_form_from_another_site_cannot_log_you_out(two_tabs, servers, option, answers):
     """The price of cookies: logged in on A, a plain form on B posts to the session logout, then the same form with
     Origin: null. A None cookie rides along (the API knows who asks: not 401), and the CSRF token, then the Origin
     check, stops it; a Lax cookie does not ride at all. Either way A's session lives on."""
-    context = contexts("chromium", "default")
-    context.clear_cookies()
-    a, b = context.new_page(), context.new_page()
-    try:
-        a.bring_to_front()  # background tabs are throttled
-        a.goto(servers.a + "/")
-        choose(a, "session", "cookie", option)
-        assert step(a, "login")[0] == "200"
-        b.bring_to_front()
-        b.goto(servers.b + "/")
-        forms = [b.locator("#forged-post button"), b.frame_locator("#forged-frame").locator("button")]
-        assert post_the_forms(context, forms) == answers
-        a.bring_to_front()
-        assert step(a, "me")[0] == "200"
-    finally:
-        a.close()
-        b.close()
+    context, a, b = two_tabs
+    visit(a, servers.a + "/")
+    choose(a, "session", "cookie", option)
+    assert step(a, "login")[0] == "200"
+    visit(b, servers.b + "/")
+    forms = [b.locator("#forged-post button"), b.frame_locator("#forged-frame").locator("button")]
+    assert post_the_forms(context, forms) == answers
+    a.bring_to_front()
+    assert step(a, "me")[0] == "200"
 
 
 @pytest.mark.parametrize("frontend", ["A", "B"])
