@@ -7,7 +7,7 @@ import functools
 import pytest
 from playwright.sync_api import sync_playwright
 
-from stack import browsers, matrix
+from browser_matrix import browsers, matrix
 
 
 @functools.cache

@@ -2,7 +2,7 @@
 
 import pytest
 
-from stack import browsers
+from browser_matrix import browsers
 
 
 @pytest.mark.browser

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from backend.methods import REGISTRY
-from stack import browsers
+from browser_matrix import browsers
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from stack import browsers, matrix
+from browser_matrix import browsers, matrix
 from stack.procs import ROOT
 
 pytestmark = pytest.mark.browser
@@ -15,14 +15,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory, engine_here):
-    """One real run of `python -m stack.matrix` (what `make matrix` calls), on its own Redis and ports, in WebKit
-    over http alone (the quickest engine; test_matrix.py covers every engine's cells and the HTTPS column)."""
+    """One real run of `python -m browser_matrix.matrix` (what `make matrix` calls), on its own Redis and ports, in
+    WebKit over http alone (the quickest engine; test_matrix.py covers every engine's cells and the HTTPS column)."""
     engine_here("webkit")
     tmp_path = tmp_path_factory.mktemp("reports")
     env = {**os.environ, "MATRIX_REPORTS": str(tmp_path), "MATRIX_BROWSERS": "webkit", "MATRIX_HTTPS": ""}
     env.pop("REDIS_URL", None)
-    done = subprocess.run([sys.executable, "-m", "stack.matrix"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=240)
+    done = subprocess.run([sys.executable, "-m", "browser_matrix.matrix"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     return tmp_path, done
 

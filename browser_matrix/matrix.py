@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import browsers, certs, procs, redis_server
-from .environment import api_environment
+from stack import certs, procs, redis_server
+from stack.environment import api_environment
+
+from . import browsers
 
 RUN_TIMEOUT_MS = 90_000
 # The matrix's columns per browser: each page, and page B calling the API through its own origin's /api/ (the
