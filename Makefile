@@ -41,7 +41,7 @@ bench: install  ## ARGS=--quick: the one-minute run; ARGS=--publish: also update
 	$(PY) -m bench $(ARGS)
 
 matrix: install
-	$(PY) -m browser_matrix.matrix
+	$(PY) -m commands.matrix
 
 screenshots: install
 	AUTHLAB_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py

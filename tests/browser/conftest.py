@@ -7,7 +7,8 @@ import functools
 import pytest
 from playwright.sync_api import sync_playwright
 
-from browser_matrix import browsers, matrix
+from browser_matrix import browsers, runner
+from stack import demo
 
 
 @functools.cache
@@ -32,7 +33,7 @@ def engine_profiles():
 def matrix_columns():
     """(engine, profile, scheme): every profile over http, and over https where the matrix runs it."""
     return [(e, p, s) for e, p in engine_profiles() for s in ("http", "https")
-            if s == "http" or e in matrix.HTTPS_ENGINES]
+            if s == "http" or e in runner.HTTPS_ENGINES]
 
 
 def pytest_generate_tests(metafunc):
@@ -89,7 +90,7 @@ def engine_here():
 @pytest.fixture(scope="session")
 def servers(redis_service, tmp_path_factory):
     """API and both frontends on free ports (A on localhost, B on 127.0.0.1), on Redis database 1."""
-    with matrix.servers(tmp_path_factory.mktemp("servers"), redis_service.url.rsplit("/", 1)[0] + "/1") as origins:
+    with demo.servers(tmp_path_factory.mktemp("servers"), redis_service.url.rsplit("/", 1)[0] + "/1") as origins:
         yield origins
 
 
@@ -102,7 +103,7 @@ def playwright():
 @pytest.fixture(scope="session")
 def https_servers(redis_service, tls, tmp_path_factory):
     """The same servers over TLS (`make run-https`), for the matrix's HTTPS column."""
-    with matrix.servers(tmp_path_factory.mktemp("https-servers"), redis_service.url.rsplit("/", 1)[0] + "/1",
+    with demo.servers(tmp_path_factory.mktemp("https-servers"), redis_service.url.rsplit("/", 1)[0] + "/1",
                         tls) as origins:
         yield origins
 
@@ -151,7 +152,7 @@ def matrix_cells(browser_for, origins_for):
 
     def get(engine_name, profile, scheme, frontend):
         if (engine_name, profile, scheme, frontend) not in done:
-            cells = matrix.run_matrix(browser_for(engine_name, profile, scheme), origins_for(scheme), frontend)
+            cells = runner.run_matrix(browser_for(engine_name, profile, scheme), origins_for(scheme), frontend)
             done[engine_name, profile, scheme, frontend] = {(c["method"], c["storage"], c["cookie_option"]): c
                                                             for c in cells}
         return done[engine_name, profile, scheme, frontend]
@@ -168,7 +169,7 @@ def measurements(browser_for, servers):
         if (engine_name, profile, frontend) not in done:
             browser = browser_for(engine_name, profile)
             browser.clear_cookies((servers.api, servers.a, servers.b))
-            found = matrix.click_and_read(browser, servers.frontend(frontend), "#measure", "measurements")
+            found = runner.click_and_read(browser, servers.frontend(frontend), "#measure", "measurements")
             done[engine_name, profile, frontend] = {m["id"]: m for m in found}
         return done[engine_name, profile, frontend]
 
@@ -184,7 +185,7 @@ def compared(browser_for, servers):
         if (engine_name, frontend) not in done:
             browser = browser_for(engine_name, "default")
             browser.clear_cookies((servers.api, servers.a, servers.b))
-            rows = matrix.click_and_read(browser, servers.frontend(frontend), "#run-compare", "compare")
+            rows = runner.click_and_read(browser, servers.frontend(frontend), "#run-compare", "compare")
             done[engine_name, frontend] = {row["method"]: row for row in rows}
         return done[engine_name, frontend]
 

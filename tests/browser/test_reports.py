@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from browser_matrix import browsers, matrix
+from browser_matrix import browsers, runner
 from stack.procs import ROOT
 
 pytestmark = pytest.mark.browser
@@ -15,13 +15,13 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory, engine_here):
-    """One real run of `python -m browser_matrix.matrix` (what `make matrix` calls), on its own Redis and ports, in
+    """One real run of `python -m commands.matrix` (what `make matrix` calls), on its own Redis and ports, in
     WebKit over http alone (the quickest engine; test_matrix.py covers every engine's cells and the HTTPS column)."""
     engine_here("webkit")
     tmp_path = tmp_path_factory.mktemp("reports")
     env = {**os.environ, "MATRIX_REPORTS": str(tmp_path), "MATRIX_BROWSERS": "webkit", "MATRIX_HTTPS": ""}
     env.pop("REDIS_URL", None)
-    done = subprocess.run([sys.executable, "-m", "browser_matrix.matrix"], cwd=ROOT, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "commands.matrix"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     return tmp_path, done
@@ -33,7 +33,7 @@ def test_make_matrix_writes_json_markdown_and_html_with_the_browser_version(made
     tmp_path, done = made
     report = json.loads((tmp_path / "matrix.json").read_text())
     runs = [(run["engine"], run["profile"], run["scheme"], run["frontend"]) for run in report["runs"]]
-    assert runs == [("webkit", p, "http", f) for p in browsers.profiles("webkit") for f in matrix.FRONTENDS]
+    assert runs == [("webkit", p, "http", f) for p in browsers.profiles("webkit") for f in runner.FRONTENDS]
     assert [run["profile_read"]["cookie_store"] for run in report["runs"][::3]] == ["no-third-party", "always"]
     version = report["runs"][0]["version"]
     assert version[0].isdigit()
