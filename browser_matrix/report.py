@@ -1,9 +1,16 @@
-"""The matrix's reports from one run: reports/matrix.json, .md and .html, one table per engine and one for all."""
+"""The matrix's reports from one run: reports/matrix.json, and .md and .html from the templates in templates/.
 
-import html
+This module shapes the run into tables (one for all engines, one per engine, the reasons numbered); the templates
+lay them out.
+"""
+
+import functools
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 # The columns of runner.FRONTENDS as the reports title them.
 FRONTEND_TITLES = {"A": "A (same-site)", "B": "B (cross-site)", "B_proxy": "B through its own /api/"}
@@ -56,13 +63,23 @@ COLUMNS_LEGEND = [
 ]
 
 
+@dataclass(frozen=True)
+class Table:
+    """One table of a report: rows are scenarios, `reasons` the footnotes its cells number."""
+
+    title: str
+    headings: list
+    rows: list
+    reasons: list
+
+
 def _heading(run):
     scheme = " https" if run.get("scheme") == "https" else ""
     return f"{run['engine']} {run['profile']}{scheme} {FRONTEND_TITLES.get(run['frontend'], run['frontend'])}"
 
 
 def compact(report):
-    """(headings, rows, footnotes): one table, scenarios x engine/profile/scheme/frontend, cells like "✗3"
+    """All engines in one Table, scenarios x engine/profile/scheme/frontend, cells like "✗3"
     (footnotes shared across methods: the cookie's name becomes "the method's cookie")."""
     runs, reasons = report["runs"], []
     headings = ["method", "storage", "cookie"] + [_heading(r) for r in runs]
@@ -76,11 +93,11 @@ def compact(report):
                                                                               cell["reason"]))
             row.append(f"{_mark(cell)}{note}")
         rows.append(row)
-    return headings, rows, reasons
+    return Table("All engines", headings, rows, reasons)
 
 
 def _grid(report):
-    """(title, headings, rows, footnotes) per engine: rows are scenarios, columns profile x scheme x frontend."""
+    """A Table per engine: rows are scenarios, columns profile x scheme x frontend, cells like "✗ 401 [3]"."""
     tables = {}
     for run in report["runs"]:
         tables.setdefault((run["engine"], run["version"]), []).append(run)
@@ -95,12 +112,7 @@ def _grid(report):
                 row.append("–" if cell is None
                            else f"{_mark(cell)} {cell['status']} [{_footnote(reasons, cell['reason'])}]")
             rows.append(row)
-        yield f"{engine} {version}", ["method", "storage", "cookie option", *columns], rows, reasons
-
-
-def _table(headings, rows):
-    return (["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
-            + ["| " + " | ".join(row) + " |" for row in rows])
+        yield Table(f"{engine} {version}", ["method", "storage", "cookie option", *columns], rows, reasons)
 
 
 def _profiles_read(report):
@@ -112,57 +124,29 @@ def _profiles_read(report):
             for (engine, profile, scheme), read in seen.items()]
 
 
+@functools.cache
+def _templates():
+    """The report templates beside this module; everything but Markdown is autoescaped."""
+    return Environment(loader=PackageLoader("browser_matrix"), undefined=StrictUndefined,
+                       autoescape=select_autoescape(enabled_extensions=(), disabled_extensions=("md",), default=True),
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def _context(report):
+    """What both reports show: the legend, all engines in one table, one table per engine, the profiles read."""
+    return {"generated": report["generated"], "legend": LEGEND, "columns_legend": COLUMNS_LEGEND,
+            "all_engines": compact(report), "engines": list(_grid(report)),
+            "profiles_read": _profiles_read(report), "absent": report["absent"]}
+
+
 def markdown(report):
-    headings, rows, reasons = compact(report)
-    legend = "; ".join(f"{mark} = {text.replace('`', '')}" for mark, text in LEGEND)
-    lines = [f"**All engines** ({legend}; the number is the reason, below)", ""]
-    lines += _table(headings, rows) + [""] + [f"{n}. {reason}" for n, reason in enumerate(reasons, 1)] + [""]
-    lines += ["Columns: " + "; ".join(f"**{name}** = {text}" for name, text in COLUMNS_LEGEND) + ".", ""]
-    for title, headings, rows, reasons in _grid(report):
-        lines += [f"**{title}** (headless; [n] = why, below)", ""]
-        lines += _table(headings, rows)
-        lines += [""] + [f"{n}. {reason}" for n, reason in enumerate(reasons, 1)] + [""]
-    lines += (["Profiles as read from the running browsers:", ""]
-              + [f"- {line}" for line in _profiles_read(report)] + [""])
-    for missing in report["absent"]:
-        lines.append(f"- not run: {missing['engine']}{' / ' + missing['profile'] if 'profile' in missing else ''}: "
-                     f"{missing['why']}")
-    return "\n".join(lines) + "\n"
-
-
-STYLE = (
-    "body{font:15px/1.5 system-ui;margin:1rem;max-width:100%}"
-    ".scroll{overflow-x:auto;max-width:100%}"  # a wide table scrolls inside its own box, never the page
-    "td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}"
-    "table{border-collapse:collapse}.ok{background:#e3f4ea}.no{background:#fbe7e5}"
-    "ol,dl{overflow-wrap:anywhere}dt{font-weight:600}"
-)
+    """reports/matrix.md, the table `make matrix` prints."""
+    return _templates().get_template("matrix.md").render(_context(report))
 
 
 def html_page(report):
-    esc = html.escape
-    parts = ["<!doctype html><html lang=en><meta charset=utf-8>",
-             "<meta name=viewport content='width=device-width, initial-scale=1'><title>authlab matrix</title>",
-             f"<style>{STYLE}</style>",
-             f"<h1>authlab matrix</h1><p>generated {esc(report['generated'])}</p>",
-             "<h2>How to read it</h2><dl id=legend>"
-             + "".join(f"<dt>{esc(mark)}</dt><dd>{esc(text.replace('`', ''))}</dd>" for mark, text in LEGEND)
-             + "".join(f"<dt>{esc(name)}</dt><dd>{esc(text)}</dd>" for name, text in COLUMNS_LEGEND)
-             + "<dt>[n]</dt><dd>the reason the page gave, numbered below each table</dd></dl>"]
-    for title, headings, rows, reasons in _grid(report):
-        parts.append(f"<h2>{esc(title)}</h2><div class=scroll><table>"
-                     f"<caption>{esc(title)}: each scenario in each column</caption><tr>"
-                     + "".join(f"<th scope=col>{esc(h)}</th>" for h in headings) + "</tr>")
-        for row in rows:
-            cells = "".join(f"<td>{esc(c)}</td>" for c in row[:3])
-            cells += "".join(f"<td class={'ok' if c.startswith('✓') else 'no'}>{esc(c)}</td>" for c in row[3:])
-            parts.append(f"<tr>{cells}</tr>")
-        parts.append("</table></div><ol>" + "".join(f"<li>{esc(r)}</li>" for r in reasons) + "</ol>")
-    parts.append("<h2>Profiles as read from the running browsers</h2><ul>"
-                 + "".join(f"<li>{esc(line)}</li>" for line in _profiles_read(report)) + "</ul>")
-    parts += [f"<p>not run: {esc(m['engine'])} {esc(m.get('profile', ''))}: {esc(m['why'])}</p>"
-              for m in report["absent"]]
-    return "\n".join(parts) + "\n"
+    """reports/matrix.html: the per-engine tables with their legend, readable on a phone."""
+    return _templates().get_template("matrix.html").render(_context(report))
 
 
 def write_reports(report, outdir):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from browser_matrix import browsers, runner
+from browser_matrix import report as reports
 from stack.procs import ROOT
 
 pytestmark = pytest.mark.browser
@@ -66,3 +67,22 @@ def test_the_html_report_has_a_legend_and_fits_a_phone(made, playwright, engine_
     assert widths["page"] <= widths["view"] == 390
     assert widths["tables"] and all(client <= 390 for client, _ in widths["tables"])
     assert any(scroll > client for client, scroll in widths["tables"])  # the table is wider: it scrolls in its box
+
+
+def test_the_reports_escape_in_html_and_keep_markdown_as_written():
+    """Reasons come from the page: the HTML template escapes them (autoescape), the Markdown one keeps them, and a
+    cell's colour follows its mark; no browser needed."""
+    reason = "<b>blocked</b> & \"partitioned\""
+    cells = [{"method": "session", "storage": "cookie", "cookie_option": option, "works": works, "status": status,
+              "reason": reason, "evidence": {"partitioned": works or None}}
+             for option, works, status in (("Lax", False, 401), ("None+Partitioned", True, 200))]
+    run = {"engine": "webkit", "version": "2.38", "profile": "default", "profile_title": "cog's <default>",
+           "profile_read": {"cookie_store": "no-third-party"}, "scheme": "http", "frontend": "B", "cells": cells}
+    made = {"generated": "2026-12-06T06:00:00+00:00", "runs": [run], "absent": [{"engine": "firefox", "why": "<no>"}]}
+    page, markdown = reports.html_page(made), reports.markdown(made)
+    assert "<b>" not in page and "&lt;b&gt;blocked&lt;/b&gt; &amp; &#34;partitioned&#34;" in page
+    assert "cog&#39;s &lt;default&gt;" in page and "<p>not run: firefox : &lt;no&gt;</p>" in page
+    assert '<td>Lax</td><td class="no">✗ 401 [1]</td>' in page
+    assert '<td>None+Partitioned</td><td class="ok">✓ᵖ 200 [1]</td>' in page
+    assert f"1. {reason}\n" in markdown and "- not run: firefox: <no>\n" in markdown
+    assert "| session | cookie | None+Partitioned | ✓ᵖ 200 [1] |" in markdown
