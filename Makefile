@@ -22,13 +22,13 @@ $(NPM_STAMP): package-lock.json
 	else echo "npm not found: tests/browser/test_accessibility.py needs it (Debian: apt install nodejs npm)"; fi
 
 run: install
-	$(PY) -m stack.run
+	$(PY) -m commands.run
 
 run-https: install
-	$(PY) -m stack.run --https
+	$(PY) -m commands.run --https
 
 run-ha: install  ## ARGS=--cluster: a Redis Cluster instead of Sentinel; needs haproxy
-	$(PY) -m stack.run_ha $(ARGS)
+	$(PY) -m commands.run_ha $(ARGS)
 
 test: install  ## two workers: the browser tests on one, the rest spread over both (TEST_WORKERS=0: serial)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

@@ -29,7 +29,7 @@ def parse(argv=None):
     p.add_argument("--tool", choices=("auto", "wrk", "locust"), default="auto",
                    help="load generator (auto: wrk if installed)")
     p.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER,
-                   help="how the API is served, as `python -m stack.run --server` (docs/servers.md compares them)")
+                   help="how the API is served, as `python -m commands.run --server` (docs/servers.md compares them)")
     p.add_argument("--workers", type=int, help="worker processes per API instance (default: the server's usual)")
     p.add_argument("--connections", type=int, help="concurrent connections (default 10, or 2 x workers if more)")
     p.add_argument("--seconds", type=int, help="seconds of load per endpoint per round (whole seconds: wrk)")

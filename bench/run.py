@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from stack.run import without_password
+from stack.redis_server import without_password
 
 from . import inproc, load, machine, redis_count, scale, throughput, topologies, wire
 from .methods import FLOORS, METHODS, SERVERS, Unavailable

@@ -14,7 +14,7 @@ import shutil
 import stat
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
 
@@ -156,3 +156,17 @@ class RedisService(Service):
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.05)
+
+
+def embedded(var, password):
+    """`make run`'s Redis: a unix socket in var/redis/ (0700), password required, AOF in the same folder."""
+    folder = var / "redis"
+    return server(None, folder, password=password, unix_socket=folder / "redis.sock")
+
+
+def without_password(url):
+    """REDIS_URL as a banner may print it: its password (and a Sentinel's) replaced by ***."""
+    parts = urlsplit(url)
+    netloc = (":***@" if "@" in parts.netloc else "") + parts.netloc.rpartition("@")[2]
+    query = "&".join(f"{p.split('=')[0]}=***" if "password" in p else p for p in parts.query.split("&") if p)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

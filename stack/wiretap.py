@@ -1,6 +1,6 @@
 """A loopback relay that shows what travels on the wire, and decodes any Basic credentials it can read.
 
-    .venv/bin/python -m stack.wiretap --listen 9000 --to localhost:8000
+    .venv/bin/python -m commands.wiretap --listen 9000 --to localhost:8000
     curl -u alice:wonderland localhost:9000/api/basic/me
     # the relay prints:  Authorization: Basic YWxpY2U6d29uZGVybGFuZA==  ->  alice:wonderland
 
@@ -8,7 +8,6 @@ Base64 is an encoding, not encryption: anyone on the path reads the password. Po
 `make run-https` instead (and curl https://localhost:9000 with --cacert) and it sees only TLS records.
 """
 
-import argparse
 import base64
 import binascii
 import re
@@ -87,30 +86,3 @@ def _close(sock):
     except OSError:
         pass
     sock.close()
-
-
-def show(chunk):
-    """Print a chunk as a person would see it on the wire, then the credentials it gives away."""
-    printable = chunk.decode("latin-1")
-    looks_like_text = sum(c.isprintable() or c in "\r\n" for c in printable) > 0.9 * len(printable)
-    print(printable if looks_like_text else f"[{len(chunk)} bytes of binary: TLS records, nothing to read]", flush=True)
-    for credentials in decode_basic(chunk):
-        print(f"  -> Basic credentials on the wire: {credentials}", flush=True)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1 to accept clients on")
-    parser.add_argument("--to", required=True, help="host:port of the server (loopback only)")
-    args = parser.parse_args()
-    host, _, port = args.to.rpartition(":")
-    with Wiretap(host, int(port), args.listen, on_data=show):
-        print(f"relaying 127.0.0.1:{args.listen} -> {args.to}; Ctrl-C stops", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
-
-
-if __name__ == "__main__":
-    main()

@@ -115,7 +115,7 @@ def forge(header, claims, key=None, rsa_key=None):
 
 
 class Launch:
-    """A running `python -m stack.run`: its ports, its output up to the awaited line, the process and its logs.
+    """A running `python -m commands.run`: its ports, its output up to the awaited line, the process and its logs.
 
     Unpacks as (ports, banner) for the tests that need no more.
     """
@@ -153,8 +153,8 @@ def launch_env(tmp_path, ports):
 
 
 @contextlib.contextmanager
-def launched(tmp_path, *flags, until, ports=None, module="stack.run"):
-    """`python -m stack.run` (make run; or `module`) on free loopback ports in a process group of its own; yields a
+def launched(tmp_path, *flags, until, ports=None, module="commands.run"):
+    """`python -m commands.run` (make run; or `module`) on free loopback ports in a process group of its own; yields a
     Launch once its output holds `until`, and sends the group SIGTERM afterwards, as Ctrl-C would."""
     from stack import procs
 

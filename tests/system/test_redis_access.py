@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from stack import run
+from stack import redis_server
 
 NOBODY = "nobody"
 SYSTEM_PYTHON = "/usr/bin/python3"  # not the venv's: another user must not need anything of ours
@@ -57,10 +57,10 @@ def shared_machine():
 
 @pytest.fixture
 def embedded(shared_machine):
-    """`make run`'s Redis (stack/run.py's embedded_redis) under var/ in that folder, holding admin's session."""
+    """`make run`'s Redis (stack/redis_server.py's embedded) under var/ in that folder, holding admin's session."""
     var = shared_machine / "var"
     var.mkdir(mode=0o755)
-    with run.embedded_redis(var, "the-app's-password") as service:
+    with redis_server.embedded(var, "the-app's-password") as service:
         with service.client() as client:
             client.set("session:admins-session-id", "{'_user_id': 'admin'}")
         yield service

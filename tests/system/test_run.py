@@ -72,7 +72,7 @@ def test_run_with_a_busy_port_names_it_and_exits_non_zero(tmp_path):
         squatter.bind(("127.0.0.1", ports["issuer"]))
         squatter.listen()
         run = subprocess.run(
-            [sys.executable, "-m", "stack.run"], cwd=procs.ROOT, env=launch_env(tmp_path, ports),
+            [sys.executable, "-m", "commands.run"], cwd=procs.ROOT, env=launch_env(tmp_path, ports),
             capture_output=True, text=True, timeout=60,
         )
     assert run.returncode == 2

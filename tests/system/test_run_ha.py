@@ -11,7 +11,8 @@ import requests
 from redis.crc import key_slot
 
 from backend.stores import keys
-from stack import procs, run_ha
+from commands import run_ha
+from stack import procs
 from stack.redis_topologies import slot_ranges
 from tests.helpers import launch_env, launched
 from tests.system.test_high_availability import failover_drill
@@ -30,7 +31,7 @@ def test_run_ha_answers_through_the_balancer_and_stops_cleanly(tmp_path, topolog
     balancer: the Redis process that holds alice's keys (the Sentinel group's primary, or her slot's master) is
     SIGKILLed under logouts and reads (failover_drill)."""
     flags = ["--cluster"] if topology == "cluster" else []
-    with launched(tmp_path, *flags, until="  Redis ", module="stack.run_ha") as launch:
+    with launched(tmp_path, *flags, until="  Redis ", module="commands.run_ha") as launch:
         ports, banner = launch
         banner = launch.wait_for("replica 127.0.0.1:")
         assert launch.process.poll() is None, (banner, launch.err.read_text()[-3000:])
@@ -100,7 +101,7 @@ def killed_under_load(banner, api, children, topology):
 
 
 
-@pytest.mark.parametrize("module", ["stack.run_ha", "stack.run"])
+@pytest.mark.parametrize("module", ["commands.run_ha", "commands.run"])
 def test_run_ha_without_haproxy_says_how_to_install_it(tmp_path, module):
     """No haproxy (make run-ha's balancer, and the front of every launcher): the install command, exit 2, and
     nothing started."""

@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from backend.config import SETTINGS
-from stack import local_secrets, redis_server, run
+from stack import local_secrets, redis_server
 
 PUBLIC = {name: SETTINGS[name][0] for name in ("SECRET_KEY", "JWT_SECRET")}
 
@@ -53,7 +53,7 @@ def test_an_older_laxer_redis_folder_is_made_owner_only_before_redis_starts(tmp_
     (folder / "appendonly.aof").write_text("SET session:admins-id ...")
     os.chmod(folder, 0o755)
     os.chmod(folder / "appendonly.aof", 0o644)
-    service = run.embedded_redis(tmp_path, "pw")
+    service = redis_server.embedded(tmp_path, "pw")
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {
         "appendonly.aof": 0o600, redis_server.CONFIG_FILE: 0o600}
@@ -69,4 +69,4 @@ def test_an_older_laxer_redis_folder_is_made_owner_only_before_redis_starts(tmp_
 ])
 def test_banners_print_no_redis_password(url, printed):
     """`make run`, `make run-ha` and the bench print REDIS_URL: never its password, nor the Sentinels'."""
-    assert run.without_password(url) == printed
+    assert redis_server.without_password(url) == printed

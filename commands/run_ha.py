@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 
 from backend.config import raw
+from stack import configured_origins, load_balancer, local_secrets, procs, redis_server, redis_topologies, supervision
 
-from . import load_balancer, local_secrets, procs, redis_topologies, run
+from . import run
 
 FAILOVER_S = 5  # a dead Redis process waits this long to restart: down-after / node timeout (1 s) plus the failover
 
@@ -53,11 +54,13 @@ def banner(args, env, kept, var, topology, balanced):
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
         f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
         f"  secrets     {', '.join(kept) or 'none'} from {var / 'secrets.json'}\n"
-        f"  Redis       {run.without_password(env['REDIS_URL'])}   (passwords: made for this start)\n{redis_lines}\n"
+        f"  Redis       {redis_server.without_password(env['REDIS_URL'])}   (passwords: made for this start)\n"
+        f"{redis_lines}\n"
     )
 
 
 def main(argv=None):
+    """Start the HA stack on the configured origins, say where, keep it up (failing over) until a stop signal."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cluster", action="store_true",
                         help="a Redis Cluster (3 masters, a replica each) instead of Sentinel")
@@ -72,7 +75,8 @@ def main(argv=None):
         sys.exit(2)
     var = Path(os.environ.get("AUTHLAB_VAR", procs.ROOT / "var"))
     kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k) and k != "REDIS_PASSWORD"}
-    ports = {name: port for name, port in run.wanted_ports().items() if name != "Redis"}  # Redis: free ports
+    ports = {name: port for name, port in configured_origins.wanted_ports().items()
+             if name != "Redis"}  # Redis: free ports
     run.exit_if_busy(ports)
     procs.claim(ports.values())  # the Redis processes start on free ports before HAProxy binds the API's
     env = {**kept, "API_ORIGIN": raw("API_ORIGIN")}
@@ -101,7 +105,7 @@ def main(argv=None):
             else:  # Sentinel fails over first; the old primary then comes back as a replica
                 restartable = dict.fromkeys([topology.primary, *topology.replicas, *topology.sentinels], FAILOVER_S)
             restartable.update(dict.fromkeys(balanced.apis, 0))
-            dead = run.supervise(restartable, [balanced.balancer, *others])
+            dead = supervision.supervise(restartable, [balanced.balancer, *others])
             print(f"authlab: {dead} stopped unexpectedly; stopping the rest", file=sys.stderr)
             code = 1
         except Stopped:
