@@ -17,9 +17,12 @@ RUN_TIMEOUT_MS = 90_000
 # The matrix's columns per browser: each page, and page B calling the API through its own origin's /api/ (the
 # reverse proxy of stack/static_server.py: the API on the page's own site), where only cookies are in question.
 FRONTENDS = ("A", "B", "B_proxy")
-# The HTTPS column: by default WebKit, whose http results hide its cookie rules (it refuses Secure over http);
-# MATRIX_HTTPS=chromium,firefox,webkit runs it in every engine, MATRIX_HTTPS= in none.
-HTTPS_ENGINES = tuple(n.strip() for n in os.environ.get("MATRIX_HTTPS", "webkit").split(",") if n.strip())
+
+
+def https_engines():
+    """MATRIX_HTTPS: the engines that run the HTTPS column too. By default WebKit, whose http results hide its cookie
+    rules (it refuses Secure over http); MATRIX_HTTPS=chromium,firefox,webkit: every engine; MATRIX_HTTPS=: none."""
+    return tuple(n.strip() for n in os.environ.get("MATRIX_HTTPS", "webkit").split(",") if n.strip())
 
 
 # cog shows one view: the page's window.open (its look from the API's own site) would replace the page itself.
@@ -106,19 +109,20 @@ def run_matrix(browser, origins, frontend):
 
 def run_all(playwright, columns, workdir, tls=None):
     """Every present engine x profile x scheme x frontend; absent engines are listed.
-    columns: {"http": origins, "https": origins}; HTTPS runs only in HTTPS_ENGINES."""
+    columns: {"http": origins, "https": origins}; HTTPS runs only in https_engines()."""
     report = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "origins": vars(columns["http"]), "https_origins": vars(columns["https"]) if "https" in columns else None,
         "runs": [], "absent": [],
     }
+    over_https = https_engines()
     for engine in browsers.engines(playwright):
         if not engine.present:
             report["absent"].append({"engine": engine.name, "why": engine.why})
             continue
         for profile in browsers.profiles(engine.name):
             for scheme, origins in columns.items():
-                if scheme == "https" and engine.name not in HTTPS_ENGINES:
+                if scheme == "https" and engine.name not in over_https:
                     continue
                 # A browser per scheme: the API's HSTS over https would upgrade every later http://localhost.
                 browser = browsers.launch(playwright, engine, profile,

@@ -39,7 +39,7 @@ def main(argv=None):
         for scheme in ("http", "https"):
             (Path(tmp) / scheme).mkdir()
         columns = {"http": stack.enter_context(demo.servers(Path(tmp) / "http", redis_url))}
-        if runner.HTTPS_ENGINES:
+        if runner.https_engines():
             columns["https"] = stack.enter_context(demo.servers(Path(tmp) / "https", redis_url, tls))
         with sync_playwright() as playwright:
             report = runner.run_all(playwright, columns, tmp, tls)

@@ -33,7 +33,7 @@ def engine_profiles():
 def matrix_columns():
     """(engine, profile, scheme): every profile over http, and over https where the matrix runs it."""
     return [(e, p, s) for e, p in engine_profiles() for s in ("http", "https")
-            if s == "http" or e in runner.HTTPS_ENGINES]
+            if s == "http" or e in runner.https_engines()]
 
 
 def pytest_generate_tests(metafunc):
