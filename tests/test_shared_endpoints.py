@@ -79,3 +79,25 @@ def test_settings_come_from_the_environment(monkeypatch, make_app):
     app = make_app()
     assert app.config["CORS_ORIGINS"][1] == "http://127.0.0.1:9999"
     assert app.permanent_session_lifetime.total_seconds() == 42
+
+
+def test_methods_is_the_table_the_pages_render(client):
+    """Everything a page shows of a method: its label and summary, its paths, the cookie that carries it first."""
+    served = {entry["name"]: entry for entry in client.get("/api/methods").get_json()["methods"]}
+    session, jwt = served["session"], served["jwt"]
+    assert session["paths"] == {"login": "/api/session/login", "me": "/api/session/me", "logout": "/api/session/logout"}
+    assert session["cookies"] == [{"name": "session_id", "path": "/"}] and session["login"] == "/api/session/login"
+    assert jwt["paths"]["refresh"] == "/api/jwt/refresh"
+    assert [cookie["name"] for cookie in jwt["cookies"]] == ["jwt_access", "jwt_refresh"]
+    assert served["basic"]["paths"] == {"me": "/api/basic/me", "admin": "/api/basic/admin"}
+    assert served["basic"]["login"] is None
+    # the issuer's JWTs are a choice of their own on the pages, accepted by the JWT method: not one more method
+    assert [other["name"] for other in jwt["accepts"]] == ["issuer"]
+    assert all(entry["accepts"] == [] for name, entry in served.items() if name != "jwt")
+
+
+def test_methods_names_the_cookies_as_https_mode_sets_them(make_app):
+    """Over HTTPS the cookies carry their prefix: the pages compare names as the browser sends them."""
+    served = make_app(API_ORIGIN="https://localhost:9443").test_client().get("/api/methods").get_json()["methods"]
+    names = {entry["name"]: [cookie["name"] for cookie in entry["cookies"]] for entry in served}
+    assert names["session"] == ["__Host-session_id"] and names["jwt"] == ["__Host-jwt_access", "__Secure-jwt_refresh"]
