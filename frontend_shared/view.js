@@ -3,6 +3,7 @@ import { cellId, measureId } from "./advice.js";
 import { config } from "./client.js";
 import { crossSiteFormPanel } from "./cross_site_form.js";
 import { el, fill, table } from "./dom.js";
+import { PATH as TABLE_PATH } from "./method_table.js";
 import { COOKIE_OPTIONS, METHODS } from "./methods.js";
 import { snapshot } from "./storage.js";
 
@@ -66,7 +67,7 @@ function tryPanel() {
       "ul",
       { class: "links" },
       el("li", {}, el("a", { id: "handoff", target: "_blank", rel: "noopener" }, `Open ${otherName} with this token`), " ", el("span", { id: "handoff-note", class: "hint" })),
-      el("li", { id: "basic-direct" }, el("a", { href: `${config.api}/api/basic/me`, target: "_blank", rel: "noopener" }, "Open /api/basic/me directly"), " ", el("span", { class: "hint" }, "the browser's own login prompt; it then resends the password by itself")),
+      METHODS.basic && el("li", { id: "basic-direct" }, el("a", { href: config.api + METHODS.basic.paths.me, target: "_blank", rel: "noopener" }, `Open ${METHODS.basic.paths.me} directly`), " ", el("span", { class: "hint" }, "the browser's own login prompt; it then resends the password by itself")),
     ),
   );
 }
@@ -165,6 +166,22 @@ const advicePanel = () =>
     el("p", { class: "hint" }, "From what this browser showed on this page: each line links to the row that shows it."),
     el("ul", { id: "advice" }),
   );
+
+// The API's method table did not load (GET /api/methods): say so, with the answer that came instead (its JSON error).
+export function buildTableFailure(root, failure) {
+  const answer = failure.status ? `answered ${failure.status}` : `gave no answer (${failure.error})`;
+  fill(
+    root,
+    el(
+      "section",
+      { class: "card", id: "table-failure", role: "alert" },
+      el("h2", {}, "The API's table of methods did not load"),
+      el("p", {}, `GET ${config.api}${TABLE_PATH} ${answer}. This page draws every method from it (labels, paths, cookie names), so it has nothing to offer until it loads: reload once the API answers.`),
+      failure.body && el("pre", { id: "table-failure-body" }, JSON.stringify(failure.body, null, 2)),
+      el("p", {}, el("button", { type: "button", id: "reload" }, "Reload")),
+    ),
+  );
+}
 
 export function build(root) {
   // The one live region besides errors: a short line per step, and a run's start and end (never its progress).
