@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tests.helpers import basic_header
+from tests.helpers import SESSION_COOKIE, basic_header
 
 
 def test_health_reports_redis(client):
@@ -20,14 +20,14 @@ def test_public_needs_no_authentication(client):
 
 
 def test_echo_reports_what_arrived_without_secret_values(client):
-    client.set_cookie("session_id", "s" * 43)
+    client.set_cookie(SESSION_COOKIE, "s" * 43)
     headers = {"Origin": "http://localhost:8001", **basic_header("alice", "wonderland")}
     response = client.get("/api/echo", headers=headers)
     body = response.get_json()
     assert response.status_code == 200
     assert body == {
         "origin": "http://localhost:8001",
-        "cookies": {"session_id": 43},
+        "cookies": {SESSION_COOKIE: 43},
         "authorization": "Basic",
         "request_header_bytes": body["request_header_bytes"],
     }

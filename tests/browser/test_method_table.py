@@ -4,11 +4,11 @@ they show what it says; serve them none and they say so. The registry is the one
 import pytest
 
 from backend.methods import REGISTRY
+from tests.helpers import PAGE_CHOICES
 
 pytestmark = pytest.mark.browser
 
-# Every choice a page offers, from the registry: each method, then the other party's credentials it accepts.
-CHOICES = [(choice.name, choice.label) for method in REGISTRY for choice in (method, *method.accepts)]
+CHOICES = [(choice.name, choice.label) for choice in PAGE_CHOICES]  # (value, label) of each method choice, in order
 
 
 def offered(page):

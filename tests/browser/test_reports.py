@@ -9,6 +9,7 @@ import pytest
 
 from stack import browsers, matrix
 from stack.procs import ROOT
+from tests.helpers import CREDENTIAL_COOKIE, SESSION_COOKIE
 
 pytestmark = pytest.mark.browser
 
@@ -66,3 +67,18 @@ def test_the_html_report_has_a_legend_and_fits_a_phone(made, playwright, engine_
     assert widths["page"] <= widths["view"] == 390
     assert widths["tables"] and all(client <= 390 for client, _ in widths["tables"])
     assert any(scroll > client for client, scroll in widths["tables"])  # the table is wider: it scrolls in its box
+
+
+def test_the_compact_table_shares_a_footnote_across_methods_whose_reasons_differ_only_by_cookie():
+    """The page names each method's cookie (from the API's table) in its reasons and in evidence.cookie: the compact
+    table says "method's cookie" instead, so a session's and a token's identical refusals share one footnote."""
+    def cell(method, cookie):
+        reason = f"Cookie not sent: no {cookie} cookie came back."
+        return {"method": method, "storage": "cookie", "cookie_option": "Lax", "works": False, "status": 401,
+                "reason": reason, "evidence": {"cookie": cookie, "partitioned": None}}
+
+    run = {"engine": "webkit", "profile": "default", "frontend": "B",
+           "cells": [cell("session", SESSION_COOKIE), cell("token", f"__Host-{CREDENTIAL_COOKIE['token']}")]}
+    _, rows, footnotes = matrix.compact({"runs": [run]})
+    assert footnotes == ["Cookie not sent: no method's cookie came back."]
+    assert [row[-1] for row in rows] == ["✗1", "✗1"]
