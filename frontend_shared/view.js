@@ -4,7 +4,7 @@ import { config } from "./client.js";
 import { crossSiteFormPanel } from "./cross_site_form.js";
 import { el, fill, table } from "./dom.js";
 import { PATH as TABLE_PATH } from "./method_table.js";
-import { COOKIE_OPTIONS, METHODS } from "./methods.js";
+import { COOKIE_OPTIONS, METHOD_COUNT, METHODS } from "./methods.js";
 import { snapshot } from "./storage.js";
 
 // The demo users (README); the password field follows the chosen user.
@@ -12,6 +12,15 @@ export const USERS = { alice: "wonderland", bob: "builder", "zoë": "pässwörd"
 
 const VERBS = { login: "Log in", me: "Me", logout: "Log out", everywhere: "Log out everywhere", admin: "Admin only", refresh: "Refresh" };
 const otherName = config.name === "A" ? "B" : "A";
+
+const NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+
+// How many ways to log in the API's table lists, and which choices are another party's credentials a method accepts.
+function methodCount() {
+  const ways = `The API's ${NUMBERS[METHOD_COUNT] ?? METHOD_COUNT} ${METHOD_COUNT === 1 ? "way" : "ways"} to log in (GET /api/methods)`;
+  const accepted = Object.values(METHODS).filter(({ acceptedBy }) => acceptedBy);
+  return ways + accepted.map(({ label, acceptedBy }) => `; ${label} is another site's token, which ${METHODS[acceptedBy].label} accepts`).join("") + ".";
+}
 
 function radios(name, legend, options) {
   return el(
@@ -41,6 +50,7 @@ function tryPanel() {
       { id: "try", autocomplete: "off" },
       viaChoice(),
       radios("method", "Method", Object.entries(METHODS).map(([id, method]) => [id, method.label])),
+      el("p", { id: "method-count", class: "hint" }, methodCount()),
       el("p", { id: "method-summary", class: "hint" }),
       radios("storage", "Where the credential lives", [
         ["header", "localStorage + Authorization header"],

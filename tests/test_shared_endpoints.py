@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tests.helpers import SESSION_COOKIE, basic_header
+from tests.helpers import CREDENTIAL_COOKIE, JWT_REFRESH_COOKIE, JWT_REFRESH_PATH, SESSION_COOKIE, basic_header
 
 
 def test_health_reports_redis(client):
@@ -86,9 +86,10 @@ def test_methods_is_the_table_the_pages_render(client):
     served = {entry["name"]: entry for entry in client.get("/api/methods").get_json()["methods"]}
     session, jwt = served["session"], served["jwt"]
     assert session["paths"] == {"login": "/api/session/login", "me": "/api/session/me", "logout": "/api/session/logout"}
-    assert session["cookies"] == [{"name": "session_id", "path": "/"}] and session["login"] == "/api/session/login"
+    assert session["cookies"] == [{"name": SESSION_COOKIE, "path": "/"}] and session["login"] == "/api/session/login"
     assert jwt["paths"]["refresh"] == "/api/jwt/refresh"
-    assert [cookie["name"] for cookie in jwt["cookies"]] == ["jwt_access", "jwt_refresh"]
+    assert jwt["cookies"] == [{"name": CREDENTIAL_COOKIE["jwt"], "path": "/"},
+                              {"name": JWT_REFRESH_COOKIE, "path": JWT_REFRESH_PATH}]
     assert served["basic"]["paths"] == {"me": "/api/basic/me", "admin": "/api/basic/admin"}
     assert served["basic"]["login"] is None
     # the issuer's JWTs are a choice of their own on the pages, accepted by the JWT method: not one more method
@@ -100,4 +101,5 @@ def test_methods_names_the_cookies_as_https_mode_sets_them(make_app):
     """Over HTTPS the cookies carry their prefix: the pages compare names as the browser sends them."""
     served = make_app(API_ORIGIN="https://localhost:9443").test_client().get("/api/methods").get_json()["methods"]
     names = {entry["name"]: [cookie["name"] for cookie in entry["cookies"]] for entry in served}
-    assert names["session"] == ["__Host-session_id"] and names["jwt"] == ["__Host-jwt_access", "__Secure-jwt_refresh"]
+    assert names["session"] == [f"__Host-{SESSION_COOKIE}"]
+    assert names["jwt"] == [f"__Host-{CREDENTIAL_COOKIE['jwt']}", f"__Secure-{JWT_REFRESH_COOKIE}"]

@@ -32,8 +32,12 @@ def by_name(table):
 
 @pytest.mark.parametrize("frontend", ["A", "B"])
 def test_the_page_offers_every_method_of_the_registry(open_frontend, frontend):
+    """Each method and each credential a method accepts is a choice; the count is the table's, in words
+    (tests/guards/test_registry.py holds README and the docs to the same count)."""
     page = open_frontend(frontend)
     assert [tuple(choice) for choice in offered(page)] == CHOICES
+    assert page.text_content("#method-count") == (
+        "The API's five ways to log in (GET /api/methods); Issuer JWT is another site's token, which JWT accepts.")
 
 
 def relabelled(table):
@@ -63,6 +67,7 @@ def test_the_page_shows_what_the_endpoint_says(open_frontend):
     labels = dict(offered(page))
     assert labels["token"] == "Random token (as the table says)" and "signed" not in labels
     assert page.evaluate("() => import('/shared/compare.js').then((m) => m.COMPARED.length)") == len(REGISTRY) - 1
+    assert page.text_content("#method-count").startswith("The API's four ways to log in")
     page.check('input[name="method"][value="session"]')
     assert page.text_content("#method-summary") == "A summary only this table has."
     _, why = step(page, "login")  # the API sets session_id; the page looks for the cookie the table named

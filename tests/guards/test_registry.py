@@ -1,6 +1,8 @@
 """A method in backend/methods/'s REGISTRY must have everything a method has: a test here fails for the missing part."""
 
 import logging
+import re
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,12 @@ from backend.stores.sessions import SESSION_PATHS
 from tests.browser.test_matrix import SCENARIOS
 from tests.helpers import basic_header, bearer
 
+ROOT = Path(__file__).resolve().parents[2]
+NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+# Where the project says how many ways to log in there are (the pages render it from GET /api/methods).
+COUNTED = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")), "backend/__init__.py",
+           "backend/openapi.json", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "frontend_shared").glob("*.js"))]
+SAYS_A_COUNT = re.compile(rf"\b({'|'.join(NUMBERS)}|\d+) (ways to log in|(?:authentication |login )?methods)\b", re.I)
 WRONG = {"username": "alice", "password": "not-her-password"}
 by_name = pytest.mark.parametrize("method", REGISTRY, ids=lambda method: method.name)
 
@@ -111,3 +119,17 @@ def test_api_methods_serves_the_registry_in_order(client):
     """GET /api/methods lists every registered method, once, in the registry's order."""
     served = client.get("/api/methods").get_json()["methods"]
     assert [entry["name"] for entry in served] == [method.name for method in REGISTRY]
+
+
+@pytest.mark.parametrize("path", COUNTED)
+def test_every_count_of_the_ways_to_log_in_is_the_registrys(path):
+    """Five ways to log in (Basic, session, opaque token, signed token, JWT): the issuer's JWTs are the JWT method's."""
+    said = {number.lower() for number, _ in SAYS_A_COUNT.findall((ROOT / path).read_text(encoding="utf-8"))}
+    assert said <= {NUMBERS[len(REGISTRY)], str(len(REGISTRY))}, f"{path} counts the ways to log in as {said}"
+
+
+def test_the_openapi_document_names_exactly_the_registrys_cookies():
+    """backend/openapi.json describes the cookies for machines: the same names and paths the registry sets."""
+    schemes = document()["components"]["securitySchemes"].values()
+    documented = {(s["name"], s.get("x-cookie-path", "/")) for s in schemes if s.get("in") == "cookie"}
+    assert documented == {cookie for method in REGISTRY for cookie in method.cookies.items()}
