@@ -197,7 +197,7 @@ export function build(root) {
   // The one live region besides errors: a short line per step, and a run's start and end (never its progress).
   const live = el("p", { id: "announce", class: "visually-hidden", role: "status" });
   const paused = el("p", { id: "limited", hidden: true });
-  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), advicePanel(), comparePanel(), matrixPanel(), measurePanel(), config.name === "B" && crossSiteFormPanel(config.api));
+  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), advicePanel(), comparePanel(), matrixPanel(), measurePanel(), config.name === "B" && METHODS.session && crossSiteFormPanel(config.api, METHODS.session.paths.logout));
 }
 
 const $ = (selector) => document.querySelector(selector);
