@@ -1,6 +1,6 @@
 """Endpoints every method shares: health, the unauthenticated baseline, what reached the server, the methods."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from .methods import REGISTRY
 from .stores import redis_client
@@ -42,8 +42,8 @@ def header_bytes(headers):
 
 @bp.get("/methods")
 def methods():
-    """Each registered method's facts (endpoints, storages, cookie names, what logout-all ends) for the pages."""
-    return jsonify(methods=[method.describe(cookies.name) for method in REGISTRY])
+    """curl -s localhost:8000/api/methods — each method's label, summary, paths, storages, cookies: the pages' table."""
+    return jsonify(methods=[method.describe(cookies.name, current_app.url_map) for method in REGISTRY])
 
 
 @bp.get("/echo")

@@ -6,7 +6,6 @@ lay them out.
 
 import functools
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +46,6 @@ def _cells(run):
     return {_key(cell): cell for cell in run["cells"]}
 
 
-COOKIE_NAME = re.compile(r"\b(__Host-)?(session_id|opaque_token|signed_token|jwt_access) cookie")
 LEGEND = [
     ("✓", "`me` answered 200 from that page"),
     ("✓ᵖ", "it did, and the cookie was kept in a jar of that page's site only "
@@ -78,6 +76,12 @@ def _heading(run):
     return f"{run['engine']} {run['profile']}{scheme} {FRONTEND_TITLES.get(run['frontend'], run['frontend'])}"
 
 
+def _shared_reason(cell):
+    """The cell's reason with its cookie's name (as the page's table named it) made "method's cookie"."""
+    name = cell["evidence"].get("cookie")
+    return cell["reason"].replace(f"{name} cookie", "method's cookie") if name else cell["reason"]
+
+
 def compact(report):
     """All engines in one Table, scenarios x engine/profile/scheme/frontend, cells like "✗3"
     (footnotes shared across methods: the cookie's name becomes "the method's cookie")."""
@@ -89,8 +93,7 @@ def compact(report):
         row = _scenario(key)
         for found in cells:
             cell = found.get(key)
-            note = "" if cell is None else _footnote(reasons, COOKIE_NAME.sub("method" + chr(39) + "s cookie",
-                                                                              cell["reason"]))
+            note = "" if cell is None else _footnote(reasons, _shared_reason(cell))
             row.append(f"{_mark(cell)}{note}")
         rows.append(row)
     return Table("All engines", headings, rows, reasons)

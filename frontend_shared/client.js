@@ -12,7 +12,7 @@ export const wire = [];
 
 function onTheWire(url, method, credentials, headers, body, status, response, answer) {
   const path = url.startsWith(config.api) ? url.slice(config.api.length) : url;
-  if (/^\/api\/(echo|inspect)\b/.test(path)) return; // the page's own instruments, not the action
+  if (/^\/api\/(echo|inspect|methods)\b/.test(path)) return; // the page's own instruments and table, not the action
   const auth = headers.Authorization ? { scheme: headers.Authorization.split(" ")[0], chars: headers.Authorization.length } : null;
   if (wire.length >= 50) wire.shift(); // runs of many steps (the matrix) keep only their last exchanges
   wire.push({

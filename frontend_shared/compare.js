@@ -6,14 +6,11 @@ import { endpoint, METHODS, transport } from "./methods.js";
 import { RUNNER_USER } from "./runner.js";
 import { appeared, find, inspect, keepViewer } from "./server.js";
 
-// Each method as the comparison runs it: where it keeps the credential (the page holds a copy when it can).
-export const COMPARED = [
-  { method: "basic", storage: "header" },
-  { method: "session", storage: "cookie" },
-  { method: "token", storage: "header" },
-  { method: "signed", storage: "header" },
-  { method: "jwt", storage: "header" },
-];
+// Each method of the API's table as the comparison runs it: in a header where it can be (the page then holds a copy
+// to replay), else where it lives; credentials another party issues are not one more method.
+export const COMPARED = Object.values(METHODS)
+  .filter(({ acceptedBy }) => !acceptedBy)
+  .map(({ name, storages }) => ({ method: name, storage: storages.includes("header") ? "header" : storages[0] }));
 
 // Log in as alice and call me; what a thief who copied the credential then holds (null for an HttpOnly cookie).
 async function logIn(method, storage) {

@@ -15,8 +15,9 @@ function sandboxed(action) {
   return el("iframe", { id: "forged-frame", title: "The same form, from a page with no origin", sandbox: "allow-forms allow-popups allow-popups-to-escape-sandbox", srcdoc: page });
 }
 
-export function crossSiteFormPanel(api) {
-  const action = `${api}/api/session/logout`;
+// `logout`: the session's logout path, from the API's method table.
+export function crossSiteFormPanel(api, logout) {
+  const action = api + logout;
   return el(
     "section",
     { class: "card wide", id: "forged-form" },

@@ -53,11 +53,10 @@ function cookieAllowed(cookieOption, sameSite, partitioned = null) {
     "or in the API's own jar; only a look from the API's own site tells which";
 }
 
-// Did the credential travel? For cookies: did the method's cookie reach the API; for headers: any Authorization.
-// Over HTTPS the API prefixes its cookie names (__Host-, or __Secure- off Path=/).
+// Did the credential travel? For cookies: did the method's cookie reach the API (named as the API's table names it:
+// over HTTPS with its __Host- or __Secure- prefix); for headers: any Authorization.
 export function carried(method, storage, sent) {
-  const name = METHODS[method].cookie;
-  if (storage === "cookie") return ["", "__Host-", "__Secure-"].some((prefix) => Object.hasOwn(sent.cookies || {}, prefix + name));
+  if (storage === "cookie") return Object.hasOwn(sent.cookies || {}, METHODS[method].cookie);
   return Boolean(sent.authorization);
 }
 

@@ -127,7 +127,7 @@ async function injectedScript() {
   const token = await METHODS.token.login({ ...RUNNER_USER, storage: "header" });
   try {
     return await withSession(sameSiteAsApi() ? "Lax" : "None+Partitioned", async () => {
-      const seen = await runInjected("/api/session/me");
+      const seen = await runInjected(METHODS.session.paths.me);
       return describeTheft(seen, token.ok ? saved.get("token") : null);
     });
   } finally {
@@ -140,16 +140,17 @@ function describeTheft(seen, token) {
   const value = {
     read_local_storage_token: token !== null && seen.storage[saved.key("token")] === token,
     read_non_httponly_cookie: seen.cookie.includes("authlab_visible="),
-    read_httponly_cookie: seen.cookie.includes("session_id="),
+    read_httponly_cookie: seen.cookie.includes(`${METHODS.session.cookie}=`),
     used_httponly_cookie_status: seen.status,
   };
   const tokenLine = token === null ? "There was no header token to read (the opaque token login is not available)." : value.read_local_storage_token ? "It read the whole opaque token from localStorage." : "It could not read the token.";
-  const used = value.used_httponly_cookie_status === 200 ? "but it USED it: its own fetch to /api/session/me got 200" : `and could not use it either (/api/session/me: ${value.used_httponly_cookie_status})`;
+  const me = METHODS.session.paths.me;
+  const used = value.used_httponly_cookie_status === 200 ? `but it USED it: its own fetch to ${me} got 200` : `and could not use it either (${me}: ${value.used_httponly_cookie_status})`;
   return {
     id: "injected_script",
     label: "What a script injected into this page can do",
     value,
-    shown: `${tokenLine} It read document.cookie "${seen.cookie}". It did not see the HttpOnly session_id, ${used}.`,
+    shown: `${tokenLine} It read document.cookie "${seen.cookie}". It did not see the HttpOnly ${METHODS.session.cookie}, ${used}.`,
     meaning: "HttpOnly keeps a cookie from being stolen, not from being used; a token in localStorage can be stolen outright.",
   };
 }

@@ -1,7 +1,13 @@
-// The six ways to log in, each with the same verbs: login, me, logout (plus a method's own extras).
-// Every verb resolves to {status, ok, body, error}; a step that sends nothing has status null.
+// How each way to log in behaves on a page, keyed by method name: the same verbs for all (login, me, logout, plus a
+// method's own extras). What each method is (label, summary, storages, paths, cookie names) is the API's method table
+// (method_table.js): nothing of it is written here. Every verb resolves to {status, ok, body, error}; a step that
+// sends nothing has status null.
 import { api, config, request } from "./client.js";
+import { methodTable } from "./method_table.js";
 import { saved } from "./storage.js";
+
+// Where "Log out everywhere" goes: one endpoint for every method (it takes any method's credential).
+export const LOGOUT_ALL = "/api/logout-all";
 
 // The cookie options a login may choose (docs/api.md) (SameSite=None and Partitioned imply Secure).
 export const COOKIE_OPTIONS = {
@@ -54,64 +60,60 @@ function withCsrf(method, storage) {
   return sent;
 }
 
-const basic = {
-  label: "Basic",
-  storages: ["header"],
-  summary: "The page sends Authorization: Basic (the password, base64) on every request; the API checks it every time.",
-  async login({ username, password }) {
-    await api("/api/basic/me"); // the notes' first step: no credentials, so a 401 and the challenge
-    const header = basicHeader(username, password);
-    const result = await api("/api/basic/me", { headers: { Authorization: header } });
-    memory.basic = result.ok ? header : null;
-    return result;
-  },
-  me: () => api("/api/basic/me", transport("basic")),
-  admin: () => api("/api/basic/admin", transport("basic")),
-  async logout() {
-    memory.basic = null;
-    return nothingSent("Basic has no logout");
-  },
-  everywhere: () => logoutAll("basic", "header", memory.basic ? { Authorization: memory.basic } : null),
-};
+// Basic: the page keeps the header in memory and sends it on every request; nothing to log out on the server.
+function basic({ name, paths }) {
+  return {
+    async login({ username, password }) {
+      await api(paths.me); // the notes' first step: no credentials, so a 401 and the challenge
+      const header = basicHeader(username, password);
+      const result = await api(paths.me, { headers: { Authorization: header } });
+      memory.basic = result.ok ? header : null;
+      return result;
+    },
+    me: () => api(paths.me, transport(name)),
+    admin: () => api(paths.admin, transport(name)),
+    async logout() {
+      memory.basic = null;
+      return nothingSent("Basic has no logout");
+    },
+    everywhere: () => logoutAll(name, "header", memory.basic ? { Authorization: memory.basic } : null),
+  };
+}
 
-const session = {
-  label: "Session",
-  storages: ["cookie"],
-  cookie: "session_id",
-  summary: "The API keeps the session in Redis and gives the browser only its ID, in an HttpOnly cookie.",
-  async login({ username, password, cookieOption, ttl }) {
-    const body = { username, password, ...COOKIE_OPTIONS[cookieOption], ...lifetime(ttl) };
-    const result = await api("/api/session/login", { method: "POST", credentials: "include", body });
-    if (result.ok) memory.csrf.session = result.body.csrf_token;
-    return result;
-  },
-  async me() {
-    const result = await api("/api/session/me", transport("session", "cookie"));
-    if (result.ok) memory.csrf.session = result.body.csrf_token; // recover it after a reload
-    return result;
-  },
-  async logout() {
-    if (!memory.csrf.session) await this.me();
-    return api("/api/session/logout", { method: "POST", ...withCsrf("session", "cookie") });
-  },
-  async everywhere() {
-    if (!memory.csrf.session) await this.me();
-    return logoutAll("session", "cookie", null);
-  },
-};
+// A server-side session: its ID in an HttpOnly cookie, and the CSRF token its login and `me` return.
+function session({ name, paths }) {
+  return {
+    async login({ username, password, cookieOption, ttl }) {
+      const body = { username, password, ...COOKIE_OPTIONS[cookieOption], ...lifetime(ttl) };
+      const result = await api(paths.login, { method: "POST", credentials: "include", body });
+      if (result.ok) memory.csrf[name] = result.body.csrf_token;
+      return result;
+    },
+    async me() {
+      const result = await api(paths.me, transport(name, "cookie"));
+      if (result.ok) memory.csrf[name] = result.body.csrf_token; // recover it after a reload
+      return result;
+    },
+    async logout() {
+      if (!memory.csrf[name]) await this.me();
+      return api(paths.logout, { method: "POST", ...withCsrf(name, "cookie") });
+    },
+    async everywhere() {
+      if (!memory.csrf[name]) await this.me();
+      return logoutAll(name, "cookie", null);
+    },
+  };
+}
 
 // Opaque, signed and JWT tokens share one shape: a token in the login body (header) or an HttpOnly cookie.
-function tokenMethod({ id, label, base, cookie, summary }) {
-  return {
-    label,
-    storages: ["header", "cookie"],
-    cookie,
-    summary,
+// A method with a refresh path (JWT) rotates: the refresh token buys a new pair once, and then is spent.
+function tokenMethod({ name: id, paths }) {
+  const verbs = {
     async login({ username, password, storage, cookieOption, padding, ttl }) {
       const body = { username, password, transport: storage, ...lifetime(ttl) };
       if (padding) body.padding = padding; // JWT only: a claim of that many characters (a fat token)
       if (storage === "cookie") Object.assign(body, COOKIE_OPTIONS[cookieOption]);
-      const result = await api(`${base}/login`, { method: "POST", credentials: storage === "cookie" ? "include" : "omit", body });
+      const result = await api(paths.login, { method: "POST", credentials: storage === "cookie" ? "include" : "omit", body });
       if (result.ok && storage === "header") {
         saved.set(id, result.body.access_token);
         if (result.body.refresh_token) saved.set(`${id}.refresh`, result.body.refresh_token);
@@ -120,13 +122,13 @@ function tokenMethod({ id, label, base, cookie, summary }) {
       return result;
     },
     async me({ storage }) {
-      const result = await api(`${base}/me`, transport(id, storage));
+      const result = await api(paths.me, transport(id, storage));
       if (result.ok && result.body.csrf_token) memory.csrf[id] = result.body.csrf_token; // cookie transport
       return result;
     },
     async logout({ storage }) {
       if (storage === "cookie" && !memory.csrf[id]) await this.me({ storage }); // recover the CSRF token after a reload
-      const result = await api(`${base}/logout`, { method: "POST", ...withCsrf(id, storage) });
+      const result = await api(paths.logout, { method: "POST", ...withCsrf(id, storage) });
       if (storage === "header") {
         saved.remove(id); // the client destroys its copy whatever the server said
         saved.remove(`${id}.refresh`);
@@ -139,55 +141,49 @@ function tokenMethod({ id, label, base, cookie, summary }) {
       return logoutAll(id, storage, header.Authorization ? header : null);
     },
   };
+  if (paths.refresh) verbs.refresh = (choice) => refresh(id, paths.refresh, verbs, choice);
+  return verbs;
 }
 
-const jwt = tokenMethod({
-  id: "jwt",
-  label: "JWT",
-  base: "/api/jwt",
-  cookie: "jwt_access", // and jwt_refresh, sent only to /api/jwt
-  summary: "A signed (not encrypted) JSON Web Token the API verifies by signature; logout denies its jti until it expires.",
-});
-
-// A JWT rotates: the refresh token buys a new pair once, and then is spent. It travels in the body
-// (header storage) or as the jwt_refresh cookie, which then needs the CSRF token like any cookie request.
-jwt.refresh = async ({ storage }) => {
+// The refresh token travels in the body (header storage) or as its own cookie, which then needs the CSRF token like
+// any cookie request.
+async function refresh(id, path, verbs, { storage }) {
   if (storage === "cookie") {
-    if (!memory.csrf.jwt) await jwt.me({ storage }); // recover the CSRF token after a reload, as sessions do
-    return api("/api/jwt/refresh", { method: "POST", ...withCsrf("jwt", "cookie") });
+    if (!memory.csrf[id]) await verbs.me({ storage }); // recover the CSRF token after a reload, as sessions do
+    return api(path, { method: "POST", ...withCsrf(id, "cookie") });
   }
-  if (!saved.get("jwt.refresh")) {
+  if (!saved.get(`${id}.refresh`)) {
     return nothingSent("No refresh token on this page: a hand-off carries only the access token, so the refresh token stayed with the page that logged in. Log in here to get a pair of this page's own.");
   }
-  const result = await api("/api/jwt/refresh", { method: "POST", body: { refresh_token: saved.get("jwt.refresh") } });
+  const result = await api(path, { method: "POST", body: { refresh_token: saved.get(`${id}.refresh`) } });
   if (result.ok) {
-    saved.set("jwt", result.body.access_token);
-    saved.set("jwt.refresh", result.body.refresh_token);
+    saved.set(id, result.body.access_token);
+    saved.set(`${id}.refresh`, result.body.refresh_token);
   }
   return result;
-};
+}
 
-const issuer = {
-  label: "Issuer JWT",
-  storages: ["header"],
-  summary: "A separate issuer (another site) signs the JWT; the API verifies it with the issuer's published keys (JWKS).",
-  async login({ username, password }) {
-    const result = await request(`${config.issuer}/token`, { method: "POST", body: { username, password } });
-    if (result.ok) saved.set("issuer", result.body.access_token);
-    return result;
-  },
-  me: () => api("/api/jwt/me", transport("issuer", "header")),
-  async logout() {
-    saved.remove("issuer");
-    return nothingSent("the page forgot the issuer's token");
-  },
-};
+// The issuer's JWT: the page gets it from the issuer (another site) and sends it to the method that accepts it.
+function issuer({ name, paths }) {
+  return {
+    async login({ username, password }) {
+      const result = await request(paths.login, { method: "POST", body: { username, password } });
+      if (result.ok) saved.set(name, result.body.access_token);
+      return result;
+    },
+    me: () => api(paths.me, transport(name, "header")),
+    async logout() {
+      saved.remove(name);
+      return nothingSent("the page forgot the issuer's token");
+    },
+  };
+}
 
 // POST /api/logout-all with a method's credential (a copied header, or its cookie with the CSRF token); the page
 // then forgets its own copy as a logout does.
 export async function logoutAll(method, storage, copy) {
   const sent = copy ? { headers: copy } : withCsrf(method, storage);
-  const result = await api("/api/logout-all", { method: "POST", ...sent });
+  const result = await api(LOGOUT_ALL, { method: "POST", ...sent });
   if (method === "basic") memory.basic = null;
   if (storage === "header") {
     saved.remove(method);
@@ -196,28 +192,32 @@ export async function logoutAll(method, storage, copy) {
   return result;
 }
 
-export const METHODS = {
-  basic,
-  session,
-  token: tokenMethod({
-    id: "token",
-    label: "Opaque token",
-    base: "/api/token",
-    cookie: "opaque_token",
-    summary: "A random token whose record (with an expiry) the API keeps in Redis; logout deletes it at once.",
-  }),
-  signed: tokenMethod({
-    id: "signed",
-    label: "Signed token",
-    base: "/api/signed",
-    cookie: "signed_token",
-    summary: "A token the API signed (itsdangerous) and keeps no record of; it is valid until it expires, logout or not.",
-  }),
-  jwt,
-  issuer,
-};
+// The behaviour of each method the table lists, by name (any other with a login is a token method), and of the
+// credentials another party issues that a method accepts: the issuer's JWTs, from the issuer, sent to the JWT's `me`.
+const BEHAVIOUR = { basic, session };
+const ACCEPTED = { issuer: { verbs: issuer, paths: (by) => ({ login: `${config.issuer}/token`, me: by.paths.me }) } };
 
-// The API path a verb calls, for messages.
+// What the pages show of a choice, as the table says it: the first cookie is the one that authenticates `me`.
+function facts({ name, label, summary, storages, paths, cookies = [], kind = null }, acceptedBy = null) {
+  return { name, label, summary, storages, paths, cookie: cookies[0]?.name ?? null, cookies, kind, acceptedBy };
+}
+
+function choices(entry) {
+  const own = [entry.name, { ...facts(entry), ...(BEHAVIOUR[entry.name] || tokenMethod)(entry) }];
+  const accepted = (entry.accepts || []).filter((other) => ACCEPTED[other.name]).map((other) => {
+    const paths = ACCEPTED[other.name].paths(entry);
+    return [other.name, { ...facts({ ...other, paths }, entry.name), ...ACCEPTED[other.name].verbs({ name: other.name, paths }) }];
+  });
+  return [own, ...accepted];
+}
+
+// Every choice the pages offer, in the table's order: each method, then what it accepts of another party's.
+export const METHODS = Object.fromEntries(methodTable.methods.flatMap(choices));
+
+// How many ways to log in the API has (the issuer's JWTs are the JWT method's, not one more).
+export const METHOD_COUNT = methodTable.methods.length;
+
+// The path a verb calls, for messages.
 export function endpoint(method, verb) {
-  return method === "issuer" && verb === "login" ? `${config.issuer}/token` : `/api/${method === "issuer" ? "jwt" : method}/${verb}`;
+  return METHODS[method]?.paths[verb] ?? (verb === "everywhere" ? LOGOUT_ALL : verb);
 }

@@ -5,12 +5,13 @@ import { runCompare } from "./compare.js";
 import { carried, why } from "./explain.js";
 import { NO_EXPIRY, noCountdown, resumeCountdown, startCountdown, stopCountdown } from "./expiry.js";
 import { measureAll } from "./measure.js";
+import { methodTable } from "./method_table.js";
 import { endpoint, forgetMemory, METHODS, transport } from "./methods.js";
 import { runMatrix } from "./runner.js";
 import { keepViewer, showServerRecords } from "./server.js";
 import { keptBody, saved, tab } from "./storage.js";
 import { runInjected } from "./thief.js";
-import { announce, build, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
+import { announce, build, buildTableFailure, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
 
 // What the page has observed, for people (rendered) and for the automated tests (read as JSON).
 window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null, limited: null };
@@ -18,7 +19,10 @@ window.authlab = { steps: [], matrix: null, measurements: null, compare: null, w
 const loggedIn = tab.get("loggedIn") || {};
 const keepLoggedIn = () => tab.set("loggedIn", loggedIn);
 
-build(document.querySelector("#app"));
+// Every method comes from the API's table: without it the page says why, and shows nothing it cannot back.
+window.authlab.table_failure = methodTable.failure;
+if (methodTable.failure) buildTableFailure(document.querySelector("#app"), methodTable.failure);
+else build(document.querySelector("#app"));
 const form = document.querySelector("#try");
 const handoff = document.querySelector("#handoff");
 const handoffNote = document.querySelector("#handoff-note");
@@ -78,7 +82,7 @@ function applyVia() {
   document.querySelector("#relation").textContent = sameSiteAsApi()
     ? "same-site with the API it calls (ports do not count), so the API's cookies are first-party here"
     : "cross-site with the API, so the API's cookies are third-party here";
-  document.querySelector("#basic-direct a").href = `${config.api}/api/basic/me`;
+  if (METHODS.basic) document.querySelector("#basic-direct a").href = config.api + METHODS.basic.paths.me;
 }
 
 function render() {
@@ -94,7 +98,7 @@ function render() {
   for (const button of form.querySelectorAll("[data-verb]")) button.hidden = !(button.dataset.verb in METHODS[state.method]);
   document.querySelector("#method-summary").textContent = summary;
   radio("storage", "header").nextElementSibling.textContent = state.method === "basic" ? "kept in memory + Authorization header" : "localStorage + Authorization header";
-  document.querySelector("#basic-direct").hidden = state.method !== "basic";
+  if (METHODS.basic) document.querySelector("#basic-direct").hidden = state.method !== "basic";
   form.querySelector("fieldset.cookie").disabled = state.storage !== "cookie";
   form.elements.ttl.disabled = !TAKES_TTL.includes(state.method);
   document.querySelector("#ttl-hint").textContent = state.method === "basic" ? NO_EXPIRY.basic
@@ -385,29 +389,36 @@ async function showHealth() {
   document.querySelector("#health").textContent = status ? `${status} ${body?.status}` : `unreachable: ${error}`;
 }
 
-document.querySelector("#origin").textContent = location.origin;
-form.addEventListener("submit", onSubmit);
-form.addEventListener("click", onVerbClick);
-form.addEventListener("change", onChoiceChange);
-form.addEventListener("input", onTtlInput);
-// Shown again (Back, bfcache) or after the browser restored the form's values: draw the controls from state again.
-window.addEventListener("pageshow", render);
-document.querySelector("#run-matrix").addEventListener("click", onRunMatrix);
-document.querySelector("#measure").addEventListener("click", onMeasure);
-document.querySelector("#run-compare").addEventListener("click", onCompare);
-document.querySelector("#replay").addEventListener("click", onReplay);
-document.querySelector("#replay-injected").addEventListener("click", onReplayInjected);
-limited.onWait = (wait) => onLimited(wait);
+// The page's controls, wired once the method table is in.
+function start() {
+  form.addEventListener("submit", onSubmit);
+  form.addEventListener("click", onVerbClick);
+  form.addEventListener("change", onChoiceChange);
+  form.addEventListener("input", onTtlInput);
+  // Shown again (Back, bfcache) or after the browser restored the form's values: draw the controls from state again.
+  window.addEventListener("pageshow", render);
+  document.querySelector("#run-matrix").addEventListener("click", onRunMatrix);
+  document.querySelector("#measure").addEventListener("click", onMeasure);
+  document.querySelector("#run-compare").addEventListener("click", onCompare);
+  document.querySelector("#replay").addEventListener("click", onReplay);
+  document.querySelector("#replay-injected").addEventListener("click", onReplayInjected);
+  limited.onWait = (wait) => onLimited(wait);
 
-// What this tab showed before a reload or Back: its choice, else the method whose token localStorage still holds.
-const withToken = Object.keys(METHODS).find((method) => method !== "issuer" && saved.get(method)) || (saved.get("issuer") && "issuer");
-Object.assign(state, tab.get("choice") || (withToken ? { method: withToken, storage: "header" } : {}));
-render();
-const kept = tab.get("step");
-if (kept) renderStep({ ...kept, reason: `(Shown at ${kept.at}, before a reload or Back.) ${kept.reason}` });
-resumeCountdown(onCountdownZero);
-showAdvice();
+  // What this tab showed before a reload or Back: its choice, else the method whose token localStorage still holds.
+  const withToken = Object.keys(METHODS).find((method) => method !== "issuer" && saved.get(method)) || (saved.get("issuer") && "issuer");
+  Object.assign(state, tab.get("choice") || (withToken ? { method: withToken, storage: "header" } : {}));
+  if (!(state.method in METHODS)) state.method = Object.keys(METHODS)[0]; // a choice the table no longer offers
+  render();
+  const kept = tab.get("step");
+  if (kept) renderStep({ ...kept, reason: `(Shown at ${kept.at}, before a reload or Back.) ${kept.reason}` });
+  resumeCountdown(onCountdownZero);
+  showAdvice();
+  receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`));
+  // A hand-off link pasted into a tab of this page that is already open changes only the fragment: no reload.
+  window.addEventListener("hashchange", () => receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`)));
+}
+
+document.querySelector("#origin").textContent = location.origin;
+if (methodTable.failure) document.querySelector("#reload").addEventListener("click", () => location.reload());
+else start();
 showHealth();
-receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`));
-// A hand-off link pasted into a tab of this page that is already open changes only the fragment: no reload.
-window.addEventListener("hashchange", () => receiveHandoff().catch((error) => showError(`hand-off failed: ${error.message}`)));

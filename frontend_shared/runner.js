@@ -106,6 +106,7 @@ export async function runCell({ method, storage, cookie_option }, looker = null)
       me_status: me ? me.status : null,
       logout_status: logout ? logout.status : null,
       user: me?.ok ? me.body.user : null,
+      cookie: METHODS[method].cookie, // the method's cookie as the API's table names it (null: it has none)
       credential_sent: carried(method, storage, sent),
       sent_cookies: sent.cookies,
       authorization: sent.authorization,

@@ -3,7 +3,8 @@ import { cellId, measureId } from "./advice.js";
 import { config } from "./client.js";
 import { crossSiteFormPanel } from "./cross_site_form.js";
 import { el, fill, table } from "./dom.js";
-import { COOKIE_OPTIONS, METHODS } from "./methods.js";
+import { PATH as TABLE_PATH } from "./method_table.js";
+import { COOKIE_OPTIONS, METHOD_COUNT, METHODS } from "./methods.js";
 import { snapshot } from "./storage.js";
 
 // The demo users (README); the password field follows the chosen user.
@@ -11,6 +12,15 @@ export const USERS = { alice: "wonderland", bob: "builder", "zoë": "pässwörd"
 
 const VERBS = { login: "Log in", me: "Me", logout: "Log out", everywhere: "Log out everywhere", admin: "Admin only", refresh: "Refresh" };
 const otherName = config.name === "A" ? "B" : "A";
+
+const NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+
+// How many ways to log in the API's table lists, and which choices are another party's credentials a method accepts.
+function methodCount() {
+  const ways = `The API's ${NUMBERS[METHOD_COUNT] ?? METHOD_COUNT} ${METHOD_COUNT === 1 ? "way" : "ways"} to log in (GET /api/methods)`;
+  const accepted = Object.values(METHODS).filter(({ acceptedBy }) => acceptedBy);
+  return ways + accepted.map(({ label, acceptedBy }) => `; ${label} is another site's token, which ${METHODS[acceptedBy].label} accepts`).join("") + ".";
+}
 
 function radios(name, legend, options) {
   return el(
@@ -40,6 +50,7 @@ function tryPanel() {
       { id: "try", autocomplete: "off" },
       viaChoice(),
       radios("method", "Method", Object.entries(METHODS).map(([id, method]) => [id, method.label])),
+      el("p", { id: "method-count", class: "hint" }, methodCount()),
       el("p", { id: "method-summary", class: "hint" }),
       radios("storage", "Where the credential lives", [
         ["header", "localStorage + Authorization header"],
@@ -66,7 +77,7 @@ function tryPanel() {
       "ul",
       { class: "links" },
       el("li", {}, el("a", { id: "handoff", target: "_blank", rel: "noopener" }, `Open ${otherName} with this token`), " ", el("span", { id: "handoff-note", class: "hint" })),
-      el("li", { id: "basic-direct" }, el("a", { href: `${config.api}/api/basic/me`, target: "_blank", rel: "noopener" }, "Open /api/basic/me directly"), " ", el("span", { class: "hint" }, "the browser's own login prompt; it then resends the password by itself")),
+      METHODS.basic && el("li", { id: "basic-direct" }, el("a", { href: config.api + METHODS.basic.paths.me, target: "_blank", rel: "noopener" }, `Open ${METHODS.basic.paths.me} directly`), " ", el("span", { class: "hint" }, "the browser's own login prompt; it then resends the password by itself")),
     ),
   );
 }
@@ -166,11 +177,27 @@ const advicePanel = () =>
     el("ul", { id: "advice" }),
   );
 
+// The API's method table did not load (GET /api/methods): say so, with the answer that came instead (its JSON error).
+export function buildTableFailure(root, failure) {
+  const answer = failure.status ? `answered ${failure.status}` : `gave no answer (${failure.error})`;
+  fill(
+    root,
+    el(
+      "section",
+      { class: "card", id: "table-failure", role: "alert" },
+      el("h2", {}, "The API's table of methods did not load"),
+      el("p", {}, `GET ${config.api}${TABLE_PATH} ${answer}. This page draws every method from it (labels, paths, cookie names), so it has nothing to offer until it loads: reload once the API answers.`),
+      failure.body && el("pre", { id: "table-failure-body" }, JSON.stringify(failure.body, null, 2)),
+      el("p", {}, el("button", { type: "button", id: "reload" }, "Reload")),
+    ),
+  );
+}
+
 export function build(root) {
   // The one live region besides errors: a short line per step, and a run's start and end (never its progress).
   const live = el("p", { id: "announce", class: "visually-hidden", role: "status" });
   const paused = el("p", { id: "limited", hidden: true });
-  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), advicePanel(), comparePanel(), matrixPanel(), measurePanel(), config.name === "B" && crossSiteFormPanel(config.api));
+  fill(root, live, el("p", { id: "error", role: "alert", hidden: true }), paused, el("div", { class: "columns" }, tryPanel(), resultPanel()), advicePanel(), comparePanel(), matrixPanel(), measurePanel(), config.name === "B" && METHODS.session && crossSiteFormPanel(config.api, METHODS.session.paths.logout));
 }
 
 const $ = (selector) => document.querySelector(selector);

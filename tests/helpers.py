@@ -19,6 +19,13 @@ from jwt.utils import base64url_encode
 from backend.methods import REGISTRY
 
 BEARER_METHODS = [method.name for method in REGISTRY if method.auth is not None]  # token, signed, jwt
+# The cookie that carries each method's credential, named as the registry names it (over http; HTTPS prefixes it).
+CREDENTIAL_COOKIE = {method.name: next(iter(method.cookies)) for method in REGISTRY if method.cookies}
+SESSION_COOKIE = CREDENTIAL_COOKIE["session"]
+JWT_REFRESH_COOKIE, JWT_REFRESH_PATH = next(m for m in REGISTRY if m.name == "jwt").auth.cookies["refresh_token"]
+# Every choice a page offers, from the registry: each method, then the other party's credentials it accepts (the
+# issuer's JWTs, which the JWT method takes): each has a name, a label and storages.
+PAGE_CHOICES = [choice for method in REGISTRY for choice in (method, *method.accepts)]
 
 
 def basic_header(username, password):
@@ -40,7 +47,7 @@ class Actions:
         return self.client.post("/api/session/logout", headers={"X-CSRF-Token": csrf_token, **headers})
 
     def session_id(self):
-        cookie = self.client.get_cookie("session_id")
+        cookie = self.client.get_cookie(SESSION_COOKIE)
         return cookie.value if cookie else None
 
 

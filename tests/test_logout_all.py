@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.helpers import BEARER_METHODS, Actions, basic_header, bearer, token_login
+from tests.helpers import BEARER_METHODS, SESSION_COOKIE, Actions, basic_header, bearer, token_login
 
 CHALLENGE = 'Bearer realm="auth-demo"'
 
@@ -97,7 +97,7 @@ def test_logging_in_again_afterwards_works_at_once(api, alice):
 
 def test_the_session_cookie_is_expired_in_the_answer(alice):
     response = logout_all_by(alice, "session cookie")
-    assert any(c.startswith("session_id=;") and "Expires=Thu, 01 Jan 1970" in c
+    assert any(c.startswith(f"{SESSION_COOKIE}=;") and "Expires=Thu, 01 Jan 1970" in c
                for c in response.headers.getlist("Set-Cookie"))
 
 

@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from backend import openapi
-from tests.helpers import basic_header
+from tests.helpers import JWT_REFRESH_COOKIE, SESSION_COOKIE, basic_header
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}  # answered by Flask and flask-cors for every route
 
@@ -41,7 +41,8 @@ def test_the_document_is_served_naming_this_origin_and_cookie(make_app):
     assert doc["openapi"].startswith("3.1")
     assert doc["servers"] == [{"url": "https://localhost:9443"}]
     names = {name: scheme.get("name") for name, scheme in doc["components"]["securitySchemes"].items()}
-    assert names["sessionCookie"] == "__Host-session_id" and names["jwtRefreshCookie"] == "__Secure-jwt_refresh"
+    assert names["sessionCookie"] == f"__Host-{SESSION_COOKIE}"
+    assert names["jwtRefreshCookie"] == f"__Secure-{JWT_REFRESH_COOKIE}"
 
 
 schema = schemathesis.openapi.from_dict(openapi.document())
@@ -73,7 +74,7 @@ class SessionAuth:
         return LATER
 
     def set(self, case, data, ctx):
-        case.cookies = {**(case.cookies or {}), "session_id": data}
+        case.cookies = {**(case.cookies or {}), SESSION_COOKIE: data}
         case.headers = {**(case.headers or {}), "X-CSRF-Token": data}
 
 
@@ -102,7 +103,7 @@ def _credentials(base_url, method, path):
     if path not in KILLS_ITS_CREDENTIALS and method in _reusable:
         return _reusable[method]
     response = _login(base_url, method)
-    found = ((response.cookies["session_id"], response.json()["csrf_token"]) if method == "session"
+    found = ((response.cookies[SESSION_COOKIE], response.json()["csrf_token"]) if method == "session"
              else response.json()["access_token"])
     if path not in KILLS_ITS_CREDENTIALS:
         _reusable[method] = found
@@ -112,8 +113,8 @@ def _credentials(base_url, method, path):
 def log_in(case, base_url):
     """Swap the providers' marks (and the refresh example) for real credentials from the server."""
     method = case.path.split("/")[2]
-    if (case.cookies or {}).get("session_id") == LATER:
-        case.cookies["session_id"], case.headers["X-CSRF-Token"] = _credentials(base_url, "session", case.path)
+    if (case.cookies or {}).get(SESSION_COOKIE) == LATER:
+        case.cookies[SESSION_COOKIE], case.headers["X-CSRF-Token"] = _credentials(base_url, "session", case.path)
     if (case.headers or {}).get("Authorization") == f"Bearer {LATER}":
         case.headers["Authorization"] = "Bearer " + _credentials(base_url, method, case.path)
     if isinstance(case.body, dict) and case.body.get("refresh_token") == REFRESH_EXAMPLE:

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tests.helpers import basic_header
+from tests.helpers import CREDENTIAL_COOKIE, JWT_REFRESH_COOKIE, JWT_REFRESH_PATH, SESSION_COOKIE, basic_header
 
 
 def test_health_reports_redis(client):
@@ -20,14 +20,14 @@ def test_public_needs_no_authentication(client):
 
 
 def test_echo_reports_what_arrived_without_secret_values(client):
-    client.set_cookie("session_id", "s" * 43)
+    client.set_cookie(SESSION_COOKIE, "s" * 43)
     headers = {"Origin": "http://localhost:8001", **basic_header("alice", "wonderland")}
     response = client.get("/api/echo", headers=headers)
     body = response.get_json()
     assert response.status_code == 200
     assert body == {
         "origin": "http://localhost:8001",
-        "cookies": {"session_id": 43},
+        "cookies": {SESSION_COOKIE: 43},
         "authorization": "Basic",
         "request_header_bytes": body["request_header_bytes"],
     }
@@ -79,3 +79,27 @@ def test_settings_come_from_the_environment(monkeypatch, make_app):
     app = make_app()
     assert app.config["CORS_ORIGINS"][1] == "http://127.0.0.1:9999"
     assert app.permanent_session_lifetime.total_seconds() == 42
+
+
+def test_methods_is_the_table_the_pages_render(client):
+    """Everything a page shows of a method: its label and summary, its paths, the cookie that carries it first."""
+    served = {entry["name"]: entry for entry in client.get("/api/methods").get_json()["methods"]}
+    session, jwt = served["session"], served["jwt"]
+    assert session["paths"] == {"login": "/api/session/login", "me": "/api/session/me", "logout": "/api/session/logout"}
+    assert session["cookies"] == [{"name": SESSION_COOKIE, "path": "/"}] and session["login"] == "/api/session/login"
+    assert jwt["paths"]["refresh"] == "/api/jwt/refresh"
+    assert jwt["cookies"] == [{"name": CREDENTIAL_COOKIE["jwt"], "path": "/"},
+                              {"name": JWT_REFRESH_COOKIE, "path": JWT_REFRESH_PATH}]
+    assert served["basic"]["paths"] == {"me": "/api/basic/me", "admin": "/api/basic/admin"}
+    assert served["basic"]["login"] is None
+    # the issuer's JWTs are a choice of their own on the pages, accepted by the JWT method: not one more method
+    assert [other["name"] for other in jwt["accepts"]] == ["issuer"]
+    assert all(entry["accepts"] == [] for name, entry in served.items() if name != "jwt")
+
+
+def test_methods_names_the_cookies_as_https_mode_sets_them(make_app):
+    """Over HTTPS the cookies carry their prefix: the pages compare names as the browser sends them."""
+    served = make_app(API_ORIGIN="https://localhost:9443").test_client().get("/api/methods").get_json()["methods"]
+    names = {entry["name"]: [cookie["name"] for cookie in entry["cookies"]] for entry in served}
+    assert names["session"] == [f"__Host-{SESSION_COOKIE}"]
+    assert names["jwt"] == [f"__Host-{CREDENTIAL_COOKIE['jwt']}", f"__Secure-{JWT_REFRESH_COOKIE}"]

@@ -13,6 +13,16 @@ from flask import Blueprint
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """Credentials another party issues that a method accepts: a choice of their own on the pages, not a method."""
+
+    name: str  # the pages' key for it
+    label: str
+    summary: str
+    storages: tuple = ("header",)
+
+
+@dataclass(frozen=True)
 class Method:
     """What one authentication method is, as the rest of the API needs to know it."""
 
@@ -27,19 +37,25 @@ class Method:
     cookies: dict = field(default_factory=dict)  # base cookie name -> path (names are prefixed in HTTPS mode)
     opens_session: bool = False  # only requests to this method's paths (and logout-all) open a server-side session
     logout_all: str = ""  # what `POST /api/logout-all` ends of this method's logins ("" for nothing)
+    accepts: tuple = ()  # Accepted: another party's credentials its `me` takes too (the issuer's JWTs)
 
     @property
     def prefix(self):
         return self.blueprint.url_prefix
 
-    def describe(self, cookie_name):
-        """The JSON the frontends get from `GET /api/methods` (cookie names as this deployment sets them)."""
+    def describe(self, cookie_name, url_map):
+        """The JSON the pages render from (`GET /api/methods`), so no label, path or cookie name is written twice:
+        cookie names as this deployment sets them (the first authenticates `me`), paths as `url_map` routes them."""
+        paths = {rule.endpoint.partition(".")[2]: rule.rule for rule in url_map.iter_rules()
+                 if rule.endpoint.startswith(self.name + ".")}
         return {
             "name": self.name, "label": self.label, "summary": self.summary, "storages": list(self.storages),
-            "login": f"{self.prefix}/login" if f"{self.name}.login" in self.passwords else None,
-            "me": f"{self.prefix}/me", "kind": self.kind, "opens_session": self.opens_session,
+            "login": paths.get("login") if f"{self.name}.login" in self.passwords else None,
+            "me": paths["me"], "paths": paths, "kind": self.kind, "opens_session": self.opens_session,
             "cookies": [{"name": cookie_name(base, path), "path": path} for base, path in self.cookies.items()],
             "rate_limited": sorted(self.passwords), "logout_all_ends": self.logout_all or None,
+            "accepts": [{"name": other.name, "label": other.label, "summary": other.summary,
+                         "storages": list(other.storages)} for other in self.accepts],
         }
 
 

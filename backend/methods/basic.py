@@ -83,6 +83,7 @@ def admin():
 
 
 METHOD = Method(
-    "basic", "Basic", "the password itself (base64, not encrypted) on every request; verified every time",
+    "basic", "Basic",
+    "The page sends Authorization: Basic (the password, base64) on every request; the API checks it every time.",
     bp, storages=("header",), passwords={"basic.me": "basic", "basic.admin": "basic"}, kind="password",
 )

@@ -20,7 +20,7 @@ from backend.stores import keys, revocation
 from backend.web import csrf
 from backend.web.request_bodies import integer_field, json_body, lifetime, text_field
 
-from . import Method, bearer, jwt_codec
+from . import Accepted, Method, bearer, jwt_codec
 from .jwt_codec import ACCESS, REFRESH
 
 bp = Blueprint("jwt", __name__, url_prefix="/api/jwt")
@@ -108,8 +108,13 @@ def logout():
 
 
 METHOD = Method(
-    "jwt", "JWT", "a short-lived signed access token (plus a rotating refresh token); also accepts the issuer's",
+    "jwt", "JWT",
+    "A signed (not encrypted) JSON Web Token the API verifies by signature; logout denies its jti until it expires.",
     bp, storages=("header", "cookie"), passwords={"jwt.login": "json"}, kind="redis",
     auth=auth, cookies=dict(auth.cookies.values()),
     logout_all="every refresh family of the user; access tokens issued before it are refused",
+    accepts=(Accepted(
+        "issuer", "Issuer JWT",
+        "A separate issuer (another site) signs the JWT; the API verifies it with the issuer's published keys (JWKS).",
+    ),),
 )

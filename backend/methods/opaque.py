@@ -68,7 +68,8 @@ def logout():
 
 
 METHOD = Method(
-    "token", "opaque token (Redis)", "a random string that means nothing by itself; Redis knows whose it is",
+    "token", "Opaque token",
+    "A random token whose record (with an expiry) the API keeps in Redis; logout deletes it at once.",
     bp, storages=("header", "cookie"), passwords={"token.login": "json"}, kind="redis",
     auth=auth, cookies=dict(auth.cookies.values()), logout_all="every opaque token of the user",
 )

@@ -97,7 +97,8 @@ def logout():
 
 
 METHOD = Method(
-    "session", "session (Redis)", "a random session ID in an HttpOnly cookie; the session itself lives in Redis",
+    "session", "Session",
+    "The API keeps the session in Redis and gives the browser only its ID, in an HttpOnly cookie.",
     bp, storages=("cookie",), passwords={"session.login": "json"}, kind="redis",
     cookies={"session_id": "/"}, opens_session=True, logout_all="every session of the user",
 )

@@ -95,7 +95,8 @@ def logout():
 
 
 METHOD = Method(
-    "signed", "signed token", "the user and a timestamp, signed; the server keeps nothing and cannot end it early",
+    "signed", "Signed token",
+    "A token the API signed (itsdangerous) and keeps no record of; it is valid until it expires, logout or not.",
     bp, storages=("header", "cookie"), passwords={"signed.login": "json"}, kind="stateless",
     auth=auth, cookies=dict(auth.cookies.values()),
 )

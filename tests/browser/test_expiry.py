@@ -9,6 +9,7 @@ import requests
 
 from backend.stores import keys
 from tests.browser.test_ui import choose, step
+from tests.helpers import CREDENTIAL_COOKIE
 
 pytestmark = pytest.mark.browser
 
@@ -76,7 +77,7 @@ def test_a_logged_out_cookie_replayed_by_an_injected_script_and_by_a_copy(open_f
     page = open_frontend("A")
     choose(page, method, "cookie", "Lax")
     step(page, "login")
-    cookie = {"session": "session_id", "signed": "signed_token"}[method]
+    cookie = CREDENTIAL_COOKIE[method]
     [copy] = [c["value"] for c in contexts("chromium", "default").cookies(servers.api) if c["name"] == cookie]
     step(page, "logout")
     assert page.is_hidden("#replay") and page.is_visible("#replay-injected")

@@ -3,6 +3,7 @@
 import pytest
 
 from browser_matrix import browsers
+from tests.helpers import SESSION_COOKIE
 
 
 @pytest.mark.browser
@@ -29,4 +30,4 @@ def test_chromium_logs_in_over_tls_and_keeps_a_host_prefixed_secure_cookie(playw
         browser.close()
     assert result == [200, 200, "alice", ""]  # HttpOnly: frontend A's script cannot read it
     assert (cookie["name"], cookie["secure"], cookie["httpOnly"], cookie["path"]) == (
-        "__Host-session_id", True, True, "/")
+        f"__Host-{SESSION_COOKIE}", True, True, "/")

@@ -5,24 +5,20 @@ import json
 
 import pytest
 
-from backend.methods import REGISTRY
 from browser_matrix import browsers
+from tests.helpers import CREDENTIAL_COOKIE, PAGE_CHOICES, SESSION_COOKIE
 
 pytestmark = pytest.mark.browser
 
 COOKIE_OPTIONS = ("Lax", "None", "None+Partitioned")
-COOKIE_NAMES = {method.name: next(iter(method.cookies)) for method in REGISTRY if method.cookies}  # session_id, ...
 
 # (method, storage, cookie option): every scenario the in-page runner must run, from the method registry: each
-# storage a method offers, a cookie once per option; plus the issuer's tokens, which the JWT method accepts.
+# storage a method offers, a cookie once per option; the issuer's tokens too, which the JWT method accepts.
 SCENARIOS = [
-    *[
-        (method.name, storage, option)
-        for method in REGISTRY
-        for storage in method.storages
-        for option in (COOKIE_OPTIONS if storage == "cookie" else [None])
-    ],
-    ("issuer", "header", None),
+    (choice.name, storage, option)
+    for choice in PAGE_CHOICES
+    for storage in choice.storages
+    for option in (COOKIE_OPTIONS if storage == "cookie" else [None])
 ]
 
 SECURE_OVER_HTTP = "refuses every Secure cookie over plain http"
@@ -73,7 +69,7 @@ def claim(engine, profile, scheme, frontend, storage, option):
 
 def cookie_names(cookies, method):
     """The method's cookie under its http name or its HTTPS one (__Host-)."""
-    return {name for name in cookies if name.removeprefix("__Host-") == COOKIE_NAMES[method]}
+    return {name for name in cookies if name.removeprefix("__Host-") == CREDENTIAL_COOKIE[method]}
 
 
 @pytest.mark.parametrize(("frontend", "method", "storage", "option"),
@@ -148,7 +144,7 @@ def test_chrome_default_keeps_b_none_cookie_in_the_apis_own_jar(matrix_cells, en
     engine_here("chromium")
     cell = matrix_cells("chromium", "chrome_default", "http", "B")["session", "cookie", "None"]
     assert (cell["works"], cell["evidence"]["partitioned"]) == (True, False)
-    assert "session_id" in cell["evidence"]["first_party_cookies"]
+    assert SESSION_COOKIE in cell["evidence"]["first_party_cookies"]
     assert OWN_JAR in cell["reason"]
 
 
@@ -160,7 +156,7 @@ def test_incognito_and_debian_refuse_b_none_cookie_and_keep_a_partitioned_one(ma
     none, chips = cells["session", "cookie", "None"], cells["session", "cookie", "None+Partitioned"]
     assert (none["works"], none["status"]) == (False, 401) and BLOCKED in none["reason"]
     assert (chips["works"], chips["evidence"]["partitioned"]) == (True, True)
-    assert "session_id" not in chips["evidence"]["first_party_cookies"]
+    assert SESSION_COOKIE not in chips["evidence"]["first_party_cookies"]
 
 
 def test_a_profile_that_is_not_what_it_claims_fails_loudly():

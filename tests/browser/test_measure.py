@@ -4,6 +4,7 @@ both frontends, against the per-engine figures docs/matrix.md gives."""
 import pytest
 
 from stack.procs import HEADER_BYTES
+from tests.helpers import SESSION_COOKIE
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +76,7 @@ def test_an_injected_script_steals_local_storage_and_uses_but_cannot_read_httpon
 def test_cookies_ignore_ports_so_the_apis_cookie_rides_to_frontend_a_too(measurements, engine_profile):
     """Logged in with a session, A's own static server (another port, same host) gets the API's cookie."""
     value = measurements(*engine_profile, "A")["cookie_bytes"]["value"]
-    assert "session_id" in value["page_server_cookies"]
+    assert SESSION_COOKIE in value["page_server_cookies"]
     assert value["page_server_cookie_bytes"] == value["api_cookie_bytes"] > 0
 
 

@@ -10,6 +10,7 @@ import pytest
 from browser_matrix import browsers, runner
 from browser_matrix import report as reports
 from stack.procs import ROOT
+from tests.helpers import CREDENTIAL_COOKIE, SESSION_COOKIE
 
 pytestmark = pytest.mark.browser
 
@@ -86,3 +87,18 @@ def test_the_reports_escape_in_html_and_keep_markdown_as_written():
     assert '<td>None+Partitioned</td><td class="ok">✓ᵖ 200 [1]</td>' in page
     assert f"1. {reason}\n" in markdown and "- not run: firefox: <no>\n" in markdown
     assert "| session | cookie | None+Partitioned | ✓ᵖ 200 [1] |" in markdown
+
+
+def test_the_compact_table_shares_a_footnote_across_methods_whose_reasons_differ_only_by_cookie():
+    """The page names each method's cookie (from the API's table) in its reasons and in evidence.cookie: the compact
+    table says "method's cookie" instead, so a session's and a token's identical refusals share one footnote."""
+    def cell(method, cookie):
+        reason = f"Cookie not sent: no {cookie} cookie came back."
+        return {"method": method, "storage": "cookie", "cookie_option": "Lax", "works": False, "status": 401,
+                "reason": reason, "evidence": {"cookie": cookie, "partitioned": None}}
+
+    run = {"engine": "webkit", "profile": "default", "frontend": "B",
+           "cells": [cell("session", SESSION_COOKIE), cell("token", f"__Host-{CREDENTIAL_COOKIE['token']}")]}
+    _, rows, footnotes = reports.compact({"runs": [run]})
+    assert footnotes == ["Cookie not sent: no method's cookie came back."]
+    assert [row[-1] for row in rows] == ["✗1", "✗1"]

@@ -5,6 +5,7 @@ import requests
 from playwright.sync_api import Error
 
 from stack.procs import ROOT
+from tests.helpers import CREDENTIAL_COOKIE, PAGE_CHOICES, SESSION_COOKIE
 
 pytestmark = pytest.mark.browser
 
@@ -37,16 +38,13 @@ LOGOUT = {"basic": "nothing sent", "session": "204", "token": "204", "signed": "
           "issuer": "nothing sent"}
 WORKING_COOKIE = {"A": "Lax", "B": "None+Partitioned"}  # a cookie option that works in the default profile
 
-# frontend, method, storage, cookie option: every method on both frontends, every token method both ways
+# frontend, method, storage, cookie option: every choice of the registry on both frontends, in each of its storages
 FLOWS = [
-    (frontend, method, storage, WORKING_COOKIE[frontend] if storage == "cookie" else None)
+    (frontend, choice.name, storage, WORKING_COOKIE[frontend] if storage == "cookie" else None)
     for frontend in ("A", "B")
-    for method, storage in [
-        ("basic", "header"), ("session", "cookie"), ("token", "header"), ("token", "cookie"),
-        ("signed", "header"), ("signed", "cookie"), ("jwt", "header"), ("jwt", "cookie"), ("issuer", "header"),
-    ]
+    for choice in PAGE_CHOICES
+    for storage in choice.storages
 ]
-CARRIES = {"session": "session_id", "token": "opaque_token", "signed": "signed_token", "jwt": "jwt_access"}
 
 
 @pytest.mark.parametrize(("frontend", "method", "storage", "option"), FLOWS, ids=lambda v: str(v))
@@ -61,7 +59,7 @@ def test_login_me_logout(open_frontend, frontend, method, storage, option):
     assert [status for status, _ in shown] == ["200", "200", LOGOUT[method], "401"]
     assert all(why for _, why in shown)
     if storage == "cookie":
-        assert CARRIES[method] in seen["Cookies"]
+        assert CREDENTIAL_COOKIE[method] in seen["Cookies"]
         assert seen["Authorization"] == "none"
     else:
         assert seen["Authorization"] == ("Basic" if method == "basic" else "Bearer")
@@ -476,7 +474,7 @@ def test_b_through_its_own_api_keeps_a_lax_session_first_party_across_a_reload(o
     assert page.text_content("#relation").startswith("same-site with the API it calls")
     choose(page, "session", "cookie", "Lax")
     assert [step(page, "login")[0], step(page, "me")[0]] == ["200", "200"]
-    assert "session_id" in received(page)["Cookies"]
+    assert SESSION_COOKIE in received(page)["Cookies"]
     assert page.evaluate("() => import('/shared/client.js').then((m) => m.config.api)") == servers.b
     page.reload()
     page.wait_for_function("() => window.authlab && window.authlab.choice")

@@ -13,6 +13,11 @@ from tests.browser.test_matrix import SCENARIOS
 from tests.helpers import basic_header, bearer
 
 ROOT = Path(__file__).resolve().parents[2]
+NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+# Where the project says how many ways to log in there are (the pages render it from GET /api/methods).
+COUNTED = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")), "backend/__init__.py",
+           "backend/openapi.json", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "frontend_shared").glob("*.js"))]
+SAYS_A_COUNT = re.compile(rf"\b({'|'.join(NUMBERS)}|\d+) (ways to log in|(?:authentication |login )?methods)\b", re.I)
 WRONG = {"username": "alice", "password": "not-her-password"}
 by_name = pytest.mark.parametrize("method", REGISTRY, ids=lambda method: method.name)
 
@@ -91,19 +96,40 @@ def test_every_route_of_the_method_is_in_the_openapi_document(app, method):
 
 @by_name
 def test_the_matrix_has_a_cell_for_every_storage_of_the_method(method):
-    """The matrix's scenarios (from the registry; the browser tests check the page runs exactly these) and the
-    frontends' method table both know the method."""
+    """The matrix's scenarios (from the registry; the browser tests check the page runs exactly these) know the method.
+    The pages know it from `GET /api/methods` (tests/browser/test_method_table.py shows they render from it)."""
     cells = {(name, storage) for name, storage, _ in SCENARIOS}
     assert {(method.name, storage) for storage in method.storages} <= cells
-    table = (ROOT / "frontend_shared" / "methods.js").read_text()
-    entries = table[table.index("export const METHODS = {"):]
-    entries = entries[: entries.index("\n};")]
-    assert re.search(rf"^  {method.name}[,:]", entries, re.M), f"frontend_shared/methods.js has no {method.name!r}"
 
 
-def test_api_methods_serves_the_registry(client):
-    """GET /api/methods lists every registered method, with its cookies named as this deployment names them."""
+@by_name
+def test_api_methods_serves_every_route_and_cookie_of_the_method(client, app, method):
+    """The pages' table: the method's routes by view name, and its cookies named as this deployment names them."""
+    served = {entry["name"]: entry for entry in client.get("/api/methods").get_json()["methods"]}
+    entry = served[method.name]
+    routes = {rule.endpoint.partition(".")[2]: rule.rule for rule in app.url_map.iter_rules()
+              if rule.endpoint.startswith(method.name + ".")}
+    assert entry["paths"] == routes and entry["me"] == routes["me"]
+    assert (entry["label"], entry["summary"]) == (method.label, method.summary)
+    assert entry["storages"] == list(method.storages)
+    assert [cookie["name"] for cookie in entry["cookies"]] == list(method.cookies)
+
+
+def test_api_methods_serves_the_registry_in_order(client):
+    """GET /api/methods lists every registered method, once, in the registry's order."""
     served = client.get("/api/methods").get_json()["methods"]
     assert [entry["name"] for entry in served] == [method.name for method in REGISTRY]
-    session = next(entry for entry in served if entry["name"] == "session")
-    assert session["cookies"] == [{"name": "session_id", "path": "/"}] and session["login"] == "/api/session/login"
+
+
+@pytest.mark.parametrize("path", COUNTED)
+def test_every_count_of_the_ways_to_log_in_is_the_registrys(path):
+    """Five ways to log in (Basic, session, opaque token, signed token, JWT): the issuer's JWTs are the JWT method's."""
+    said = {number.lower() for number, _ in SAYS_A_COUNT.findall((ROOT / path).read_text(encoding="utf-8"))}
+    assert said <= {NUMBERS[len(REGISTRY)], str(len(REGISTRY))}, f"{path} counts the ways to log in as {said}"
+
+
+def test_the_openapi_document_names_exactly_the_registrys_cookies():
+    """backend/openapi.json describes the cookies for machines: the same names and paths the registry sets."""
+    schemes = document()["components"]["securitySchemes"].values()
+    documented = {(s["name"], s.get("x-cookie-path", "/")) for s in schemes if s.get("in") == "cookie"}
+    assert documented == {cookie for method in REGISTRY for cookie in method.cookies.items()}

@@ -2,10 +2,10 @@
 
 import pytest
 
-from tests.helpers import BEARER_METHODS, access_token, bearer, token_login
+from tests.helpers import BEARER_METHODS, CREDENTIAL_COOKIE, JWT_REFRESH_COOKIE, access_token, bearer, token_login
 
 METHODS = BEARER_METHODS
-COOKIES = {"token": "opaque_token", "signed": "signed_token", "jwt": "jwt_access"}
+COOKIES = CREDENTIAL_COOKIE
 LOGOUT_STATUS = {"token": 204, "signed": 200, "jwt": 204}
 CHALLENGE = 'Bearer realm="auth-demo"'
 REJECTED = 'Bearer realm="auth-demo", error="invalid_token"'
@@ -55,7 +55,7 @@ def test_cookie_transport_sets_an_httponly_cookie_and_keeps_the_token_out_of_the
 
 
 def test_jwt_refresh_cookie_is_httponly_and_only_sent_to_the_jwt_endpoints(client):
-    [cookie] = set_cookies(cookie_login(client, "jwt"), "jwt_refresh")
+    [cookie] = set_cookies(cookie_login(client, "jwt"), JWT_REFRESH_COOKIE)
     assert {"HttpOnly", "Path=/api/jwt", "SameSite=Lax"} <= set(cookie.split("; "))
 
 
@@ -218,7 +218,7 @@ def test_notes_tokens_grow_with_what_they_carry(client):
     opaque = {access_token(client, "token"), access_token(client, "token", username="zoë", password="pässwörd")}
     signed = access_token(client, "signed")
     cookie_login(client, "signed")
-    signed_with_cookie_options = client.get_cookie("signed_token").value
+    signed_with_cookie_options = client.get_cookie(COOKIES["signed"]).value
     jwt = access_token(client, "jwt")
     assert {len(token) for token in opaque} == {43}  # a random reference: the same size whatever it stands for
     assert len(signed_with_cookie_options) > len(signed) > 43  # each field carried makes it longer

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from backend.users import DEMO_USERS
 from backend.web import csrf
 from issuer import create_app as create_issuer
-from tests.helpers import bearer, forge
+from tests.helpers import CREDENTIAL_COOKIE, bearer, forge
 
 USERS = [name for name, _, _ in DEMO_USERS]
 REJECTED = 'Bearer realm="auth-demo", error="invalid_token"'
@@ -190,7 +190,7 @@ def test_signed_tokens_with_any_payload_get_200_or_401_on_me_and_logout(api, pay
     names_a_user = isinstance(payload, dict) and payload.get("sub") in USERS
     client = api.test_client()
     assert_200_or_401(client.get("/api/signed/me", headers=bearer(token)), names_a_user, exact=True)
-    client.set_cookie("signed_token", token)  # the cookie transport: logout also expires the cookie it names
+    client.set_cookie(CREDENTIAL_COOKIE["signed"], token)  # the cookie transport: logout also expires that cookie
     with api.test_request_context():
         csrf_token = csrf.token_for(token)
     assert_200_or_401(client.post("/api/signed/logout", headers={"X-CSRF-Token": csrf_token}), names_a_user, exact=True)

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from backend.stores import keys
-from tests.helpers import bearer, redis_commands, token_login
+from tests.helpers import CREDENTIAL_COOKIE, bearer, redis_commands, token_login
 
 
 def login(client, **extra):
@@ -133,12 +133,12 @@ def test_refresh_without_a_usable_refresh_token(client, kwargs, status):
 @pytest.mark.parametrize("body", [{}, {"json": {}}], ids=["no-body", "empty-json-object"])
 def test_cookie_transport_refreshes_from_the_refresh_cookie_with_the_csrf_token(client, body):
     csrf_token = login(client, transport="cookie")["csrf_token"]
-    old_access = client.get_cookie("jwt_access").value
+    old_access = client.get_cookie(CREDENTIAL_COOKIE["jwt"]).value
     assert client.post("/api/jwt/refresh", **body).status_code == 403  # cookies alone never change state
     response = client.post("/api/jwt/refresh", headers={"X-CSRF-Token": csrf_token}, **body)
     assert response.status_code == 200
     assert response.get_json()["csrf_token"] == csrf_token  # bound to the family, stable across refreshes
-    assert client.get_cookie("jwt_access").value != old_access
+    assert client.get_cookie(CREDENTIAL_COOKIE["jwt"]).value != old_access
     assert client.get("/api/jwt/me").status_code == 200
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.helpers import access_token, assert_refused, bearer, redis_commands, token_login
+from tests.helpers import CREDENTIAL_COOKIE, access_token, assert_refused, bearer, redis_commands, token_login
 
 TOKEN_CHARS = 43  # secrets.token_urlsafe(32): 256 random bits
 
@@ -57,11 +57,11 @@ def test_logout_kills_the_token_at_once(client, redis_db):
 
 def test_cookie_logout_deletes_the_record_and_expires_the_cookie(client, redis_db):
     csrf_token = token_login(client, "token", transport="cookie").get_json()["csrf_token"]
-    token = client.get_cookie("opaque_token").value
+    token = client.get_cookie(CREDENTIAL_COOKIE["token"]).value
     response = client.post("/api/token/logout", headers={"X-CSRF-Token": csrf_token})
     assert response.status_code == 204
     assert redis_db.exists(record_key(token)) == 0
-    assert client.get_cookie("opaque_token") is None
+    assert client.get_cookie(CREDENTIAL_COOKIE["token"]) is None
 
 
 def test_me_costs_one_redis_round_trip(client, redis_db):

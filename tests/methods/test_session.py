@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from backend import clock
-from tests.helpers import Actions, basic_header
+from tests.helpers import SESSION_COOKIE, Actions, basic_header
 
 SID_CHARS = 43  # secrets.token_urlsafe(32): 256 random bits
 
@@ -32,7 +32,7 @@ def test_login_sets_only_a_random_id_in_an_httponly_lax_cookie(actions):
     [cookie] = set_cookie_headers(response)
     sid = actions.session_id()
     assert len(sid) >= SID_CHARS and "alice" not in cookie
-    assert cookie.startswith(f"session_id={sid};")
+    assert cookie.startswith(f"{SESSION_COOKIE}={sid};")
     assert "HttpOnly" in cookie and "Path=/" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
 
@@ -85,9 +85,9 @@ def test_logout_deletes_the_record_expires_the_cookie_and_the_old_cookie_is_dead
     response = actions.session_logout(csrf)
     assert response.status_code == 204
     [cookie] = set_cookie_headers(response)
-    assert cookie.startswith("session_id=;") and "Expires=Thu, 01 Jan 1970" in cookie
+    assert cookie.startswith(f"{SESSION_COOKIE}=;") and "Expires=Thu, 01 Jan 1970" in cookie
     assert redis_db.exists(f"session:{sid}") == 0
-    client.set_cookie("session_id", sid)  # replay the old cookie
+    client.set_cookie(SESSION_COOKIE, sid)  # replay the old cookie
     assert client.get("/api/session/me").status_code == 401
 
 
@@ -122,11 +122,11 @@ def test_login_from_a_foreign_origin_is_403(actions):
 
 
 def test_fixation_a_chosen_id_is_never_adopted(actions, client, redis_db):
-    client.set_cookie("session_id", "attacker-chosen-id")
+    client.set_cookie(SESSION_COOKIE, "attacker-chosen-id")
     actions.session_login()
     assert actions.session_id() != "attacker-chosen-id"
     assert redis_db.exists("session:attacker-chosen-id") == 0
-    client.set_cookie("session_id", "attacker-chosen-id")
+    client.set_cookie(SESSION_COOKIE, "attacker-chosen-id")
     assert client.get("/api/session/me").status_code == 401
 
 
@@ -135,7 +135,7 @@ def test_fixation_a_planted_valid_id_is_replaced_and_killed(app, redis_db):
     attacker.session_login("bob", "builder")
     planted = attacker.session_id()
     victim = Actions(app.test_client())
-    victim.client.set_cookie("session_id", planted)
+    victim.client.set_cookie(SESSION_COOKIE, planted)
     victim.session_login("alice", "wonderland")
     assert victim.session_id() != planted
     assert redis_db.exists(f"session:{planted}") == 0
@@ -148,7 +148,7 @@ def test_login_again_issues_a_new_id_and_the_old_one_dies(actions, client):
     actions.session_login()
     second = actions.session_id()
     assert second != first
-    client.set_cookie("session_id", first)
+    client.set_cookie(SESSION_COOKIE, first)
     assert client.get("/api/session/me").status_code == 401
 
 
@@ -253,7 +253,7 @@ def test_no_remember_me_cookie_at_login_or_logout(actions):
     login = actions.session_login()
     logout = actions.session_logout(login.get_json()["csrf_token"])
     names = [c.split("=")[0] for c in set_cookie_headers(login) + set_cookie_headers(logout)]
-    assert names == ["session_id", "session_id"]
+    assert names == [SESSION_COOKIE, SESSION_COOKIE]
 
 
 def test_other_methods_never_open_the_session(actions, client, redis_db):

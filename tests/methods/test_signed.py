@@ -7,7 +7,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from backend import limits
 from tests.conftest import SECRET
-from tests.helpers import access_token, assert_refused, bearer, redis_commands, token_login
+from tests.helpers import CREDENTIAL_COOKIE, access_token, assert_refused, bearer, redis_commands, token_login
 
 OLD_KEY, NEW_KEY = "old-signing-key-0123456789abcdef", "new-signing-key-0123456789abcdef"
 
@@ -109,8 +109,8 @@ def test_after_rotation_the_newest_key_signs(make_app):
 
 def test_cookie_logout_forgets_the_cookie_but_a_copy_of_the_token_still_works(client):
     csrf_token = token_login(client, "signed", transport="cookie").get_json()["csrf_token"]
-    copy = client.get_cookie("signed_token").value
+    copy = client.get_cookie(CREDENTIAL_COOKIE["signed"]).value
     response = client.post("/api/signed/logout", headers={"X-CSRF-Token": csrf_token})
     assert response.status_code == 200
-    assert client.get_cookie("signed_token") is None
+    assert client.get_cookie(CREDENTIAL_COOKIE["signed"]) is None
     assert client.get("/api/signed/me", headers=bearer(copy)).status_code == 200

@@ -6,6 +6,7 @@ import requests
 from stack import procs
 from stack.environment import api_environment
 from tests.conftest import SECRET
+from tests.helpers import SESSION_COOKIE
 
 ALICE = {"username": "alice", "password": "wonderland"}
 
@@ -36,7 +37,7 @@ def test_a_session_works_through_b_own_api(proxied):
     jar.headers["Origin"] = proxied["b"]
     login = jar.post(proxied["b"] + "/api/session/login", json=ALICE, timeout=10)
     assert login.status_code == 200, login.text
-    assert "session_id" in jar.cookies
+    assert SESSION_COOKIE in jar.cookies
     assert "HttpOnly" in login.headers["Set-Cookie"] and "SameSite=Lax" in login.headers["Set-Cookie"]
     me = jar.get(proxied["b"] + "/api/session/me", timeout=10)
     assert (me.status_code, me.json()["user"]) == (200, "alice")

@@ -22,14 +22,14 @@ from backend.limits import FALLBACK_SECONDS
 from stack import procs
 from stack.environment import api_environment
 from tests.conftest import SECRET
-from tests.helpers import basic_header, bearer
+from tests.helpers import SESSION_COOKIE, basic_header, bearer
 
 LOGIN = {"username": "bob", "password": "builder"}
 ALICE = {"username": "alice", "password": "wonderland"}
 
 
 def session_me(base, state):
-    return requests.get(f"{base}/api/session/me", cookies={"session_id": state["sessions"][0]}, timeout=5)
+    return requests.get(f"{base}/api/session/me", cookies={SESSION_COOKIE: state["sessions"][0]}, timeout=5)
 
 
 def session_login(base, state):
@@ -57,7 +57,7 @@ def public(base, state):
 
 
 def echo(base, state):
-    return requests.get(f"{base}/api/echo", cookies={"session_id": state["sessions"][0]}, timeout=5)
+    return requests.get(f"{base}/api/echo", cookies={SESSION_COOKIE: state["sessions"][0]}, timeout=5)
 
 
 def basic_challenge(base, state):
@@ -91,7 +91,7 @@ def store_everything(base):
     jwt_pair, denied = login(base, "jwt").json(), login(base, "jwt").json()["access_token"]
     assert requests.post(f"{base}/api/jwt/logout", headers=bearer(denied), timeout=5).status_code == 204
     return {
-        "sessions": [login(base, "session").cookies["session_id"] for _ in range(3)],
+        "sessions": [login(base, "session").cookies[SESSION_COOKIE] for _ in range(3)],
         "opaque": [login(base, "token").json()["access_token"] for _ in range(2)],
         "jwt_access": jwt_pair["access_token"],
         "jwt_refresh": jwt_pair["refresh_token"],

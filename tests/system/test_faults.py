@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.helpers import Actions, basic_header
+from tests.helpers import SESSION_COOKIE, Actions, basic_header
 
 UNAVAILABLE = {"error": "store_unavailable",
                "message": "the redis store this request needs is not answering; try again shortly"}
@@ -97,7 +97,7 @@ def test_sessions_survive_an_api_restart(make_app, redis_service):
     first = Actions(make_app().test_client())
     first.session_login()
     restarted = make_app().test_client()  # a new app object: nothing in process memory carries over
-    restarted.set_cookie("session_id", first.session_id())
+    restarted.set_cookie(SESSION_COOKIE, first.session_id())
     assert restarted.get("/api/session/me").status_code == 200
 
 
@@ -142,7 +142,7 @@ def test_redis_down_stateless_logins_keep_working_with_per_process_limits(make_a
 def test_redis_down_a_login_that_needs_it_is_a_quick_503_without_checking_the_password(logged_in, own_redis,
                                                                                        hash_checks, fault):
     """A session login could not be recorded anyway: no hash is spent on it, and one Redis timeout at most."""
-    logged_in.client.delete_cookie("session_id")  # a fresh client: the session store is not asked first
+    logged_in.client.delete_cookie(SESSION_COOKIE)  # a fresh client: the session store is not asked first
     checked_before = len(hash_checks)
     with redis_out(own_redis, fault):
         start = time.monotonic()

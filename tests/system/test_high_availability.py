@@ -16,7 +16,7 @@ import requests
 from stack import load_balancer
 from stack.environment import api_environment
 from tests.conftest import SECRET
-from tests.helpers import bearer
+from tests.helpers import SESSION_COOKIE, bearer
 
 LOGIN = {"username": "alice", "password": "wonderland"}
 FAST_S = 2  # no answer may take longer, even while Redis fails over
@@ -61,7 +61,8 @@ def test_two_instances_behind_the_balancer_serve_every_method_without_one_auth_f
     made on one instance hold on the other; no request fails."""
     burst = Burst(balanced.url)
     csrf = burst.call("login", "POST", "/api/session/login", burst.browser, json=LOGIN).json()["csrf_token"]
-    cookie = {"Cookie": f"session_id={burst.browser.cookies['session_id']}"}  # a copy, to replay after the logout
+    # a copy, to replay after the logout
+    cookie = {"Cookie": f"{SESSION_COOKIE}={burst.browser.cookies[SESSION_COOKIE]}"}
     token = burst.call("login", "POST", "/api/token/login", json=LOGIN).json()["access_token"]
     pair = burst.call("login", "POST", "/api/jwt/login", json=LOGIN).json()
     statuses = collections.Counter()

@@ -18,7 +18,7 @@ from backend.stores import keys, redis_client
 from stack import procs, redis_topologies
 from stack.environment import api_environment
 from tests.conftest import SECRET
-from tests.helpers import basic_header, bearer
+from tests.helpers import SESSION_COOKIE, basic_header, bearer
 from tests.system.test_redis_access import answer
 from tests.test_login_indexing import assert_a_racing_logout_all_misses_nothing
 
@@ -69,14 +69,14 @@ def test_session_flow_stores_the_record_on_the_topology(deployment):
     with requests.Session() as browser:
         login = call(deployment, "POST", "/api/session/login", browser, json=LOGIN)
         assert login.status_code == 200
-        sid = browser.cookies["session_id"]
+        sid = browser.cookies[SESSION_COOKIE]
         assert deployment.store.exists(keys.SESSION_PREFIX + sid) == 1
         assert deployment.store.zscore(keys.user_index("alice"), keys.SESSION_PREFIX + sid) is not None
         assert call(deployment, "GET", "/api/session/me", browser).status_code == 200
         csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
         assert call(deployment, "POST", "/api/session/logout", browser, headers=csrf).status_code == 204
         assert deployment.store.exists(keys.SESSION_PREFIX + sid) == 0
-        replay = requests.get(deployment.url + "/api/session/me", cookies={"session_id": sid}, timeout=5)
+        replay = requests.get(deployment.url + "/api/session/me", cookies={SESSION_COOKIE: sid}, timeout=5)
     assert replay.status_code == 401
 
 

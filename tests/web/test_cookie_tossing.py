@@ -3,6 +3,7 @@
 import pytest
 
 from backend.methods import REGISTRY
+from tests.helpers import SESSION_COOKIE
 
 # (method, cookie, its path) for every auth cookie of every registered method
 COOKIES = [(method.name, cookie, path) for method in REGISTRY for cookie, path in method.cookies.items()]
@@ -42,8 +43,9 @@ def test_one_cookie_of_each_name_still_works(app, method, cookie, path):
 
 
 def test_logout_all_refuses_a_tossed_session_cookie_with_the_reason(app):
-    attacker = cookie_login(app, "session", "bob", "builder").get_cookie("session_id").value
-    victim = cookie_login(app, "session", "alice", "wonderland").get_cookie("session_id").value
+    attacker = cookie_login(app, "session", "bob", "builder").get_cookie(SESSION_COOKIE).value
+    victim = cookie_login(app, "session", "alice", "wonderland").get_cookie(SESSION_COOKIE).value
     client = app.test_client(use_cookies=False)
-    response = client.post("/api/logout-all", headers={"Cookie": f"session_id={attacker}; session_id={victim}"})
+    tossed = f"{SESSION_COOKIE}={attacker}; {SESSION_COOKIE}={victim}"
+    response = client.post("/api/logout-all", headers={"Cookie": tossed})
     assert response.status_code == 401 and "cookie tossing" in response.get_json()["message"]

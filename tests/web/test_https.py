@@ -8,7 +8,7 @@ import requests
 
 from issuer import create_app as create_issuer
 from stack.wiretap import Wiretap, decode_basic
-from tests.helpers import basic_header, bearer, launched
+from tests.helpers import CREDENTIAL_COOKIE, JWT_REFRESH_COOKIE, SESSION_COOKIE, basic_header, bearer, launched
 
 CHALLENGE = 'Basic realm="auth-demo", charset="UTF-8"'
 
@@ -82,22 +82,22 @@ def test_session_cookie_is_secure_and_host_prefixed_and_the_whole_flow_works(htt
     assert login.json()["cookie"] == {"samesite": options.get("samesite", "Lax"), "secure": True,
                                       "partitioned": bool(extra)}
     name, session_id, attrs = attributes(login.headers["Set-Cookie"])
-    assert name == "__Host-session_id" and len(session_id) >= 43
+    assert name == f"__Host-{SESSION_COOKIE}" and len(session_id) >= 43
     assert {"secure", "httponly", "path", "samesite"} <= attrs.keys() and attrs["path"] == "/" and "domain" not in attrs
     assert https.get(f"{https_stack.api}/api/session/me", timeout=5).status_code == 200
     logout = https.post(f"{https_stack.api}/api/session/logout", headers={"X-CSRF-Token": login.json()["csrf_token"]},
                         timeout=5)
     assert logout.status_code == 204
-    assert attributes(logout.headers["Set-Cookie"])[0] == "__Host-session_id"
-    replay = requests.get(f"{https_stack.api}/api/session/me", cookies={"__Host-session_id": session_id},
+    assert attributes(logout.headers["Set-Cookie"])[0] == f"__Host-{SESSION_COOKIE}"
+    replay = requests.get(f"{https_stack.api}/api/session/me", cookies={f"__Host-{SESSION_COOKIE}": session_id},
                           verify=https_stack.ca, timeout=5)
     assert replay.status_code == 401
 
 
 @pytest.mark.parametrize(
     ("method", "names"),
-    [("token", ["__Host-opaque_token"]), ("signed", ["__Host-signed_token"]),
-     ("jwt", ["__Host-jwt_access", "__Secure-jwt_refresh"])],
+    [("token", [f"__Host-{CREDENTIAL_COOKIE['token']}"]), ("signed", [f"__Host-{CREDENTIAL_COOKIE['signed']}"]),
+     ("jwt", [f"__Host-{CREDENTIAL_COOKIE['jwt']}", f"__Secure-{JWT_REFRESH_COOKIE}"])],
 )
 def test_token_cookies_are_secure_and_prefixed_and_work_over_tls(https, https_stack, method, names):
     """`__Secure-` where the cookie's path is narrower than / (the refresh cookie lives on /api/jwt)."""

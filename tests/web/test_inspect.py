@@ -10,7 +10,7 @@ import pytest
 from backend.inspect_records import MAX_OTHERS
 from backend.stores import keys
 from backend.stores.revocation import MAX_INDEXED
-from tests.helpers import BEARER_METHODS, access_token, basic_header, bearer, token_login
+from tests.helpers import BEARER_METHODS, SESSION_COOKIE, access_token, basic_header, bearer, token_login
 
 PASSWORD = "wonderland"
 
@@ -205,7 +205,7 @@ def test_past_the_cap_the_login_just_made_lives_though_it_expires_soonest(client
 def test_a_refused_sessions_record_can_be_ended_with_the_viewer_key(client, redis_db):
     """Issue 18 6h: a session whose cookie the browser never kept lives on; its login's key ends it, no other."""
     login = session_login(client)
-    client.delete_cookie("session_id")  # the browser refused it
+    client.delete_cookie(SESSION_COOKIE)  # the browser refused it
     [record] = [r for r in inspect(client, login["viewer"])["records"] if r["kind"] == "session"]
     bobs = session_login(client.application.test_client(), "bob", "builder")["viewer"]
     ended = client.post("/api/inspect/end", json={"id": record["id"]}, headers={"X-Viewer-Key": bobs})
