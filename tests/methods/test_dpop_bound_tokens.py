@@ -5,6 +5,7 @@ signed by real client keys. Bound tokens need a fresh proof by their key; unboun
 import contextlib
 import http.client
 import json
+import re
 import secrets
 import time
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ import jwt
 import pytest
 import requests
 
+from backend import openapi
 from issuer.keys import KeyRing
 from kernel import dpop
 from stack import load_balancer, procs
@@ -81,6 +83,11 @@ def assert_refused(response, error, words):
     challenge = response.headers["WWW-Authenticate"]
     assert challenge.startswith('DPoP algs="') and f'error="{error}"' in challenge
     assert "ES256" in challenge and "HS256" not in challenge
+    assert re.fullmatch(DOCUMENTED_CHALLENGE, challenge)  # as backend/openapi.json says
+
+
+DOCUMENTED_CHALLENGE = openapi.document()["components"]["responses"]["JwtUnauthorized"]["headers"][
+    "WWW-Authenticate"]["schema"]["pattern"]
 
 
 def test_a_bound_token_with_a_proof_by_its_key_is_accepted(stack, mint, key, redis_db):
