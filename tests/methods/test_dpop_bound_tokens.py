@@ -15,7 +15,7 @@ import jwt
 import pytest
 import requests
 
-from backend import openapi
+from backend import create_app, openapi
 from issuer.keys import KeyRing
 from kernel import dpop
 from stack import load_balancer, procs
@@ -215,3 +215,15 @@ def test_the_api_s_own_jwts_stay_bearer_tokens(stack, redis_db):
     login = requests.post(stack.api + "/api/jwt/login", json={"username": "alice", "password": "wonderland"},
                           timeout=5)
     assert me(stack.api, bearer(login.json()["access_token"])).status_code == 200
+
+
+def test_with_redis_down_a_bound_token_is_a_503_never_a_pass(stack, mint, key):
+    """The replay check fails closed: with no Redis to record the `jti`, no proof passes (revocation check off, so
+    the replay cache is the only Redis use left)."""
+    app = create_app({"SECRET_KEY": SECRET, "REDIS_URL": f"redis://127.0.0.1:{procs.free_port()}/0",
+                      "API_ORIGIN": "http://localhost", "ISSUER_ORIGIN": stack.issuer, "JWT_REVOCATION_CHECK": False})
+    token = mint(key)
+    client = app.test_client()
+    assert client.get(ME, headers=bearer(mint())).status_code == 200  # unbound: no Redis needed
+    response = client.get(ME, headers=dpop_headers(token, key.proof("GET", "http://localhost" + ME, token)))
+    assert (response.status_code, response.get_json()["error"]) == (503, "store_unavailable")
