@@ -227,3 +227,24 @@ def test_with_redis_down_a_bound_token_is_a_503_never_a_pass(stack, mint, key):
     assert client.get(ME, headers=bearer(mint())).status_code == 200  # unbound: no Redis needed
     response = client.get(ME, headers=dpop_headers(token, key.proof("GET", "http://localhost" + ME, token)))
     assert (response.status_code, response.get_json()["error"]) == (503, "store_unavailable")
+
+
+def test_logout_all_takes_a_bound_token_with_its_proof_and_then_refuses_it(stack, mint, key):
+    token = mint(key)
+    assert_refused(me(stack.api, bearer(token), "POST", "/api/logout-all"), "invalid_token", "DPoP-bound")
+    proof = key.proof("POST", stack.api + "/api/logout-all", token)
+    response = me(stack.api, dpop_headers(token, proof), "POST", "/api/logout-all")
+    assert response.status_code == 200 and response.json()["user"] == "alice"
+    refused = me(stack.api, dpop_headers(token, key.proof("GET", stack.api + ME, token)))
+    assert refused.status_code == 401 and "logged out everywhere" in refused.json()["message"], refused.text
+
+
+def test_logout_all_takes_no_other_methods_token_as_dpop(stack, key):
+    """An opaque token (no proof check of its own) is not accepted under the DPoP scheme."""
+    login = requests.post(stack.api + "/api/token/login", json={"username": "alice", "password": "wonderland"},
+                          timeout=5)
+    token = login.json()["access_token"]
+    response = me(stack.api, dpop_headers(token, key.proof("POST", stack.api + "/api/logout-all", token)), "POST",
+                  "/api/logout-all")
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_token")
+    assert me(stack.api, bearer(token), path="/api/token/me").status_code == 200  # still alive: nothing was ended
