@@ -20,7 +20,7 @@ TOKEN_AUTHS = bearer_auths()  # a Bearer token is tried by each, those needing a
 
 
 def _from_authorization(header):
-    """The user proven by a Basic or Bearer header, a 401 if it proves nothing, None for other schemes."""
+    """The user proven by a Basic, Bearer or DPoP header, a 401 if it proves nothing, None for other schemes."""
     scheme = header.partition(" ")[0].lower()
     if scheme == "basic":
         parsed = parse_basic(header)
@@ -28,9 +28,11 @@ def _from_authorization(header):
         if user is None:
             raise bearer.missing("wrong or malformed Basic credentials")
         return user
-    if scheme == "bearer":
-        token, transport = bearer.from_header()
+    if scheme in ("bearer", "dpop"):
+        token, transport = bearer.from_header((scheme,))
         for auth in TOKEN_AUTHS:
+            if scheme not in auth.schemes:  # DPoP: only a method that checks the proof (JWT) may try the token
+                continue
             try:
                 return auth.principal(token, transport).user
             except bearer.InvalidToken:

@@ -16,6 +16,7 @@ a slot, so every per-user key carries the tag `{<username>}` (the NFC name, as u
     jwt:ended:{<name>}:<sid>         string  the family was revoked                    family, deny, marker
     LIMITS:<scope>/{<who>}/<n>/<s>   string  one rate-limit window's count             the same who's windows
                                              (who: keyed hash of the name, or the address)
+    dpop:jti:<jkt>:<jti>             string  a DPoP proof's jti was used (120 s)       alone (kernel/dpop.py names it)
 
 Sessions and opaque tokens stay single-key (one GET per `me`, spread over the whole cluster; the contract names
 their keys), so on a cluster a login's record and its index entry are two slots: the record is written first, then
