@@ -17,7 +17,7 @@ import secrets
 from urllib.parse import urlencode
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
@@ -171,6 +171,6 @@ def token_endpoint():
     """The RFC 6749 token endpoint (a form body): a DPoP proof, if sent, binds what is issued (RFC 9449 §5)."""
     try:
         g.jkt = dpop_binding.proof_key()
-    except InvalidGrantError as error:  # the RFC's `invalid_dpop_proof`, in its error body
+    except dpop_binding.InvalidProof as error:  # RFC 9449's `invalid_dpop_proof`, in RFC 6749's error body
         return server().handle_error_response(None, error)
     return server().create_token_response()

@@ -1,22 +1,38 @@
 """DPoP at the token endpoint (RFC 9449 §5): a proof, if one came, names the key what is issued gets bound to.
 
-The proof itself is checked by the shared verifier (kernel/dpop.py, with its replay cache in Redis); until it is
-here, a request that sends a proof is refused rather than answered with an unbound token it did not ask for.
+The proof is checked by the shared verifier (kernel/dpop.py: `htm`, `htu`, `iat`, a `jti` never seen before, kept
+in Redis); its key's thumbprint becomes the access token's `cnf.jkt` (and binds a public client's refresh tokens,
+issuer/grants.py). A bad proof is RFC 9449's `invalid_dpop_proof` in the RFC 6749 error body (400).
 """
 
-from authlib.oauth2.rfc6749 import InvalidGrantError
-from flask import request
+from authlib.oauth2.rfc6749 import OAuth2Error
+from flask import current_app, request
 
-ALGORITHMS = ["ES256", "RS256", "EdDSA"]  # what a proof may be signed with
+from backend.stores import redis_client
+from kernel import dpop
+
+ALGORITHMS = list(dpop.ALGORITHMS)  # what a proof may be signed with (the metadata's list)
 
 
-class InvalidProof(InvalidGrantError):
-    error = "invalid_dpop_proof"
+class InvalidProof(OAuth2Error):
+    error = dpop.INVALID
 
 
 def proof_key():
     """The JWK thumbprint (`jkt`) of this request's DPoP proof; None without one; InvalidProof for a bad one."""
-    proof = request.headers.get("DPoP")
-    if proof is None:
+    proofs = request.headers.getlist("DPoP")
+    if not proofs:
         return None
-    raise InvalidProof("DPoP proofs are not checked here yet")
+    if len(proofs) > 1:
+        raise InvalidProof("send exactly one DPoP header")
+    url = current_app.config["ISSUER_ORIGIN"] + request.path  # as the client addressed it, never the Host header
+    try:
+        return dpop.verify_proof(proofs[0], method=request.method, url=url,
+                                 replay=dpop.ReplayCache(redis_client.redis()))
+    except dpop.DPoPError as error:
+        raise InvalidProof(_ascii(error.description)) from None
+
+
+def _ascii(text):
+    """RFC 6749 §5.2 allows only printable ASCII without `"` and `\\` in error_description."""
+    return "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in text)

@@ -10,8 +10,9 @@ from tests.authorization_server.conftest import A_REDIRECT, challenge
 from tests.helpers import bearer
 
 
-def test_the_api_accepts_an_access_token_from_the_code_flow(make_app, issuer):
-    browser, verifier = requests.Session(), "v" * 50
+def code_from_a_real_server(issuer, verifier="v" * 50):
+    """(code, verifier) for alice and authlab-a, the way a browser gets it: the login page, then /authorize."""
+    browser = requests.Session()
     page = browser.get(f"{issuer.origin}/login", timeout=5).text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     authorize = "/authorize?" + requests.compat.urlencode({
@@ -23,8 +24,13 @@ def test_the_api_accepts_an_access_token_from_the_code_flow(make_app, issuer):
     answer = browser.get(issuer.origin + login.headers["Location"], allow_redirects=False, timeout=5)
     params = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert params["iss"] == [issuer.origin]
+    return params["code"][0], verifier
+
+
+def test_the_api_accepts_an_access_token_from_the_code_flow(make_app, issuer):
+    code, verifier = code_from_a_real_server(issuer)
     tokens = requests.post(f"{issuer.origin}/token", timeout=5, data={
-        "grant_type": "authorization_code", "code": params["code"][0], "client_id": "authlab-a",
+        "grant_type": "authorization_code", "code": code, "client_id": "authlab-a",
         "redirect_uri": A_REDIRECT, "code_verifier": verifier}).json()
     response = make_app(ISSUER_ORIGIN=issuer.origin).test_client().get("/api/jwt/me",
                                                                      headers=bearer(tokens["access_token"]))
