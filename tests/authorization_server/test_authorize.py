@@ -1,6 +1,8 @@
 """The authorization endpoint and the login page: exact redirect URIs, PKCE S256 only, `iss` in every answer to the
 client (RFC 9207), `prompt=none` from the AS session, and a login form that only its own page can post."""
 
+import re
+
 import pytest
 
 from tests.authorization_server.conftest import A_REDIRECT, query
@@ -129,8 +131,6 @@ def test_a_wrong_password_shows_the_form_again_with_a_401(flow):
 ], ids=["no-csrf", "wrong-csrf", "foreign-origin", "no-password"])
 def test_a_login_post_not_from_the_page_is_refused_in_json(flow, form, headers, status, error):
     """Login CSRF: another page must not log the browser into someone's account at the AS."""
-    import re
-
     csrf = re.search(r'name="csrf" value="([^"]+)"', flow.client.get("/login").get_data(as_text=True)).group(1)
     form = {k: csrf if v == "FROM-PAGE" else v for k, v in form.items()}
     response = flow.client.post("/login", data=form, headers=headers)
@@ -141,3 +141,12 @@ def test_a_login_post_not_from_the_page_is_refused_in_json(flow, form, headers, 
 def test_after_login_the_page_sends_you_only_back_to_authorize(flow):
     """No open redirect: `next` elsewhere lands on the AS's own root."""
     assert flow.login(next_="https://evil.example/").headers["Location"] == "/"
+
+
+def test_the_login_form_is_rate_limited_per_username_like_every_login(make_flow):
+    """Two wrong passwords (the limit here), then even the right one is a 429 and is never checked."""
+    flow = make_flow(LOGIN_USER_LIMIT="2/minute")
+    assert [flow.login(password="wrong").status_code for _ in range(2)] == [401, 401]
+    locked = flow.login()
+    assert locked.status_code == 429 and locked.get_json()["error"] == "rate_limited"
+    assert int(locked.headers["Retry-After"]) >= 1
