@@ -150,3 +150,29 @@ def test_the_login_form_is_rate_limited_per_username_like_every_login(make_flow)
     locked = flow.login()
     assert locked.status_code == 429 and locked.get_json()["error"] == "rate_limited"
     assert int(locked.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("params", [
+    {"redirect_uri": 'http://localhost:8001/"'}, {"redirect_uri": "http://localhost:8001/\\"},
+    {"redirect_uri": "http://localhost:8001/é"}, {"response_type": 'code"'}, {"response_type": "cödé"},
+], ids=["quote-in-uri", "backslash-in-uri", "non-ascii-uri", "quote-in-type", "non-ascii-type"])
+def test_parameters_authlib_would_quote_in_an_error_are_a_400_not_a_500(flow, params):
+    """Authlib refuses to build an error description holding them (a ValueError): they are refused before it."""
+    flow.login()
+    response = flow.authorize(**params)
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert response.get_json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(("path", "form"), [
+    ("/token", {"grant_type": 'é"\\'}),
+    ("/token", {"grant_type": "authorization_code", "client_id": 'é"\\', "code": "x"}),
+    ("/token", {"grant_type": "refresh_token", "client_id": "authlab-a", "refresh_token": 'é"', "scope": 'é"'}),
+    ("/revoke", {"token": 'é"\\', "client_id": 'é"\\', "token_type_hint": 'é"'}),
+    ("/revoke", {"token": "x", "client_id": "authlab-a", "token_type_hint": "id_token"}),
+], ids=["grant-type", "client-id", "refresh-and-scope", "revoke-junk", "revoke-unknown-hint"])
+def test_junk_at_the_token_and_revocation_endpoints_is_a_json_4xx(flow, path, form):
+    response = flow.client.post(path, data=form)
+    assert 400 <= response.status_code < 500 and response.is_json
+    assert response.get_json()["error"] in {"invalid_request", "invalid_client", "invalid_grant",
+                                            "unsupported_grant_type", "unsupported_token_type", "invalid_scope"}
