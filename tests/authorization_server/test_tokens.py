@@ -33,7 +33,7 @@ def test_the_access_token_has_every_claim_rfc_9068_asks_for(flow):
     token = flow.tokens()["access_token"]
     header, claims = jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
     assert header["typ"] == "at+jwt" and header["alg"] == "EdDSA" and header["kid"]
-    assert set(claims) == {"iss", "aud", "sub", "client_id", "iat", "exp", "jti", "scope"}
+    assert set(claims) == {"iss", "aud", "sub", "client_id", "iat", "exp", "jti", "scope", "sid"}
     assert (claims["iss"], claims["aud"], claims["sub"], claims["client_id"]) == (
         ISSUER, "authlab-api", "alice", "authlab-a")
     assert claims["exp"] - claims["iat"] == 300
