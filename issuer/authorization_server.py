@@ -94,9 +94,9 @@ class AccessTokens(BearerTokenGenerator):
     def access_token(self, client, grant_type, user, scope):
         """Built here, signed by the KeyRing: Authlib's JWT generator signs through joserfc, whose default registry
         refuses EdDSA (one of ISSUER_ALGORITHM's two choices)."""
-        now = int(clock.now())
+        now = clock.issued_at()  # to the millisecond, as the API's: a token minted after a logout-all must pass it
         claims = {"iss": self.config["ISSUER_ORIGIN"], "aud": self.config["JWT_AUDIENCE"], "sub": user.username,
-                  "client_id": client.client_id, "iat": now, "exp": now + self.config["JWT_ACCESS_TTL"],
+                  "client_id": client.client_id, "iat": now, "exp": int(now) + self.config["JWT_ACCESS_TTL"],
                   "jti": secrets.token_urlsafe(16), "scope": scope}
         if g.get("family_id"):  # its refresh family: revoking the family ends its access tokens at the API too
             claims["sid"] = g.family_id

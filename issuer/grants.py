@@ -121,8 +121,8 @@ class RefreshToken(grants.RefreshTokenGrant):
         record, family = found
         if family is None or "revoked" in family or float(family["ends"]) <= clock.now():
             return None  # revoked, or past its lifetime cap (Redis drops it then too)
-        if records.ended_at_the_api(record["user"], record["family"]):
-            return None  # the API's logout of one of its access tokens ended the family
+        if records.ended_at_the_api(record["user"], record["family"], family["created"]):
+            return None  # the API ended it: its logout of one of the family's access tokens, or logout-all
         if family["live"] != records.digest(refresh_token):
             records.revoke_family(record["user"], record["family"])
             raise InvalidGrantError("this refresh token was used already: its whole family is revoked")
