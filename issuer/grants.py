@@ -11,7 +11,7 @@ from flask import current_app, g
 
 from backend import clock, users
 
-from . import records
+from . import clients, records
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # each client allows only its own (clients.py)
 
@@ -105,7 +105,7 @@ class Refresh(dict):
         return self["client"] == client.client_id
 
     def get_scope(self):
-        return ""
+        return clients.SCOPE
 
 
 class RefreshToken(grants.RefreshTokenGrant):

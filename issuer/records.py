@@ -2,7 +2,7 @@
 
     key                                  type    holds                                       lives
     as:code:<sha256 of the code>         hash    user, client, redirect_uri, challenge,      AS_CODE_TTL (60 s); once
-                                                 scope, jkt; `family` once redeemed          redeemed: as its family
+                                                 scope; `family` once redeemed               redeemed: as its family
     as:refresh:<sha256 of the token>     hash    user, client, family, jkt                   until its family's end
     as:family:{<user>}:<id>              hash    client, live (sha256 of the one live        until its end: created
                                                  refresh token), ends, jkt; `revoked`        + AS_REFRESH_FAMILY_TTL
@@ -66,6 +66,7 @@ return ARGV[1]
 # Rotates a family (KEYS[1]): `live` from ARGV[1] to ARGV[2]; 1, or 0 when ARGV[1] was spent already, or -1 when the
 # family is revoked here, ended by the API (KEYS[2]), or older than the user's last logout everywhere (KEYS[3]).
 _ROTATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local since = redis.call('GET', KEYS[3])
 if since and tonumber(since) >= tonumber(redis.call('HGET', KEYS[1], 'created')) then return -1 end
