@@ -176,3 +176,9 @@ def test_junk_at_the_token_and_revocation_endpoints_is_a_json_4xx(flow, path, fo
     assert 400 <= response.status_code < 500 and response.is_json
     assert response.get_json()["error"] in {"invalid_request", "invalid_client", "invalid_grant",
                                             "unsupported_grant_type", "unsupported_token_type", "invalid_scope"}
+
+
+@pytest.mark.parametrize("demo", [True, False], ids=["demo-on", "demo-off"])
+def test_the_login_page_names_the_demo_users_only_with_the_demo_options(make_flow, demo):
+    page = make_flow(DEMO_COOKIE_OPTIONS=demo).client.get("/login").get_data(as_text=True)
+    assert ("alice / wonderland" in page) is demo
