@@ -178,7 +178,14 @@ QUOTED = ("redirect_uri", "response_type")
 
 @bp.get("/authorize")
 def authorize():
-    """open '127.0.0.1:8003/authorize?response_type=code&client_id=authlab-a&redirect_uri=...&code_challenge=...'"""
+    """curl -si '127.0.0.1:8003/authorize?response_type=code&client_id=authlab-a&redirect_uri=...&code_challenge=...'"""
+    response = _authorization_response()
+    response.headers["Cache-Control"] = "no-store"  # a Location holding a code is never to be kept
+    return response
+
+
+def _authorization_response():
+    """A code for the signed-in user, the way to the login page, or the RFC's error (to the client where allowed)."""
     user = login.current_user()
     try:
         if any(invalid_error_characters(value) for name in QUOTED for value in request.args.getlist(name)):

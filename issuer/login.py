@@ -74,7 +74,7 @@ def _page(note, status=200):
 
 @bp.get("/login")
 def form():
-    """open http://127.0.0.1:8003/login"""
+    """curl -s -c jar 127.0.0.1:8003/login   (in a browser: the form; the cookie jar keeps the form's CSRF binding)"""
     return _page("Signed in as " + current_user().username if current_user() else "Not signed in.")
 
 

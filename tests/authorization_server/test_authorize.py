@@ -17,6 +17,7 @@ def test_a_logged_in_user_gets_a_code_with_the_state_and_the_issuer(flow):
     assert response.headers["Location"].startswith(A_REDIRECT + "?")
     params = query(response)
     assert params["state"] == "s-1" and params["iss"] == ISSUER and len(params["code"]) >= 43
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_without_a_session_authorize_sends_the_browser_to_the_login_page_and_back(flow):
