@@ -40,6 +40,8 @@ class LoginRequired(OAuth2Error):
 
 
 class Issuer(IssuerParameter):
+    """RFC 9207's `iss`, so that a client talking to two servers can tell whose answer it got (mix-up attacks)."""
+
     def get_issuer(self):
         return current_app.config["ISSUER_ORIGIN"]
 
@@ -66,6 +68,8 @@ class Revocation(RevocationEndpoint):
 
 
 class _Revocable(dict):
+    """A token /revoke found: a refresh token's record or an access token's claims, with its client."""
+
     def check_client(self, client):
         return self["client"] == client.client_id
 
@@ -112,6 +116,8 @@ class AccessTokens(BearerTokenGenerator):
 
 
 class Server(AuthorizationServer):
+    """Authlib's Flask server over the fixed clients (clients.py)."""
+
     def query_client(self, client_id):
         return current_app.extensions["issuer.clients"].get(client_id)
 
