@@ -183,3 +183,10 @@ def test_junk_at_the_token_and_revocation_endpoints_is_a_json_4xx(flow, path, fo
 def test_the_login_page_names_the_demo_users_only_with_the_demo_options(make_flow, demo):
     page = make_flow(DEMO_COOKIE_OPTIONS=demo).client.get("/login").get_data(as_text=True)
     assert ("alice / wonderland" in page) is demo
+
+
+def test_over_https_the_as_session_is_a_secure_host_only_cookie(make_flow):
+    page = make_flow(ISSUER_ORIGIN="https://127.0.0.1:8003").client.get("/login", base_url="https://127.0.0.1:8003")
+    cookie = page.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-as_session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
