@@ -119,10 +119,8 @@ class RefreshToken(grants.RefreshTokenGrant):
         if found is None:
             return None
         record, family = found
-        if family is None or "revoked" in family or float(family["ends"]) <= clock.now():
-            return None  # revoked, or past its lifetime cap (Redis drops it then too)
-        if records.ended_at_the_api(record["user"], record["family"], family["created"]):
-            return None  # the API ended it: its logout of one of the family's access tokens, or logout-all
+        if family is None or "revoked" in family or "ended_by_api" in family or float(family["ends"]) <= clock.now():
+            return None  # revoked here or ended by the API, or past its lifetime cap (Redis drops it then too)
         if family["live"] != records.digest(refresh_token):
             records.revoke_family(record["user"], record["family"])
             raise InvalidGrantError("this refresh token was used already: its whole family is revoked")

@@ -132,11 +132,20 @@ def new_family(family, user, client, refresh_token, jkt, seconds):
 
 
 def refresh(token):
-    """(the refresh token's record, its family's record) or None where either is gone."""
+    """(the refresh token's record, its family's record or None) or None: two round trips, the family's with the
+    API's markers for it (one slot), which set the family's `ended_by_api` when the API ended it (its logout of one
+    of the family's access tokens, or the user's logout everywhere after the family began)."""
     record = _text(store().hgetall(refresh_key(token)))
     if not record:
         return None
-    family = _text(store().hgetall(family_key(record["user"], record["family"])))
+    user, family_id = record["user"], record["family"]
+    with store().pipeline(transaction=False) as pipe:
+        pipe.hgetall(family_key(user, family_id))
+        pipe.mget(api_keys.jwt_ended(user, family_id), api_keys.logout_all(user))
+        family, (ended, since) = pipe.execute()
+    family = _text(family)
+    if family and (ended or (since is not None and float(since) >= float(family["created"]))):
+        family["ended_by_api"] = "1"
     return record, family or None
 
 
@@ -161,13 +170,6 @@ def revoke_family(user, family):
     config = current_app.config
     store().eval(_REVOKE, 2, family_key(user, family), api_keys.jwt_ended(user, family),
                  config["JWT_ACCESS_TTL"] + config["JWT_LEEWAY"])
-
-
-def ended_at_the_api(user, family, created):
-    """Whether the API ended this family: its logout of one of the family's access tokens, or the user's logout
-    everywhere after the family began (one MGET: both keys carry the user's tag)."""
-    ended, since = store().mget(api_keys.jwt_ended(user, family), api_keys.logout_all(user))
-    return bool(ended) or (since is not None and float(since) >= float(created))
 
 
 def deny_access_token(user, jti, exp):
