@@ -50,6 +50,12 @@ SETTINGS = {
     "ISSUER_ALGORITHM": ("RS256", str),
     "ISSUER_KEY_OVERLAP": ("900", int),
     "ISSUER_ROTATE_SECRET": ("", str),  # the issuer's `POST /rotate` needs it; unset, rotation is off
+    "BFF_A_ORIGIN": ("http://localhost:8004", str),  # the BFFs: redirect URIs of the AS's confidential clients
+    "BFF_B_ORIGIN": ("http://127.0.0.1:8005", str),
+    "BFF_A_CLIENT_SECRET": ("", str),  # authlab-bff-a's client secret at the AS; unset, that client is off
+    "BFF_B_CLIENT_SECRET": ("", str),
+    "AS_CODE_TTL": ("60", int),  # seconds an authorization code lives (single-use)
+    "AS_REFRESH_FAMILY_TTL": ("86400", int),  # a refresh-token family's whole life; rotation never extends it
     "ALLOW_DEV_SECRETS": ("0", _flag),  # tests that ask for the public defaults; `make run` generates its own
 }
 
