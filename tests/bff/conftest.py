@@ -74,3 +74,30 @@ def logged_in(make_bff, api, api_token):
     client.set_cookie(session_store.COOKIE, seed_session(app, api_token["access_token"]), domain="localhost")
     client.tokens = api_token
     return client
+
+
+@pytest.fixture
+def make_collector(redis_service, redis_db, api):
+    """A collector app (in process, no schedule thread: the tests run what is due with their own clock)."""
+    import collector
+
+    apps = []
+
+    def make(**overrides):
+        config = {"REDIS_URL": redis_service.url, "API_ORIGIN": api.origin, "COLLECTOR_BACKGROUND": False,
+                  "COLLECTOR_DELAYS": "30,120", "FRONTEND_A_ORIGIN": FRONTEND_A, "FRONTEND_B_ORIGIN": FRONTEND_B,
+                  **overrides}
+        apps.append(collector.create_app(config))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        redis_client.redis(app).close()
+
+
+def run_due(app, now):
+    """The collector's scheduled attempts due by `now` (a time the test picks), run now."""
+    from collector import schedule
+
+    with app.app_context():
+        return schedule.run_due(now)
