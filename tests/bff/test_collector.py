@@ -22,7 +22,8 @@ def records(client, run="r1"):
 
 
 def test_a_stolen_access_token_works_at_once_and_after_the_delays_until_it_is_logged_out(make_collector, api,
-                                                                                          api_token):
+                                                                                          fresh_api_token):
+    api_token = fresh_api_token
     app = make_collector()
     client = app.test_client()
     response = collect(client, kind="access_token", access_token=api_token["access_token"], payload="5.1.1")
