@@ -49,8 +49,8 @@ def make_bff(redis_service, redis_db):
 
 @pytest.fixture(scope="session")
 def api_token(api):
-    """A pair from the API's own JWT login, accepted by its `GET /api/jwt/me` like the AS's; one per module (a
-    password check costs ~0.3 s; Redis is emptied before each test, the token stays valid): a test that logs it out takes `fresh_api_token`."""
+    """alice's pair from the API's own JWT login, accepted by `GET /api/jwt/me` like the AS's: one for all tests (a
+    password check costs ~0.3 s; emptying Redis leaves it valid). A test that logs it out takes `fresh_api_token`."""
     return jwt_login(api)
 
 
