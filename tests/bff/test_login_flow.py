@@ -227,3 +227,25 @@ def test_a_stolen_refresh_token_works_until_the_victims_refresh_trips_reuse_dete
     assert item["refused"]["status"] == 400 and item["refused"]["error"] == "invalid_grant"
     assert item["worked_until"] == first["at"]
     assert re.fullmatch(r"sha256:[0-9a-f]{12}", item["fingerprint"])
+
+
+@pytest.mark.parametrize(("kind", "status", "error"), [
+    ("access_token", 401, "invalid_token"),  # sent as Bearer: the collector has no key to prove possession with
+    ("refresh_token", 400, "invalid_grant"),  # a public client's refresh token is bound to the same key
+])
+def test_dpop_bound_tokens_are_worth_nothing_to_the_collector(make_collector, authorization_server, kind, status,
+                                                             error):
+    """RFC 10017 §9.2: a non-extractable key stops the use of exfiltrated tokens elsewhere."""
+    from tests.dpop_client import ProofKey
+
+    key, verifier = ProofKey(), secrets.token_urlsafe(48)
+    code = _browser_client_login(requests.Session(), _challenge(verifier))
+    token_endpoint = authorization_server_metadata()["token_endpoint"]
+    pair = requests.post(token_endpoint, headers={"DPoP": key.proof("POST", token_endpoint)}, timeout=5, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": FRONTEND_A + "/", "client_id": "authlab-a",
+        "code_verifier": verifier}).json()
+    assert pair["token_type"] == "DPoP"
+    answer = make_collector().test_client().post("/collect", json={
+        "run": "r1", "kind": kind, kind: pair[kind], "client_id": "authlab-a", "storage": "dpop"})
+    attempt = answer.get_json()["attempt"]
+    assert (attempt["status"], attempt["worked"], attempt["error"]) == (status, False, error), attempt
