@@ -89,6 +89,7 @@ def stored(bff_client):
 def test_login_sets_a_strict_httponly_host_cookie_and_the_session_works(bff_a):
     callback = log_in(bff_a)
     assert callback.status_code == 302 and callback.headers["Location"] == FRONTEND_A + "/"
+    assert callback.get_data() == b""  # no HTML, not even a redirect page
     cookie = next(c for c in callback.headers.getlist("Set-Cookie") if c.startswith("bff_session="))
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "path", "expires"} <= attributes and "domain" not in attributes and "secure" not in attributes
