@@ -250,3 +250,31 @@ def test_dpop_bound_tokens_are_worth_nothing_to_the_collector(make_collector, au
         "run": "r1", "kind": kind, kind: pair[kind], "client_id": "authlab-a", "storage": "dpop"})
     attempt = answer.get_json()["attempt"]
     assert (attempt["status"], attempt["worked"], attempt["error"]) == (status, False, error), attempt
+
+
+def test_a_call_that_finds_a_refresh_under_way_waits_for_it_instead_of_spending_the_token_twice(bff_a, redis_db):
+    """Two refreshes of one rotating refresh token look like theft to the AS (the family is revoked): a call that
+    finds another call's refresh lock waits for that refresh's result and sends nothing to the AS."""
+    import threading
+
+    log_in(bff_a)
+    session_id, before = stored(bff_a)
+    with bff_a.app.app_context():
+        session_store.save(session_id, {**before, "access_expires_at": before["access_expires_at"] - 10_000})
+        assert session_store.refresh_lock(session_id)  # another call of this session is refreshing
+    waits = lambda: redis_db.info("commandstats").get("cmdstat_exists", {}).get("calls", 0)  # noqa: E731
+    polled_before, answers = waits(), []
+    caller = threading.Thread(target=lambda: answers.append(bff_a.get("/bff/api/jwt/me", headers=OWN)))
+    caller.start()
+    while waits() < polled_before + 2 and caller.is_alive():  # it polls the lock: it is waiting
+        pass
+    assert waits() >= polled_before + 2, "the call did not wait for the refresh under way"
+    with bff_a.app.app_context():  # the other call's refresh is done: its result stored, the lock gone
+        session_store.save(session_id, before)
+        session_store.release_refresh_lock(session_id)
+    caller.join(10)
+    assert answers[0].status_code == 200, answers[0].get_json()
+    assert stored(bff_a)[1]["refresh_token"] == before["refresh_token"]  # nothing was refreshed by this call
+    with bff_a.app.app_context():  # and the refresh token is unspent at the AS: the next refresh works
+        session_store.save(session_id, {**before, "access_expires_at": before["access_expires_at"] - 10_000})
+    assert bff_a.get("/bff/api/jwt/me", headers=OWN).status_code == 200
