@@ -16,8 +16,10 @@ metadata document (RFC 8414), the AS session's `prompt=none`, and DPoP binding a
 import secrets
 from urllib.parse import urlencode
 
+import jwt
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
@@ -43,21 +45,43 @@ class Issuer(IssuerParameter):
 
 
 class Revocation(RevocationEndpoint):
-    """RFC 7009 for refresh tokens (the whole family ends); an access token is a JWT that lives out its minutes."""
+    """RFC 7009: a refresh token ends its whole family (and the API refuses the family's access tokens from then on);
+    an access token of ours goes on the API's denylist until it expires."""
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
     def query_token(self, token_string, token_type_hint):
         found = records.refresh(token_string)
-        return None if found is None else _Revocable(found[0])
+        if found is not None:
+            return _Revocable(found[0], kind="refresh")
+        claims = _own_access_token(token_string)
+        return None if claims is None else _Revocable(user=claims["sub"], client=claims.get("client_id"),
+                                                      jti=claims["jti"], exp=claims["exp"], kind="access")
 
     def revoke_token(self, token, request):
-        records.revoke_family(token["user"], token["family"])
+        if token["kind"] == "refresh":
+            records.revoke_family(token["user"], token["family"])
+        else:
+            records.deny_access_token(token["user"], token["jti"], token["exp"])
 
 
 class _Revocable(dict):
     def check_client(self, client):
         return self["client"] == client.client_id
+
+
+def _own_access_token(token):
+    """The claims of an unexpired access token this AS signed (a key it still publishes), else None."""
+    config = current_app.config
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = next((key for key in current_app.extensions["issuer.keys"].published() if key.kid == kid), None)
+        if key is None:
+            return None
+        return jwt.decode(token, key.private.public_key(), algorithms=[key.algorithm], audience=config["JWT_AUDIENCE"],
+                          issuer=config["ISSUER_ORIGIN"], options={"require": ["sub", "jti", "exp"]})
+    except jwt.PyJWTError:
+        return None
 
 
 class AccessTokens(BearerTokenGenerator):
@@ -74,6 +98,8 @@ class AccessTokens(BearerTokenGenerator):
         claims = {"iss": self.config["ISSUER_ORIGIN"], "aud": self.config["JWT_AUDIENCE"], "sub": user.username,
                   "client_id": client.client_id, "iat": now, "exp": now + self.config["JWT_ACCESS_TTL"],
                   "jti": secrets.token_urlsafe(16), "scope": scope}
+        if g.get("family_id"):  # its refresh family: revoking the family ends its access tokens at the API too
+            claims["sid"] = g.family_id
         if g.get("jkt"):
             claims["cnf"] = {"jkt": g.jkt}
         return self.keys.sign(claims)
@@ -145,11 +171,18 @@ def _with_issuer(response):
     return response
 
 
+# Parameters Authlib quotes in its error descriptions, which it refuses to build (a 500) from `"`, `\` or non-ASCII;
+# neither a URI nor a response type may hold them anyway (RFC 3986, RFC 6749 §3.1.1).
+QUOTED = ("redirect_uri", "response_type")
+
+
 @bp.get("/authorize")
 def authorize():
     """open '127.0.0.1:8003/authorize?response_type=code&client_id=authlab-a&redirect_uri=...&code_challenge=...'"""
     user = login.current_user()
     try:
+        if any(invalid_error_characters(value) for name in QUOTED for value in request.args.getlist(name)):
+            raise InvalidRequestError(f"{' and '.join(QUOTED)} may hold only printable ASCII without quotes")
         grant = server().get_consent_grant(end_user=user)
         if request.args.get("prompt") == "none" and user is None:
             raise LoginRequired("no session at the authorization server", redirect_uri=grant.redirect_uri)

@@ -6,6 +6,15 @@
     as:refresh:<sha256 of the token>     hash    user, client, family, jkt                   until its family's end
     as:family:{<user>}:<id>              hash    client, live (sha256 of the one live        until its end: created
                                                  refresh token), ends, jkt; `revoked`        + AS_REFRESH_FAMILY_TTL
+    jwt:ended:{<user>}:<id>              string  the API's marker (backend/stores/keys.py):   the access tokens'
+                                                 the family's access tokens are refused      lifetime
+    jwt:deny:{<user>}:<jti>              string  the API's denylist: one revoked access      until its `exp`
+                                                 token (RFC 7009)
+
+A family's id is its access tokens' `sid` claim, the name the API gives its own refresh families: revoking a family
+here sets the API's `jwt:ended` marker for it, so the API refuses every access token the family issued at once, and
+a family the API ended (its logout of one of them) cannot refresh here any more. Both keys carry the user's tag:
+one script sees both.
 
 Codes and refresh tokens are looked up by the token alone, so their keys are single (untagged, like the API's
 `token:<sha256>`); each family carries its user's hash tag like every per-user key of the API
@@ -18,6 +27,8 @@ Redis yields no usable code or token.
 import hashlib
 import math
 import secrets
+
+from flask import current_app
 
 from backend import clock
 from backend.stores import keys as api_keys
@@ -52,17 +63,20 @@ redis.call('EXPIREAT', KEYS[1], ARGV[2])
 return ARGV[1]
 """
 
-# Rotates a family: `live` from ARGV[1] to ARGV[2] only if ARGV[1] is still the live one and the family is not revoked.
+# Rotates a family (KEYS[1]): `live` from ARGV[1] to ARGV[2]; 1, or 0 when ARGV[1] was spent already, or -1 when the
+# family is revoked here or ended by the API (KEYS[2]).
 _ROTATE = """
-if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 if redis.call('HGET', KEYS[1], 'live') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'live', ARGV[2])
 return 1
 """
 
-# Marks a family revoked if it still exists (HSET alone would make an expired one again, without a TTL).
+# Marks a family (KEYS[1]) revoked if it still exists (HSET alone would make an expired one again, without a TTL),
+# and its access tokens ended at the API (KEYS[2], for ARGV[1] seconds).
 _REVOKE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'revoked', '1') end
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
 """
 
 
@@ -94,9 +108,13 @@ def redeem_code(code, family, ends):
     return answer.decode() if answer else None
 
 
-def new_family(user, client, refresh_token, jkt, seconds):
-    """A new refresh-token family for `user`, ending `seconds` from now whatever rotations follow; (id, end)."""
-    family, ends = secrets.token_urlsafe(12), math.ceil(clock.now()) + seconds
+def new_family_id():
+    return secrets.token_urlsafe(12)
+
+
+def new_family(family, user, client, refresh_token, jkt, seconds):
+    """Refresh-token family `family` for `user`, ending `seconds` from now whatever rotations follow; its end."""
+    ends = math.ceil(clock.now()) + seconds
     fields = {"client": client, "user": user, "live": digest(refresh_token), "ends": str(ends), "jkt": jkt or ""}
     with store().pipeline(transaction=False) as pipe:  # two slots on a cluster: the family first
         pipe.hset(family_key(user, family), mapping=fields)
@@ -105,7 +123,7 @@ def new_family(user, client, refresh_token, jkt, seconds):
                                                        "jkt": jkt or ""})
         pipe.expireat(refresh_key(refresh_token), ends)
         pipe.execute()
-    return family, ends
+    return ends
 
 
 def refresh(token):
@@ -118,18 +136,34 @@ def refresh(token):
 
 
 def rotate(token, new_token, record, family):
-    """Make `new_token` the family's live refresh token if `token` still is; False if it was spent or revoked."""
-    key = family_key(record["user"], record["family"])
-    if not store().eval(_ROTATE, 1, key, digest(token), digest(new_token)):
-        return False
+    """Make `new_token` the family's live refresh token if `token` still is: "rotated", "spent" or "revoked"."""
+    user, family_id = record["user"], record["family"]
+    done = store().eval(_ROTATE, 2, family_key(user, family_id), api_keys.jwt_ended(user, family_id), digest(token),
+                        digest(new_token))
+    if done != 1:
+        return "spent" if done == 0 else "revoked"
     ends = int(family["ends"])
     with store().pipeline() as pipe:
         pipe.hset(refresh_key(new_token), mapping={**record})
         pipe.expireat(refresh_key(new_token), ends)
         pipe.execute()
-    return True
+    return "rotated"
 
 
 def revoke_family(user, family):
-    """End a family for good: marked `revoked`, its end kept (a family already gone stays gone)."""
-    store().eval(_REVOKE, 1, family_key(user, family))
+    """End a family for good: marked `revoked` (its end kept; one already gone stays gone), and its access tokens
+    refused by the API from now on (the marker outlives the last of them)."""
+    config = current_app.config
+    store().eval(_REVOKE, 2, family_key(user, family), api_keys.jwt_ended(user, family),
+                 config["JWT_ACCESS_TTL"] + config["JWT_LEEWAY"])
+
+
+def ended_at_the_api(user, family):
+    """Whether the API ended this family (its logout of one of the family's access tokens)."""
+    return bool(store().exists(api_keys.jwt_ended(user, family)))
+
+
+def deny_access_token(user, jti, exp):
+    """Put one access token on the API's denylist (backend/stores/keys.py) until it expires (RFC 7009)."""
+    seconds = max(1, math.ceil(exp - clock.now()) + current_app.config["JWT_LEEWAY"])
+    store().set(api_keys.jwt_deny(user, jti), "1", ex=seconds)

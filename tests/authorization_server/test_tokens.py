@@ -33,7 +33,7 @@ def test_the_access_token_has_every_claim_rfc_9068_asks_for(flow):
     token = flow.tokens()["access_token"]
     header, claims = jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
     assert header["typ"] == "at+jwt" and header["alg"] == "EdDSA" and header["kid"]
-    assert set(claims) == {"iss", "aud", "sub", "client_id", "iat", "exp", "jti", "scope"}
+    assert set(claims) == {"iss", "aud", "sub", "client_id", "iat", "exp", "jti", "scope", "sid"}
     assert (claims["iss"], claims["aud"], claims["sub"], claims["client_id"]) == (
         ISSUER, "authlab-api", "alice", "authlab-a")
     assert claims["exp"] - claims["iat"] == 300
@@ -85,10 +85,8 @@ def test_refresh_rotates_and_a_spent_refresh_token_revokes_the_whole_family(flow
     refused(flow.refresh(second["refresh_token"]))  # ... ends the live one too
 
 
-def test_a_family_lives_its_cap_and_no_rotation_extends_it(make_issuer, redis_db, clock_at):
-    from tests.authorization_server.conftest import Flow
-
-    flow = Flow(make_issuer(AS_REFRESH_FAMILY_TTL=100).test_client())
+def test_a_family_lives_its_cap_and_no_rotation_extends_it(make_flow, redis_db, clock_at):
+    flow = make_flow(AS_REFRESH_FAMILY_TTL=100)
     start = 2_000_000_000.0
     clock_at(start)
     refresh_token = flow.tokens()["refresh_token"]
@@ -148,10 +146,8 @@ def test_a_confidential_client_without_its_secret_is_invalid_client(flow, header
     assert response.status_code in (400, 401)
 
 
-def test_a_bff_whose_secret_is_not_configured_cannot_authenticate_at_all(make_issuer):
-    from tests.authorization_server.conftest import Flow
-
-    flow = Flow(make_issuer(BFF_A_CLIENT_SECRET="").test_client())
+def test_a_bff_whose_secret_is_not_configured_cannot_authenticate_at_all(make_flow):
+    flow = make_flow(BFF_A_CLIENT_SECRET="")
     code = flow.code(**BFF)
     response = flow.client.post("/token", headers=basic("authlab-bff-a", ""), data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": BFF["redirect_uri"],
