@@ -40,6 +40,8 @@ class LoginRequired(OAuth2Error):
 
 
 class Issuer(IssuerParameter):
+    """RFC 9207's `iss`, so that a client talking to two servers can tell whose answer it got (mix-up attacks)."""
+
     def get_issuer(self):
         return current_app.config["ISSUER_ORIGIN"]
 
@@ -66,6 +68,8 @@ class Revocation(RevocationEndpoint):
 
 
 class _Revocable(dict):
+    """A token /revoke found: a refresh token's record or an access token's claims, with its client."""
+
     def check_client(self, client):
         return self["client"] == client.client_id
 
@@ -94,9 +98,9 @@ class AccessTokens(BearerTokenGenerator):
     def access_token(self, client, grant_type, user, scope):
         """Built here, signed by the KeyRing: Authlib's JWT generator signs through joserfc, whose default registry
         refuses EdDSA (one of ISSUER_ALGORITHM's two choices)."""
-        now = int(clock.now())
+        now = clock.issued_at()  # to the millisecond, as the API's: a token minted after a logout-all must pass it
         claims = {"iss": self.config["ISSUER_ORIGIN"], "aud": self.config["JWT_AUDIENCE"], "sub": user.username,
-                  "client_id": client.client_id, "iat": now, "exp": now + self.config["JWT_ACCESS_TTL"],
+                  "client_id": client.client_id, "iat": now, "exp": int(now) + self.config["JWT_ACCESS_TTL"],
                   "jti": secrets.token_urlsafe(16), "scope": scope}
         if g.get("family_id"):  # its refresh family: revoking the family ends its access tokens at the API too
             claims["sid"] = g.family_id
@@ -112,6 +116,8 @@ class AccessTokens(BearerTokenGenerator):
 
 
 class Server(AuthorizationServer):
+    """Authlib's Flask server over the fixed clients (clients.py)."""
+
     def query_client(self, client_id):
         return current_app.extensions["issuer.clients"].get(client_id)
 
@@ -178,7 +184,14 @@ QUOTED = ("redirect_uri", "response_type")
 
 @bp.get("/authorize")
 def authorize():
-    """open '127.0.0.1:8003/authorize?response_type=code&client_id=authlab-a&redirect_uri=...&code_challenge=...'"""
+    """curl -si '127.0.0.1:8003/authorize?response_type=code&client_id=authlab-a&redirect_uri=...&code_challenge=...'"""
+    response = _authorization_response()
+    response.headers["Cache-Control"] = "no-store"  # a Location holding a code is never to be kept
+    return response
+
+
+def _authorization_response():
+    """A code for the signed-in user, the way to the login page, or the RFC's error (to the client where allowed)."""
     user = login.current_user()
     try:
         if any(invalid_error_characters(value) for name in QUOTED for value in request.args.getlist(name)):

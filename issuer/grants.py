@@ -11,7 +11,7 @@ from flask import current_app, g
 
 from backend import clock, users
 
-from . import records
+from . import clients, records
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # each client allows only its own (clients.py)
 
@@ -105,7 +105,7 @@ class Refresh(dict):
         return self["client"] == client.client_id
 
     def get_scope(self):
-        return ""
+        return clients.SCOPE
 
 
 class RefreshToken(grants.RefreshTokenGrant):
@@ -119,10 +119,8 @@ class RefreshToken(grants.RefreshTokenGrant):
         if found is None:
             return None
         record, family = found
-        if family is None or "revoked" in family or float(family["ends"]) <= clock.now():
-            return None  # revoked, or past its lifetime cap (Redis drops it then too)
-        if records.ended_at_the_api(record["user"], record["family"]):
-            return None  # the API's logout of one of its access tokens ended the family
+        if family is None or "revoked" in family or "ended_by_api" in family or float(family["ends"]) <= clock.now():
+            return None  # revoked here or ended by the API, or past its lifetime cap (Redis drops it then too)
         if family["live"] != records.digest(refresh_token):
             records.revoke_family(record["user"], record["family"])
             raise InvalidGrantError("this refresh token was used already: its whole family is revoked")

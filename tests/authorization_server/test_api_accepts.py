@@ -81,3 +81,16 @@ def test_the_apis_logout_of_an_access_token_ends_its_family_at_the_as(make_app, 
     refreshed = requests.post(f"{issuer.origin}/token", timeout=5, data={
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "authlab-a"})
     assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+
+
+def test_logging_out_everywhere_at_the_api_ends_the_as_families_begun_before(make_app, issuer):
+    from tests.helpers import basic_header
+
+    api = make_app(ISSUER_ORIGIN=issuer.origin).test_client()
+    tokens = redeem(issuer, *code_from_a_real_server(issuer)).json()
+    assert api.post("/api/logout-all", headers=basic_header("alice", "wonderland")).status_code == 200
+    assert me(api, tokens["access_token"]).status_code == 401
+    refreshed = requests.post(f"{issuer.origin}/token", timeout=5, data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "authlab-a"})
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+    assert me(api, redeem(issuer, *code_from_a_real_server(issuer)).json()["access_token"]).status_code == 200
