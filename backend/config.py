@@ -56,6 +56,14 @@ SETTINGS = {
     "BFF_B_CLIENT_SECRET": ("", str),
     "AS_CODE_TTL": ("60", int),  # seconds an authorization code lives (single-use)
     "AS_REFRESH_FAMILY_TTL": ("86400", int),  # a refresh-token family's whole life; rotation never extends it
+    # The backend-for-frontend (bff/) and the attacker's collector (collector/): docs/browser-apps.md.
+    "BFF_SITE": ("a", str),  # which frontend this BFF process serves: a or b
+    "BFF_SESSION_TTL": ("28800", int),
+    "BFF_REFRESH_MARGIN": ("30", int),
+    "BFF_API_PATHS": ("jwt/me", str),
+    "COLLECTOR_ORIGIN": ("http://127.0.0.1:8006", str),
+    "COLLECTOR_DELAYS": ("30,120,600", str),
+    "COLLECTOR_TTL": ("1800", int),
     "ALLOW_DEV_SECRETS": ("0", _flag),  # tests that ask for the public defaults; `make run` generates its own
 }
 

@@ -10,7 +10,8 @@ from backend.config import raw
 
 from . import certs
 
-ORIGINS = ("API_ORIGIN", "FRONTEND_A_ORIGIN", "FRONTEND_B_ORIGIN", "ISSUER_ORIGIN")
+ORIGINS = ("API_ORIGIN", "FRONTEND_A_ORIGIN", "FRONTEND_B_ORIGIN", "ISSUER_ORIGIN", "BFF_A_ORIGIN", "BFF_B_ORIGIN",
+           "COLLECTOR_ORIGIN")
 
 
 def port_of(origin):
@@ -24,7 +25,8 @@ def https_mode(var):
     if os.environ.get("TLS_CERT") and os.environ.get("TLS_KEY"):  # a certificate of your own
         return {"TLS_CERT": os.environ["TLS_CERT"], "TLS_KEY": os.environ["TLS_KEY"]}, None
     files = certs.ensure(var / "tls")
-    return {"TLS_CERT": str(files.cert), "TLS_KEY": str(files.key), "ISSUER_CA_FILE": str(files.ca)}, files
+    return {"TLS_CERT": str(files.cert), "TLS_KEY": str(files.key), "ISSUER_CA_FILE": str(files.ca),
+            "REQUESTS_CA_BUNDLE": str(files.ca)}, files  # the last: the BFFs and the collector call the AS and API
 
 
 def wanted_ports():
