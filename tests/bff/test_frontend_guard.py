@@ -18,7 +18,7 @@ OWN = {"X-CSRF": "1", "Origin": FRONTEND_A}
     ({"X-CSRF": "1", "Origin": AS_ORIGIN}, "origin_not_allowed"),  # the trap: the AS is same-site with BFF-B
     ({"X-CSRF": "1", "Origin": "null"}, "origin_not_allowed"),  # a sandboxed frame or a data: page
     ({"X-CSRF": "1", "Origin": FRONTEND_A + "/"}, "origin_not_allowed"),  # exact, not a prefix
-])
+], ids=["no-header", "header-0", "no-origin", "site-b", "the-as", "null", "trailing-slash"])  # ports differ per worker
 def test_a_call_without_the_header_or_from_another_origin_is_403_and_the_session_lives(logged_in, method, path,
                                                                                         headers, error):
     response = logged_in.open(path, method=method, headers=headers)
@@ -77,7 +77,8 @@ def test_cors_answers_its_own_frontend_with_credentials(make_bff):
     assert "Origin" in preflight.headers["Vary"]
 
 
-@pytest.mark.parametrize("origin", [FRONTEND_B, AS_ORIGIN, "null", "http://localhost:8004"])
+@pytest.mark.parametrize("origin", [FRONTEND_B, AS_ORIGIN, "null", "http://localhost:8004"],
+                         ids=["site-b", "the-as", "null", "bff-a-itself"])  # ids without ports: alike in every worker
 def test_cors_answers_no_other_origin(make_bff, origin):
     client = make_bff().test_client()
     preflight = client.options("/bff/token", headers={
