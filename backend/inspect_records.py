@@ -14,7 +14,7 @@ others of the user's index (other tabs and browsers, at most MAX_OTHERS), the lo
 rate-limit counters of the user's name and of the caller's address. A `user` that is not the viewer's is a 403
 that names nobody. The cost is bounded: one ZREVRANGE and one pipeline of PTTL + MEMORY USAGE over at most
 about 40 keys, never a SCAN; the index itself is capped and pruned as its records expire
-(backend/stores/revocation.py). The id is a keyed HMAC prefix of the Redis key: stable across calls (the page
+(kernel/stores/revocation.py). The id is a keyed HMAC prefix of the Redis key: stable across calls (the page
 follows one record), but no session ID, token, token hash, CSRF token or password. Off (404) when
 DEMO_COOKIE_OPTIONS is off: a real deployment does not tell anyone who is logged in.
 
@@ -35,14 +35,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Blueprint, current_app, g, jsonify, request
 from limits import parse_many
 
-from . import limits, users
-from .methods import bearer_auths, opaque
+from kernel import users
+from kernel.http import csrf
+from kernel.http.errors import ApiError
+from kernel.http.request_bodies import json_body, text_field
+from kernel.stores import keys
+from kernel.stores.redis_client import redis
+
+from . import limits
+from .logout_all import token_auths
+from .methods import opaque
 from .methods.bearer import InvalidToken, from_cookie, from_header
-from .stores import keys
-from .stores.redis_client import redis
-from .web import csrf
-from .web.errors import ApiError
-from .web.request_bodies import json_body, text_field
 
 bp = Blueprint("inspect", __name__, url_prefix="/api")
 
@@ -113,7 +116,7 @@ def _presented_keys():
 
 def _credential():
     """(username, [record keys]) of a token this request carries (header or any token cookie), or None."""
-    for auth in bearer_auths():
+    for auth in token_auths():
         found = from_header() or from_cookie(auth.cookie)
         if found is None:
             continue

@@ -38,12 +38,13 @@ from flask import current_app, request
 from limits import parse_many
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import users
+from kernel import users
+from kernel.http.errors import STORE_ERRORS, error_response, store_unavailable
+from kernel.stores import keys as redis_keys
+from kernel.stores import redis_client
+
 from .methods import REGISTRY, password_endpoints
 from .methods.basic import parse_basic
-from .stores import keys as redis_keys
-from .stores import redis_client
-from .web.errors import STORE_ERRORS, error_response, store_unavailable
 
 # Every endpoint that takes a password (the registry's, and logout-all's): logins read it from a JSON body,
 # the others from a Basic header.

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import RedisError
 
-from backend.config import SETTINGS, raw
+from kernel.settings import SETTINGS, raw
 
 from . import certs, load_balancer, local_secrets, procs, redis_server
 

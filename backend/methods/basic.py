@@ -10,8 +10,8 @@ from flask import Blueprint, jsonify, request
 from flask_httpauth import HTTPBasicAuth
 from werkzeug.datastructures import Authorization
 
-from backend import users
-from backend.web.errors import error_response
+from kernel import users
+from kernel.http.errors import error_response
 
 from . import Method
 
@@ -54,7 +54,7 @@ ERRORS = {
 
 @auth.verify_password
 def verify_password(username, password):
-    return users.check(username, password)
+    return users.verify(username, password)
 
 
 @auth.get_user_roles

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field, replace
 
 from flask import g, jsonify, request
 
-from backend import users
-from backend.web import cookies, csrf
-from backend.web.errors import ApiError
-from backend.web.request_bodies import login_body, text_field
+from kernel import users
+from kernel.http import cookies, csrf
+from kernel.http.errors import ApiError
+from kernel.http.request_bodies import text_field
+
+from .credentials import login_body
 
 CHALLENGE = 'Bearer realm="auth-demo"'
 TRANSPORTS = ("header", "cookie")

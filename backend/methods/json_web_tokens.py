@@ -15,10 +15,10 @@ import secrets
 
 from flask import Blueprint, current_app, g, request
 
-from backend import users
-from backend.stores import keys, revocation
-from backend.web import csrf
-from backend.web.request_bodies import integer_field, json_body, lifetime, text_field
+from kernel import users
+from kernel.http import csrf
+from kernel.http.request_bodies import integer_field, json_body, lifetime, text_field
+from kernel.stores import keys, revocation
 
 from . import Method, bearer, jwt_codec
 from .jwt_codec import ACCESS, REFRESH

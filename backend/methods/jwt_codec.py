@@ -12,8 +12,8 @@ import secrets
 import jwt
 from flask import current_app
 
-from backend import clock, users
-from backend.stores import revocation
+from kernel import clock, users
+from kernel.stores import revocation
 
 from . import jwks_client
 from .bearer import InvalidToken, Principal

@@ -14,10 +14,10 @@ import secrets
 
 from flask import Blueprint, current_app, g
 
-from backend import users
-from backend.stores import keys, revocation
-from backend.stores.redis_client import redis
-from backend.web.request_bodies import json_body, lifetime
+from kernel import users
+from kernel.http.request_bodies import json_body, lifetime
+from kernel.stores import keys, revocation
+from kernel.stores.redis_client import redis
 
 from . import Method, bearer
 

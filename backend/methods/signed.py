@@ -13,9 +13,9 @@ SIGNED_TOKEN_SECRETS lists signing keys, oldest first: the last signs, all verif
 from flask import Blueprint, current_app, g, jsonify
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from backend import clock, users
-from backend.web import cookies
-from backend.web.request_bodies import demo_ttl, json_body
+from kernel import clock, users
+from kernel.http import cookies
+from kernel.http.request_bodies import demo_ttl, json_body
 
 from . import Method, bearer
 

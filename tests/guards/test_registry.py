@@ -8,7 +8,6 @@ import pytest
 
 from backend.methods import REGISTRY
 from backend.openapi import document
-from backend.stores.sessions import SESSION_PATHS
 from tests.browser.test_matrix import SCENARIOS
 from tests.helpers import basic_header, bearer
 
@@ -74,9 +73,9 @@ def test_logout_all_ends_what_the_method_declares(client, method):
 
 
 @by_name
-def test_a_session_is_opened_only_on_the_paths_of_methods_that_declare_one(method):
+def test_a_session_is_opened_only_on_the_paths_of_methods_that_declare_one(app, method):
     assert method.prefix.startswith("/api/")
-    assert any(path.startswith(method.prefix) for path in SESSION_PATHS) is method.opens_session
+    assert any(path.startswith(method.prefix) for path in app.session_interface.paths) is method.opens_session
 
 
 @by_name

@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 import msgspec
 import pytest
 
-from backend import clock
+from kernel import clock
 from tests.helpers import Actions, basic_header
 
 SID_CHARS = 43  # secrets.token_urlsafe(32): 256 random bits
@@ -70,7 +70,7 @@ def test_unknown_user_and_wrong_password_answer_identically(actions, username, p
 
 def test_unknown_user_still_pays_for_a_password_hash_check(actions, monkeypatch):
     """Response time must not reveal who exists: an unknown name is checked against a dummy hash."""
-    import backend.users as users
+    import kernel.users as users
 
     checked = []
     real = users.check_password_hash

@@ -10,7 +10,7 @@ import pytest
 import requests
 from redis.crc import key_slot
 
-from backend.stores import keys
+from kernel.stores import keys
 from stack import procs, run_ha
 from stack.redis_topologies import slot_ranges
 from tests.helpers import launch_env, launched

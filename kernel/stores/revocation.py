@@ -1,6 +1,6 @@
 """What it takes to end a login before it expires: per-user indexes, the JWT denylist, refresh families.
 
-The keys (backend/stores/keys.py, every one with a TTL so nothing outlives what it guards) carry the user's
+The keys (kernel/stores/keys.py, every one with a TTL so nothing outlives what it guards) carry the user's
 hash tag, so each step below touches one cluster slot and stays atomic on every topology: the revocation check
 is one MGET, rotation one script, logout-all's last step one MULTI. Revocation writes (logout, reuse of a spent
 refresh token, logout-all) wait for a replica where there is one (redis_client.revocation_pipeline).
@@ -11,7 +11,7 @@ import time
 
 from flask import current_app
 
-from backend import clock
+from kernel import clock
 
 from . import keys
 from .redis_client import ClusterRevocation, redis, revocation_pipeline

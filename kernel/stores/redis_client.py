@@ -25,7 +25,7 @@ from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from backend.web.errors import STORE_ERRORS
+from kernel.failures import STORE_ERRORS
 
 REPLICAS_RECHECK_SECONDS = 5  # REDIS_WAIT_REPLICAS=auto asks the primary this often how many replicas it has
 

@@ -21,7 +21,7 @@ Sessions and opaque tokens stay single-key (one GET per `me`, spread over the wh
 their keys), so on a cluster a login's record and its index entry are two slots: the record is written first, then
 the entry (revocation.store_indexed; elsewhere both in one MULTI), so a racing logout-all misses nothing.
 Logout-all deletes each indexed record on its own, then removes exactly those entries from the index and sets
-the marker in one MULTI on the user's slot (backend/stores/revocation.py).
+the marker in one MULTI on the user's slot (kernel/stores/revocation.py).
 """
 
 SESSION_PREFIX = "session:"

@@ -1,0 +1,5 @@
+"""What every app stands on (settings, clock, users, HTTP plumbing, stores), so no app has to import another.
+
+Layers, one way: settings, clock, users and failures at the bottom; http/ and stores/ on them, independent of each
+other; the apps (backend, issuer) on top. tests/guards/test_layers.py reads the import graph and enforces it.
+"""
