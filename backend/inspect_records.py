@@ -42,7 +42,6 @@ from kernel.http.request_bodies import json_body, text_field
 from kernel.stores import keys
 from kernel.stores.redis_client import redis
 
-from . import limits
 from .logout_all import token_auths
 from .methods import opaque
 from .methods.bearer import InvalidToken, from_cookie, from_header
@@ -53,10 +52,10 @@ bp = Blueprint("inspect", __name__, url_prefix="/api")
 KINDS = {
     keys.SESSION_PREFIX: "session",
     keys.TOKEN_PREFIX: "opaque token",
-    "jwt:family:": "JWT refresh family",
-    "jwt:deny:": "JWT denylist entry",
-    "logout_all:": "logout-all marker",
-    limits.REDIS_KEY_PREFIX: "rate-limit counter",
+    keys.JWT_FAMILY_PREFIX: "JWT refresh family",
+    keys.JWT_DENY_PREFIX: "JWT denylist entry",
+    keys.LOGOUT_ALL_PREFIX: "logout-all marker",
+    keys.LIMITS_PREFIX: "rate-limit counter",
 }
 INDEXED = ("session", "opaque token", "JWT refresh family")  # the kinds a user's index lists
 MAX_VIEWER_KEYS = 16  # presented at once (a page keeps its last few logins' keys)
@@ -155,8 +154,7 @@ def _viewer():
 def _counter_keys(username):
     """The rate-limit windows of this name and of this caller's address, computed as the limiter names them."""
     config, found = current_app.config, []
-    secret = config["SECRET_KEY"].encode()
-    name_hash = hmac.new(secret, username.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+    name_hash = keys.counted_name(config["SECRET_KEY"], username)
     for scope, who, setting in (("login-user", name_hash, "LOGIN_USER_LIMIT"),
                                 ("login-client", request.remote_addr or "", "LOGIN_CLIENT_LIMIT")):
         for window in parse_many(config[setting]):

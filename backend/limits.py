@@ -27,8 +27,6 @@ as it had; this is one Lua script and one decorator. Key names carry the counted
 """
 
 import functools
-import hashlib
-import hmac
 import math
 import threading
 import time
@@ -99,8 +97,7 @@ def attempted_username():
 
 def _username_key():
     """A keyed hash of the name, so counters (and logs) never hold a password typed as a username."""
-    name = attempted_username().encode("utf-8", "surrogatepass")
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), name, hashlib.sha256).hexdigest()[:32]
+    return redis_keys.counted_name(current_app.config["SECRET_KEY"], attempted_username())
 
 
 def _client_key():
