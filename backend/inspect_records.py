@@ -29,6 +29,7 @@ import hmac
 import json
 import os
 import time
+from enum import StrEnum
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -43,21 +44,36 @@ from kernel.stores import keys
 from kernel.stores.redis_client import redis
 
 from .logout_all import token_auths
-from .methods import opaque
+from .methods import json_web_tokens, opaque
 from .methods.bearer import InvalidToken, from_cookie, from_header
 
 bp = Blueprint("inspect", __name__, url_prefix="/api")
 
+
+
+class RecordKind(StrEnum):
+    """What a Redis record is, as the page shows it."""
+
+    SESSION = "session"
+    OPAQUE_TOKEN = "opaque token"
+    JWT_FAMILY = "JWT refresh family"
+    JWT_DENIED = "JWT denylist entry"
+    LOGOUT_ALL = "logout-all marker"
+    RATE_LIMIT = "rate-limit counter"
+    OTHER = "other"
+
+
 # Redis key prefix -> the kind the page shows.
 KINDS = {
-    keys.SESSION_PREFIX: "session",
-    keys.TOKEN_PREFIX: "opaque token",
-    keys.JWT_FAMILY_PREFIX: "JWT refresh family",
-    keys.JWT_DENY_PREFIX: "JWT denylist entry",
-    keys.LOGOUT_ALL_PREFIX: "logout-all marker",
-    keys.LIMITS_PREFIX: "rate-limit counter",
+    keys.SESSION_PREFIX: RecordKind.SESSION,
+    keys.TOKEN_PREFIX: RecordKind.OPAQUE_TOKEN,
+    keys.JWT_FAMILY_PREFIX: RecordKind.JWT_FAMILY,
+    keys.JWT_DENY_PREFIX: RecordKind.JWT_DENIED,
+    keys.LOGOUT_ALL_PREFIX: RecordKind.LOGOUT_ALL,
+    keys.LIMITS_PREFIX: RecordKind.RATE_LIMIT,
 }
-INDEXED = ("session", "opaque token", "JWT refresh family")  # the kinds a user's index lists
+INDEXED = (RecordKind.SESSION, RecordKind.OPAQUE_TOKEN, RecordKind.JWT_FAMILY)  # the kinds a user's index lists
+ENDABLE = (RecordKind.SESSION, RecordKind.OPAQUE_TOKEN)  # what `POST /api/inspect/end` may delete
 MAX_VIEWER_KEYS = 16  # presented at once (a page keeps its last few logins' keys)
 MAX_KEPT = 4  # Redis keys one viewer key names (a JWT login: its family and its access token's denylist entry)
 MAX_OTHERS = 20  # the user's other indexed records listed, newest first
@@ -65,7 +81,8 @@ VIEWER_HEADER = "X-Viewer-Key"
 
 
 def kind(key):
-    return next((name for prefix, name in KINDS.items() if key.startswith(prefix)), "other")
+    """The RecordKind of a Redis key, by its prefix."""
+    return next((name for prefix, name in KINDS.items() if key.startswith(prefix)), RecordKind.OTHER)
 
 
 def short_id(key):
@@ -124,9 +141,9 @@ def _credential():
         except InvalidToken:
             continue
         name, claims = principal.user.username, principal.details.get("claims", {})
-        if auth.method == "token":
+        if auth is opaque.auth:
             return name, [opaque.record_key(principal.token)]
-        if auth.method == "jwt":  # the issuer's tokens have no family (`sid`)
+        if auth is json_web_tokens.auth:  # the issuer's tokens have no family (`sid`)
             family = [keys.jwt_family(name, claims["sid"])] if claims.get("sid") else []
             return name, [*family, keys.jwt_deny(name, claims["jti"])]
         return name, []
@@ -230,7 +247,7 @@ def end():
     csrf.check_origin()  # the custom header already forces a CORS preflight; a foreign page is refused here too
     wanted = text_field(json_body(), "id", limit=16)
     username, mine = _viewer()
-    found = [key for key in mine if short_id(key) == wanted and kind(key) in ("session", "opaque token")]
+    found = [key for key in mine if short_id(key) == wanted and kind(key) in ENDABLE]
     if not found or not redis().delete(found[0]):
         raise ApiError(404, "not_found", "no live session or opaque token of a login of yours has this id")
     redis().zrem(keys.user_index(username), found[0])

@@ -14,6 +14,7 @@ from kernel import users
 from kernel.http.errors import error_response
 
 from . import Method
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("basic", __name__, url_prefix="/api/basic")
 
@@ -84,5 +85,6 @@ def admin():
 
 METHOD = Method(
     "basic", "Basic", "the password itself (base64, not encrypted) on every request; verified every time",
-    bp, storages=("header",), passwords={"basic.me": "basic", "basic.admin": "basic"}, kind="password",
+    bp, storages=(Storage.HEADER,), passwords={"basic.me": PasswordSource.BASIC, "basic.admin": PasswordSource.BASIC},
+    kind=Verification.PASSWORD,
 )

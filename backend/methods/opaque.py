@@ -20,6 +20,7 @@ from kernel.stores import keys, revocation
 from kernel.stores.redis_client import redis
 
 from . import Method, bearer
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("token", __name__, url_prefix="/api/token")
 
@@ -69,6 +70,7 @@ def logout():
 
 METHOD = Method(
     "token", "opaque token (Redis)", "a random string that means nothing by itself; Redis knows whose it is",
-    bp, storages=("header", "cookie"), passwords={"token.login": "json"}, kind="redis",
-    auth=auth, cookies=dict(auth.cookies.values()), logout_all="every opaque token of the user",
+    bp, storages=tuple(Storage), passwords={"token.login": PasswordSource.JSON}, kind=Verification.REDIS,
+    auth=auth, cookies=dict(auth.cookies.values()), ends_at_logout_all=True,
+    logout_all="every opaque token of the user",
 )

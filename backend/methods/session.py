@@ -17,6 +17,7 @@ from kernel.http.request_bodies import demo_ttl
 
 from . import Method
 from .credentials import login_body
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("session", __name__, url_prefix="/api/session")
 
@@ -99,6 +100,6 @@ def logout():
 
 METHOD = Method(
     "session", "session (Redis)", "a random session ID in an HttpOnly cookie; the session itself lives in Redis",
-    bp, storages=("cookie",), passwords={"session.login": "json"}, kind="redis",
-    cookies={"session_id": "/"}, opens_session=True, logout_all="every session of the user",
+    bp, storages=(Storage.COOKIE,), passwords={"session.login": PasswordSource.JSON}, kind=Verification.REDIS,
+    cookies={"session_id": "/"}, opens_session=True, ends_at_logout_all=True, logout_all="every session of the user",
 )

@@ -18,6 +18,7 @@ from kernel.http import cookies
 from kernel.http.request_bodies import demo_ttl, json_body
 
 from . import Method, bearer
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("signed", __name__, url_prefix="/api/signed")
 
@@ -96,6 +97,6 @@ def logout():
 
 METHOD = Method(
     "signed", "signed token", "the user and a timestamp, signed; the server keeps nothing and cannot end it early",
-    bp, storages=("header", "cookie"), passwords={"signed.login": "json"}, kind="stateless",
+    bp, storages=tuple(Storage), passwords={"signed.login": PasswordSource.JSON}, kind=Verification.STATELESS,
     auth=auth, cookies=dict(auth.cookies.values()),
 )

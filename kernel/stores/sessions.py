@@ -10,6 +10,7 @@ attributes chosen per login, including Partitioned, which Flask-Session does not
 
 import datetime
 import math
+from enum import StrEnum
 
 from cachelib import SimpleCache
 from flask import current_app, g
@@ -154,11 +155,18 @@ class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
         return data
 
 
+class SessionStore(StrEnum):
+    """Where SESSION_STORE keeps the sessions (any other value refuses to start)."""
+
+    REDIS = "redis"  # shared by every API process: logout-all and the inspector reach them
+    MEMORY = "memory"  # this process's memory: the multi-server problem, on purpose
+
+
 def init_app(app, paths, cookie_jar):
     """Install the session backend named by SESSION_STORE (redis or memory), opening sessions on `paths` only (the
     factory derives them from the method registry) and setting cookies by `cookie_jar`'s rules."""
     common = {"key_prefix": keys.SESSION_PREFIX, "permanent": True, "sid_length": 32}
-    if app.config["SESSION_STORE"] == "memory":
+    if SessionStore(app.config["SESSION_STORE"]) == SessionStore.MEMORY:
         interface = MemorySessions(app, client=SimpleCache(threshold=10_000), **common)
     else:
         interface = RedisSessions(app, client=redis(app), **common)

@@ -5,8 +5,9 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Blueprint
 
-from backend.methods import REGISTRY
+from backend.methods import REGISTRY, Method
 from backend.openapi import document
 from tests.browser.test_matrix import SCENARIOS
 from tests.helpers import basic_header, bearer
@@ -69,7 +70,7 @@ def test_logout_all_ends_what_the_method_declares(client, method):
     ended = client.post("/api/logout-all", headers=basic_header("alice", "wonderland"))
     assert ended.status_code == 200
     after = client.get(f"{method.prefix}/me", headers=headers).status_code
-    assert after == (401 if method.logout_all else 200)
+    assert after == (401 if method.ends_at_logout_all else 200)
 
 
 @by_name
@@ -106,3 +107,20 @@ def test_api_methods_serves_the_registry(client):
     assert [entry["name"] for entry in served] == [method.name for method in REGISTRY]
     session = next(entry for entry in served if entry["name"] == "session")
     assert session["cookies"] == [{"name": "session_id", "path": "/"}] and session["login"] == "/api/session/login"
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"ends_at_logout_all": True},  # a flag with no words for what it ends
+        {"logout_all": "every session of the user"},  # words with no flag
+        {"storages": ("localStorage",)},  # a storage the pages do not have
+        {"passwords": {"x.login": "form"}},  # a password source no limiter reads
+        {"kind": "cheap"},  # a cost `GET /api/methods` cannot name
+    ],
+)
+def test_a_method_declared_with_an_unknown_fact_refuses_to_exist(wrong):
+    """Method's facts are enums and a flag with its words: a typo fails at import, not as a silent mismatch."""
+    declared = {"storages": ("header",), "passwords": {"x.login": "json"}, "kind": "redis", **wrong}
+    with pytest.raises(ValueError):
+        Method("x", "X", "a made-up method", Blueprint("x", __name__, url_prefix="/api/x"), **declared)
