@@ -18,8 +18,9 @@ def create_app(config=None):
     from kernel.stores import redis_client, sessions
 
     from . import audit, inspect_records, limits, logout_all, openapi, shared_endpoints
-    from .methods import REGISTRY, bearer_auths, jwks_client, jwt_codec, session_paths
+    from .methods import REGISTRY, bearer_auths, jwks_client, jwt_codec, password_endpoints, session_paths
     from .methods import session as session_method
+    from .methods.kinds import PasswordSource
     from .web import cors, server_timing
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -41,7 +42,9 @@ def create_app(config=None):
     for bp in (shared_endpoints.bp, openapi.bp, *(method.blueprint for method in REGISTRY)):
         app.register_blueprint(bp)
     logout_all.init_app(app, token_auths=bearer_auths())
-    inspect_records.init_app(app, [method.name for method in REGISTRY])  # logins answer with a viewer key
-    limits.init_app(app)  # wraps registered views, so after the blueprints
-    audit.init_app(app)
+    names = [method.name for method in REGISTRY]
+    inspect_records.init_app(app, names)  # logins answer with a viewer key
+    basics = [*password_endpoints(PasswordSource.BASIC), logout_all.ENDPOINT]  # Basic credentials: a password check
+    limits.init_app(app, logins=password_endpoints(PasswordSource.JSON), basics=basics)  # wraps views: after them
+    audit.init_app(app, blueprints={*names, logout_all.bp.name})
     return app

@@ -18,6 +18,7 @@ from .methods.basic import parse_basic
 bp = Blueprint("logout_all", __name__, url_prefix="/api")
 
 PATH = "/api/logout-all"  # its requests open the session too (the session interface's paths)
+ENDPOINT = "logout_all.logout_all"  # it takes Basic credentials too: rate-limited as a password check
 
 
 def init_app(app, token_auths):
