@@ -284,3 +284,9 @@ def test_me_never_reissues_the_cookie_or_writes_the_session(actions, client, red
     assert "Set-Cookie" not in response.headers
     commands = {name for name in redis_db.info("commandstats") if name not in ("cmdstat_config", "cmdstat_info")}
     assert commands == {"cmdstat_getex"}
+
+
+def test_an_unknown_session_store_refuses_to_start(make_app):
+    """SESSION_STORE is `redis` or `memory`: a typo must not quietly pick one (it used to mean Redis)."""
+    with pytest.raises(ValueError, match="disk"):
+        make_app(SESSION_STORE="disk")
