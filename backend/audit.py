@@ -14,7 +14,8 @@ import logging
 from flask import current_app, g, request
 from flask_login import user_logged_in, user_logged_out
 
-from . import users
+from kernel import users
+
 from .limits import attempted_username
 from .methods import REGISTRY
 from .methods.basic import auth

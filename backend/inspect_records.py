@@ -14,7 +14,7 @@ others of the user's index (other tabs and browsers, at most MAX_OTHERS), the lo
 rate-limit counters of the user's name and of the caller's address. A `user` that is not the viewer's is a 403
 that names nobody. The cost is bounded: one ZREVRANGE and one pipeline of PTTL + MEMORY USAGE over at most
 about 40 keys, never a SCAN; the index itself is capped and pruned as its records expire
-(backend/stores/revocation.py). The id is a keyed HMAC prefix of the Redis key: stable across calls (the page
+(kernel/stores/revocation.py). The id is a keyed HMAC prefix of the Redis key: stable across calls (the page
 follows one record), but no session ID, token, token hash, CSRF token or password. Off (404) when
 DEMO_COOKIE_OPTIONS is off: a real deployment does not tell anyone who is logged in.
 
@@ -29,33 +29,51 @@ import hmac
 import json
 import os
 import time
+from enum import StrEnum
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Blueprint, current_app, g, jsonify, request
 from limits import parse_many
 
-from . import limits, users
-from .methods import bearer_auths, opaque
+from kernel import users
+from kernel.http import csrf
+from kernel.http.errors import ApiError
+from kernel.http.request_bodies import json_body, text_field
+from kernel.stores import keys
+from kernel.stores.redis_client import redis
+
+from .logout_all import token_auths
+from .methods import json_web_tokens, opaque
 from .methods.bearer import InvalidToken, from_cookie, from_header
-from .stores import keys
-from .stores.redis_client import redis
-from .web import csrf
-from .web.errors import ApiError
-from .web.request_bodies import json_body, text_field
 
 bp = Blueprint("inspect", __name__, url_prefix="/api")
 
+
+
+class RecordKind(StrEnum):
+    """What a Redis record is, as the page shows it."""
+
+    SESSION = "session"
+    OPAQUE_TOKEN = "opaque token"
+    JWT_FAMILY = "JWT refresh family"
+    JWT_DENIED = "JWT denylist entry"
+    LOGOUT_ALL = "logout-all marker"
+    RATE_LIMIT = "rate-limit counter"
+    OTHER = "other"
+
+
 # Redis key prefix -> the kind the page shows.
 KINDS = {
-    keys.SESSION_PREFIX: "session",
-    keys.TOKEN_PREFIX: "opaque token",
-    "jwt:family:": "JWT refresh family",
-    "jwt:deny:": "JWT denylist entry",
-    "logout_all:": "logout-all marker",
-    limits.REDIS_KEY_PREFIX: "rate-limit counter",
+    keys.SESSION_PREFIX: RecordKind.SESSION,
+    keys.TOKEN_PREFIX: RecordKind.OPAQUE_TOKEN,
+    keys.JWT_FAMILY_PREFIX: RecordKind.JWT_FAMILY,
+    keys.JWT_DENY_PREFIX: RecordKind.JWT_DENIED,
+    keys.LOGOUT_ALL_PREFIX: RecordKind.LOGOUT_ALL,
+    keys.LIMITS_PREFIX: RecordKind.RATE_LIMIT,
 }
-INDEXED = ("session", "opaque token", "JWT refresh family")  # the kinds a user's index lists
+INDEXED = (RecordKind.SESSION, RecordKind.OPAQUE_TOKEN, RecordKind.JWT_FAMILY)  # the kinds a user's index lists
+ENDABLE = (RecordKind.SESSION, RecordKind.OPAQUE_TOKEN)  # what `POST /api/inspect/end` may delete
 MAX_VIEWER_KEYS = 16  # presented at once (a page keeps its last few logins' keys)
 MAX_KEPT = 4  # Redis keys one viewer key names (a JWT login: its family and its access token's denylist entry)
 MAX_OTHERS = 20  # the user's other indexed records listed, newest first
@@ -63,7 +81,8 @@ VIEWER_HEADER = "X-Viewer-Key"
 
 
 def kind(key):
-    return next((name for prefix, name in KINDS.items() if key.startswith(prefix)), "other")
+    """The RecordKind of a Redis key, by its prefix."""
+    return next((name for prefix, name in KINDS.items() if key.startswith(prefix)), RecordKind.OTHER)
 
 
 def short_id(key):
@@ -113,7 +132,7 @@ def _presented_keys():
 
 def _credential():
     """(username, [record keys]) of a token this request carries (header or any token cookie), or None."""
-    for auth in bearer_auths():
+    for auth in token_auths():
         found = from_header() or from_cookie(auth.cookie)
         if found is None:
             continue
@@ -122,9 +141,9 @@ def _credential():
         except InvalidToken:
             continue
         name, claims = principal.user.username, principal.details.get("claims", {})
-        if auth.method == "token":
+        if auth is opaque.auth:
             return name, [opaque.record_key(principal.token)]
-        if auth.method == "jwt":  # the issuer's tokens have no family (`sid`)
+        if auth is json_web_tokens.auth:  # the issuer's tokens have no family (`sid`)
             family = [keys.jwt_family(name, claims["sid"])] if claims.get("sid") else []
             return name, [*family, keys.jwt_deny(name, claims["jti"])]
         return name, []
@@ -152,8 +171,7 @@ def _viewer():
 def _counter_keys(username):
     """The rate-limit windows of this name and of this caller's address, computed as the limiter names them."""
     config, found = current_app.config, []
-    secret = config["SECRET_KEY"].encode()
-    name_hash = hmac.new(secret, username.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+    name_hash = keys.counted_name(config["SECRET_KEY"], username)
     for scope, who, setting in (("login-user", name_hash, "LOGIN_USER_LIMIT"),
                                 ("login-client", request.remote_addr or "", "LOGIN_CLIENT_LIMIT")):
         for window in parse_many(config[setting]):
@@ -229,7 +247,7 @@ def end():
     csrf.check_origin()  # the custom header already forces a CORS preflight; a foreign page is refused here too
     wanted = text_field(json_body(), "id", limit=16)
     username, mine = _viewer()
-    found = [key for key in mine if short_id(key) == wanted and kind(key) in ("session", "opaque token")]
+    found = [key for key in mine if short_id(key) == wanted and kind(key) in ENDABLE]
     if not found or not redis().delete(found[0]):
         raise ApiError(404, "not_found", "no live session or opaque token of a login of yours has this id")
     redis().zrem(keys.user_index(username), found[0])

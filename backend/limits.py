@@ -27,8 +27,6 @@ as it had; this is one Lua script and one decorator. Key names carry the counted
 """
 
 import functools
-import hashlib
-import hmac
 import math
 import threading
 import time
@@ -38,12 +36,13 @@ from flask import current_app, request
 from limits import parse_many
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import users
+from kernel import users
+from kernel.http.errors import STORE_ERRORS, error_response, store_unavailable
+from kernel.stores import keys as redis_keys
+from kernel.stores import redis_client
+
 from .methods import REGISTRY, password_endpoints
 from .methods.basic import parse_basic
-from .stores import keys as redis_keys
-from .stores import redis_client
-from .web.errors import STORE_ERRORS, error_response, store_unavailable
 
 # Every endpoint that takes a password (the registry's, and logout-all's): logins read it from a JSON body,
 # the others from a Basic header.
@@ -99,8 +98,7 @@ def attempted_username():
 
 def _username_key():
     """A keyed hash of the name, so counters (and logs) never hold a password typed as a username."""
-    name = attempted_username().encode("utf-8", "surrogatepass")
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), name, hashlib.sha256).hexdigest()[:32]
+    return redis_keys.counted_name(current_app.config["SECRET_KEY"], attempted_username())
 
 
 def _client_key():

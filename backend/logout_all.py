@@ -5,18 +5,31 @@ JWTs (ours and the issuer's) issued before this moment are refused from now on. 
 have no record to delete: they stay valid until they expire — the price of "stateless".
 """
 
-from flask import Blueprint, g, jsonify, request, session
+from flask import Blueprint, current_app, g, jsonify, request, session
 from flask_login import current_user
 
-from . import users
-from .methods import bearer, bearer_auths
+from kernel import users
+from kernel.http import cookies, csrf
+from kernel.stores import revocation
+
+from .methods import bearer
 from .methods.basic import parse_basic
-from .stores import revocation
-from .web import cookies, csrf
 
 bp = Blueprint("logout_all", __name__, url_prefix="/api")
 
-TOKEN_AUTHS = bearer_auths()  # a Bearer token is tried by each, those needing a Redis lookup last
+PATH = "/api/logout-all"  # its requests open the session too (the session interface's paths)
+ENDPOINT = "logout_all.logout_all"  # it takes Basic credentials too: rate-limited as a password check
+
+
+def init_app(app, token_auths):
+    """Register the endpoint; `token_auths`: the registry's TokenAuths, those needing a Redis lookup last."""
+    app.extensions["authlab.token_auths"] = tuple(token_auths)
+    app.register_blueprint(bp)
+
+
+def token_auths():
+    """The TokenAuths a Bearer token or a token cookie is tried by, in order (handed over by create_app)."""
+    return current_app.extensions["authlab.token_auths"]
 
 
 def _from_authorization(header):
@@ -24,13 +37,13 @@ def _from_authorization(header):
     scheme = header.partition(" ")[0].lower()
     if scheme == "basic":
         parsed = parse_basic(header)
-        user = users.check(*parsed) if parsed else None
+        user = users.verify(*parsed) if parsed else None
         if user is None:
             raise bearer.missing("wrong or malformed Basic credentials")
         return user
     if scheme in ("bearer", "dpop"):
         token, transport = bearer.from_header((scheme,))
-        for auth in TOKEN_AUTHS:
+        for auth in token_auths():
             if scheme not in auth.schemes:  # DPoP: only a method that checks the proof (JWT) may try the token
                 continue
             try:
@@ -48,7 +61,7 @@ def _from_cookies():
         return current_user
     if g.get("duplicate_cookie"):  # the session interface refused the session cookie
         raise g.duplicate_cookie
-    for auth in TOKEN_AUTHS:
+    for auth in token_auths():
         found = bearer.from_cookie(auth.cookie)
         if found is not None:
             principal = auth.check(*found)
@@ -71,7 +84,7 @@ def logout_all():
     )
     if current_user.is_authenticated and current_user.username == user.username:
         session.clear()  # the record is already gone; this expires the cookie with its own attributes
-    for auth in TOKEN_AUTHS:
+    for auth in token_auths():
         for name, path in auth.cookies.values():
             if cookies.present(name, path):
                 cookies.delete_cookie(response, name, cookies.default_options(), path)

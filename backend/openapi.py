@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify
 
-from .web import cookies
+from kernel.http import cookies
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 

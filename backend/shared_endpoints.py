@@ -2,10 +2,12 @@
 
 from flask import Blueprint, current_app, jsonify, request
 
+from kernel.http import cookies
+from kernel.http.errors import RETRY_AFTER_SECONDS
+from kernel.http.headers import header_bytes
+from kernel.stores import redis_client
+
 from .methods import REGISTRY
-from .stores import redis_client
-from .web import cookies
-from .web.errors import RETRY_AFTER_SECONDS
 
 bp = Blueprint("common", __name__, url_prefix="/api")
 
@@ -33,11 +35,6 @@ def _scheme(header):
         return None
     scheme, space, _ = header.partition(" ")
     return scheme if space and scheme.isalnum() and len(scheme) <= 20 else "malformed"
-
-
-def header_bytes(headers):
-    """How many bytes these request headers took on the wire (name, colon, value, CRLF each)."""
-    return sum(len(f"{k}: {v}\r\n".encode("latin-1", "replace")) for k, v in headers.items())
 
 
 @bp.get("/methods")

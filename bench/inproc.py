@@ -15,7 +15,7 @@ from werkzeug.test import EnvironBuilder
 def app_like(env):
     """An app built from the same environment as the server instance it stands for."""
     from backend import create_app
-    from backend.stores import redis_client
+    from kernel.stores import redis_client
 
     logging.getLogger("authlab.config").setLevel(logging.ERROR)  # dev-default warnings are the servers' business
     with mock.patch.dict(os.environ, env):

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from backend import config as settings
-from backend.stores import redis_client
-from backend.web import errors, https, request_bodies
+from kernel import settings
+from kernel.http import errors, https, request_bodies
+from kernel.stores import redis_client
 
 SITES = {"a": "FRONTEND_A_ORIGIN", "b": "FRONTEND_B_ORIGIN"}
 

@@ -14,7 +14,7 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app
 
-from backend.web.errors import ApiError
+from kernel.http.errors import ApiError
 
 TIMEOUT = 5
 METADATA = "/.well-known/oauth-authorization-server"

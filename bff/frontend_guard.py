@@ -11,7 +11,7 @@ import functools
 from flask import current_app, request
 from flask_cors import CORS
 
-from backend.web.errors import ApiError
+from kernel.http.errors import ApiError
 
 
 def init_app(app):

@@ -11,9 +11,9 @@ import time
 
 from flask import current_app
 
-from backend import clock
-from backend.stores import keys
-from backend.stores.redis_client import redis
+from kernel import clock
+from kernel.stores import keys
+from kernel.stores.redis_client import redis
 
 COOKIE = "bff_session"  # `__Host-bff_session` in HTTPS mode (backend/web/cookies.py names it)
 LOGIN_SECONDS = 300

@@ -3,9 +3,9 @@
 import jwt
 from flask import Blueprint, current_app, jsonify, request
 
-from backend import clock
-from backend.web import cookies
-from backend.web.errors import ApiError
+from kernel import clock
+from kernel.http import cookies
+from kernel.http.errors import ApiError
 
 from . import authorization_client, session_store
 from .frontend_guard import own_frontend_only

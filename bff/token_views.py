@@ -6,8 +6,8 @@ import threading
 import requests
 from flask import Blueprint, current_app, jsonify, request
 
-from backend import clock
-from backend.web.errors import ApiError
+from kernel import clock
+from kernel.http.errors import ApiError
 
 from . import authorization_client, session_store
 from .frontend_guard import own_frontend_only

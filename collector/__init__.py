@@ -22,9 +22,9 @@ import logging
 from flask import Flask
 from flask_cors import CORS
 
-from backend import config as settings
-from backend.stores import redis_client
-from backend.web import errors, https, request_bodies
+from kernel import settings
+from kernel.http import errors, https, request_bodies
+from kernel.stores import redis_client
 
 
 def create_app(config=None):

@@ -10,9 +10,9 @@ import json
 
 from flask import current_app
 
-from backend import clock
-from backend.stores import keys
-from backend.stores.redis_client import redis
+from kernel import clock
+from kernel.stores import keys
+from kernel.stores.redis_client import redis
 
 MAX_ITEMS = 100
 MAX_ATTEMPTS = 500

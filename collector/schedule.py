@@ -10,10 +10,10 @@ import time
 
 import requests
 
-from backend import clock
-from backend.stores import keys
-from backend.stores.redis_client import redis
-from backend.web.errors import STORE_ERRORS
+from kernel import clock
+from kernel.failures import STORE_ERRORS
+from kernel.stores import keys
+from kernel.stores.redis_client import redis
 
 from . import loot_store
 from .uses import USES

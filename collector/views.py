@@ -8,9 +8,9 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Blueprint, current_app, jsonify, request
 
-from backend import clock
-from backend.web.errors import ApiError
-from backend.web.request_bodies import json_body, text_field
+from kernel import clock
+from kernel.http.errors import ApiError
+from kernel.http.request_bodies import json_body, text_field
 
 from . import loot_store, schedule
 

@@ -17,7 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
-from backend.config import SETTINGS, raw
+from kernel.settings import SETTINGS, raw
 from stack import configured_origins, load_balancer, local_secrets, procs, redis_server, supervision
 
 

@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
-from backend.config import raw
+from kernel.settings import raw
 from stack import configured_origins, load_balancer, local_secrets, procs, redis_server, redis_topologies, supervision
 
 from . import run

@@ -17,12 +17,12 @@ import ipaddress
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_cors import CORS
 
-from backend import audit, limits
-from backend import config as settings
-from backend.stores import redis_client
-from backend.web import errors, https, request_bodies
-from backend.web.errors import ApiError
-from backend.web.request_bodies import json_body
+from backend import audit, limits  # PENDING_MOVES in tests/guards/test_layers.py
+from kernel import settings
+from kernel.http import errors, https, request_bodies
+from kernel.http.errors import ApiError
+from kernel.http.request_bodies import json_body
+from kernel.stores import redis_client
 
 from . import authorization_server, login, password_grant
 from .keys import MAX_PUBLISHED, KeyRing, KeyRingFull

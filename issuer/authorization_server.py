@@ -25,7 +25,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Blueprint, current_app, g, jsonify, redirect, request
 
-from backend import clock
+from kernel import clock
 
 from . import clients, dpop_binding, login, records
 from .grants import AUTH_METHODS, AuthorizationCode, RefreshToken, S256Only

@@ -8,8 +8,8 @@ issuer/grants.py). A bad proof is RFC 9449's `invalid_dpop_proof` in the RFC 674
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import current_app, request
 
-from backend.stores import redis_client
 from kernel import dpop
+from kernel.stores import redis_client
 
 ALGORITHMS = list(dpop.ALGORITHMS)  # what a proof may be signed with (the metadata's list)
 

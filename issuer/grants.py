@@ -9,7 +9,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import current_app, g
 
-from backend import clock, users
+from kernel import clock, users
 
 from . import clients, records
 

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, request, session
 from markupsafe import escape
 
-from backend import clock, users
-from backend.web.errors import ApiError
-from backend.web.request_bodies import MAX_CREDENTIAL_LENGTH
+from kernel import clock, users
+from kernel.http.errors import ApiError
+from kernel.http.request_bodies import MAX_CREDENTIAL_LENGTH
 
 bp = Blueprint("as_login", __name__)
 
@@ -90,7 +90,7 @@ def submit():
     username, password = request.form.get("username", ""), request.form.get("password", "")
     if not username or not password or max(len(username), len(password)) > MAX_CREDENTIAL_LENGTH:
         raise ApiError(400, "invalid_request", "`username` and `password` must be non-empty form fields")
-    user = users.check(username, password)
+    user = users.verify(username, password)
     if user is None:
         return _page("Wrong username or password.", 401)
     session.clear()  # a fresh session at every login (no fixation)

@@ -12,8 +12,9 @@ import secrets
 
 from flask import Blueprint, current_app, jsonify
 
-from backend import clock
-from backend.web.request_bodies import checked_user, json_body, text_field
+from kernel import clock, users
+from kernel.http.errors import ApiError
+from kernel.http.request_bodies import credentials, json_body, text_field
 
 bp = Blueprint("password_grant", __name__)
 
@@ -25,7 +26,9 @@ def token():
     """curl -s -H 'Content-Type: application/json' -d '{"username": "alice", "password": "wonderland"}' \\
     127.0.0.1:8003/token   (or this path): an access token for a demo user, for the API's audience by default."""
     body = json_body()
-    user = checked_user(body)
+    user = users.verify(*credentials(body))
+    if user is None:
+        raise ApiError(401, "invalid_credentials", "wrong username or password")
     config = current_app.config
     now, seconds = clock.issued_at(), config["JWT_ACCESS_TTL"]
     claims = {

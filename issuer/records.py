@@ -30,9 +30,9 @@ import secrets
 
 from flask import current_app
 
-from backend import clock
-from backend.stores import keys as api_keys
-from backend.stores import redis_client
+from kernel import clock
+from kernel.stores import keys as api_keys
+from kernel.stores import redis_client
 
 CODE_PREFIX, REFRESH_PREFIX = "as:code:", "as:refresh:"
 

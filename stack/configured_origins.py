@@ -6,7 +6,7 @@ import os
 import socket
 from urllib.parse import urlsplit
 
-from backend.config import raw
+from kernel.settings import raw
 
 from . import certs
 

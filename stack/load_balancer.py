@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
-from backend.config import raw
+from kernel.settings import raw
 
 from . import procs
 from .procs import DEFAULT_SERVER, Service, free_port

@@ -20,8 +20,8 @@ from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
-from backend.config import raw
-from backend.shared_endpoints import header_bytes
+from kernel.http.headers import header_bytes
+from kernel.settings import raw
 
 from .procs import ROOT
 

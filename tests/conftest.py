@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from backend import create_app
-from backend.stores import redis_client
+from kernel.stores import redis_client
 from stack import certs, load_balancer, procs, redis_server
 from stack.environment import api_environment
 from tests.helpers import Actions
@@ -108,7 +108,7 @@ def actions(client):
 @pytest.fixture
 def hash_checks(monkeypatch):
     """The password hashes the server checks during the test, in order."""
-    import backend.users as users
+    import kernel.users as users
 
     checks = []
     real = users.check_password_hash

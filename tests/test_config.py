@@ -4,7 +4,7 @@ can hide a changed default (a default of TRUSTED_PROXIES=1 would pass every test
 import pytest
 from limits import parse_many
 
-from backend import config as settings
+from kernel import settings
 
 SHIPPED = {
     "LOGIN_USER_LIMIT": "10/minute;100/hour",  # failed passwords per name

@@ -3,7 +3,7 @@ nothing."""
 
 import pytest
 
-from backend.stores import revocation
+from kernel.stores import revocation
 from tests.helpers import Actions, basic_header, bearer, token_login
 
 LOGOUT_ALL = ("/api/logout-all", basic_header("alice", "wonderland"))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint
 
+from .kinds import PasswordSource, Storage, Verification
+
 
 @dataclass(frozen=True)
 class Accepted:
@@ -30,14 +32,23 @@ class Method:
     label: str  # a few words for tables
     summary: str  # one line: what travels, what the server keeps
     blueprint: Blueprint
-    storages: tuple  # where a page may keep the credential: "header" (sent by the page) and/or "cookie"
-    passwords: dict  # endpoint -> where it reads the password ("json" body or "basic" header): rate-limited
-    kind: str  # what its `me` costs: "password" (hash per request), "redis" (one round trip) or "stateless"
+    storages: tuple[Storage, ...]  # where a page may keep the credential: a header the page sends, and/or a cookie
+    passwords: dict[str, PasswordSource]  # endpoint -> where it reads the password: these are rate-limited
+    kind: Verification  # what its `me` costs: a hash per request, one Redis round trip, or nothing stored
     auth: object = None  # bearer methods: their backend.methods.bearer.TokenAuth (`me`, logout-all)
     cookies: dict = field(default_factory=dict)  # base cookie name -> path (names are prefixed in HTTPS mode)
     opens_session: bool = False  # only requests to this method's paths (and logout-all) open a server-side session
-    logout_all: str = ""  # what `POST /api/logout-all` ends of this method's logins ("" for nothing)
+    ends_at_logout_all: bool = False  # `POST /api/logout-all` ends this method's logins
+    logout_all: str = ""  # what logout-all ends of them, in words (`logout_all_ends` of `GET /api/methods`)
     accepts: tuple = ()  # Accepted: another party's credentials its `me` takes too (the issuer's JWTs)
+
+    def __post_init__(self):
+        """Words for what logout-all ends exactly when it ends something, and only declared kinds of fact."""
+        if self.ends_at_logout_all != bool(self.logout_all):
+            raise ValueError(f"{self.name}: `logout_all` says what logout-all ends, iff `ends_at_logout_all`")
+        object.__setattr__(self, "storages", tuple(map(Storage, self.storages)))
+        object.__setattr__(self, "passwords", {k: PasswordSource(v) for k, v in self.passwords.items()})
+        object.__setattr__(self, "kind", Verification(self.kind))
 
     @property
     def prefix(self):
@@ -53,7 +64,8 @@ class Method:
             "login": paths.get("login") if f"{self.name}.login" in self.passwords else None,
             "me": paths["me"], "paths": paths, "kind": self.kind, "opens_session": self.opens_session,
             "cookies": [{"name": cookie_name(base, path), "path": path} for base, path in self.cookies.items()],
-            "rate_limited": sorted(self.passwords), "logout_all_ends": self.logout_all or None,
+            "rate_limited": sorted(self.passwords),
+            "logout_all_ends": self.logout_all if self.ends_at_logout_all else None,
             "accepts": [{"name": other.name, "label": other.label, "summary": other.summary,
                          "storages": list(other.storages)} for other in self.accepts],
         }
@@ -65,7 +77,7 @@ REGISTRY = (basic.METHOD, session.METHOD, opaque.METHOD, signed.METHOD, json_web
 
 
 def password_endpoints(where):
-    """Every registered endpoint that reads a password from `where` ("json" or "basic")."""
+    """Every registered endpoint that reads a password from `where` (a PasswordSource)."""
     return [endpoint for method in REGISTRY for endpoint, source in method.passwords.items() if source == where]
 
 

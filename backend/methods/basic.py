@@ -10,10 +10,11 @@ from flask import Blueprint, jsonify, request
 from flask_httpauth import HTTPBasicAuth
 from werkzeug.datastructures import Authorization
 
-from backend import users
-from backend.web.errors import error_response
+from kernel import users
+from kernel.http.errors import error_response
 
 from . import Method
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("basic", __name__, url_prefix="/api/basic")
 
@@ -54,7 +55,7 @@ ERRORS = {
 
 @auth.verify_password
 def verify_password(username, password):
-    return users.check(username, password)
+    return users.verify(username, password)
 
 
 @auth.get_user_roles
@@ -85,5 +86,6 @@ def admin():
 METHOD = Method(
     "basic", "Basic",
     "The page sends Authorization: Basic (the password, base64) on every request; the API checks it every time.",
-    bp, storages=("header",), passwords={"basic.me": "basic", "basic.admin": "basic"}, kind="password",
+    bp, storages=(Storage.HEADER,), passwords={"basic.me": PasswordSource.BASIC, "basic.admin": PasswordSource.BASIC},
+    kind=Verification.PASSWORD,
 )

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field, replace
 
 from flask import g, jsonify, request
 
-from backend import users
-from backend.web import cookies, csrf
-from backend.web.errors import ApiError
-from backend.web.request_bodies import login_body, text_field
+from kernel import users
+from kernel.http import cookies, csrf
+from kernel.http.errors import ApiError
+from kernel.http.request_bodies import text_field
+
+from .credentials import login_body
+from .kinds import Storage
 
 CHALLENGE = 'Bearer realm="auth-demo"'
-TRANSPORTS = ("header", "cookie")
+TRANSPORTS = tuple(Storage)  # how a token travels: the page's header, or a cookie
 MAX_TOKEN_LENGTH = 8192
 
 
@@ -33,7 +36,7 @@ class Principal:
     user: users.User
     token: str
     csrf_key: str  # what the CSRF token is derived from: the token itself, or a JWT's family
-    transport: str = "header"
+    transport: Storage = Storage.HEADER
     cookie: dict | None = None  # attributes the login chose, so logout expires the very same cookie
     details: dict = field(default_factory=dict)  # extra fields for `me` (JWT claims, time left, ...)
 
@@ -52,7 +55,7 @@ def missing(message):
 def from_header(schemes=("bearer",)):
     """The token of an `Authorization: Bearer` header (or another of `schemes`: DPoP), or None without one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return (token.strip(), "header") if scheme.lower() in schemes else None
+    return (token.strip(), Storage.HEADER) if scheme.lower() in schemes else None
 
 
 def from_cookie(name, path="/"):
@@ -61,16 +64,16 @@ def from_cookie(name, path="/"):
         token = cookies.get(name, path)
     except cookies.DuplicateCookie as exc:
         raise rejected(exc.message) from None
-    return (token, "cookie") if token is not None else None
+    return (token, Storage.COOKIE) if token is not None else None
 
 
 def login():
     """A token login's steps: (user, transport, cookie options or None)."""
     body, user = login_body()
     users.kept()  # a viewer key in the answer (demo mode), for the records the method adds (none: signed)
-    transport = text_field(body, "transport", default="header", choices=TRANSPORTS)
+    transport = Storage(text_field(body, "transport", default=Storage.HEADER, choices=TRANSPORTS))
     opts = cookies.options(body)  # validated whatever the transport: a malformed field is a 400 either way
-    return user, transport, opts if transport == "cookie" else None
+    return user, transport, opts if transport == Storage.COOKIE else None
 
 
 def serve_me(bp, auth, doc):
@@ -128,12 +131,12 @@ class TokenAuth:
 
     def check_csrf(self, principal):
         """The session rule for cookie-borne tokens: allowed Origin and `X-CSRF-Token` (nothing for headers)."""
-        if principal.transport == "cookie":
+        if principal.transport == Storage.COOKIE:
             csrf.check(csrf.token_for(principal.csrf_key))
 
     def me(self, principal, **extra):
         """The `me` body, with the CSRF token a reloaded page needs when the token rides in a cookie."""
-        if principal.transport == "cookie":
+        if principal.transport == Storage.COOKIE:
             extra["csrf_token"] = csrf.token_for(principal.csrf_key)
         return principal.user.me(self.method, transport=principal.transport, **principal.details, **extra)
 
@@ -141,7 +144,7 @@ class TokenAuth:
         """Hand out tokens given as name=(value, seconds): in the JSON body (never cached: `no-store`), or as HttpOnly
         cookies (cookies.set_cookie says `no-store` too)."""
         access_seconds = tokens["access_token"][1]
-        if transport == "header":
+        if transport == Storage.HEADER:
             values = {name: value for name, (value, _) in tokens.items()}
             response = jsonify(**values, token_type="Bearer", expires_in=access_seconds)
             response.headers["Cache-Control"] = "no-store"
@@ -156,7 +159,7 @@ class TokenAuth:
 
     def forget(self, response, principal, opts=None):
         """Expire this method's cookies with the attributes they were set with (cookie transport only)."""
-        if principal.transport == "cookie":
+        if principal.transport == Storage.COOKIE:
             for cookie, path in self.cookies.values():
                 cookies.delete_cookie(response, cookie, opts or principal.cookie or cookies.default_options(), path)
         return response

@@ -14,10 +14,9 @@ from urllib.parse import quote
 import jwt
 from flask import current_app, request
 
-from backend import clock
-from backend.stores import redis_client
-from backend.web.errors import ApiError
-from kernel import dpop
+from kernel import clock, dpop
+from kernel.http.errors import ApiError
+from kernel.stores import redis_client
 
 SCHEME = "dpop"
 MAX_MESSAGE = 300

@@ -15,13 +15,15 @@ import secrets
 
 from flask import Blueprint, current_app, g, request
 
-from backend import users
-from backend.stores import keys, revocation
-from backend.web import csrf
-from backend.web.request_bodies import integer_field, json_body, lifetime, text_field
+from kernel import users
+from kernel.http import csrf
+from kernel.http.request_bodies import integer_field, json_body, lifetime, text_field
+from kernel.stores import keys, revocation
+from kernel.stores.revocation import Rotation
 
 from . import Accepted, Method, bearer, jwt_codec
 from .jwt_codec import ACCESS, REFRESH
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("jwt", __name__, url_prefix="/api/jwt")
 MAX_PADDING = 6144  # a padded access token stays under bearer.MAX_TOKEN_LENGTH
@@ -69,7 +71,7 @@ def _presented_refresh_token():
     has_body = request.content_length or request.headers.get("Transfer-Encoding")  # a chunked body is one too
     body = json_body() if has_body else {}
     if "refresh_token" in body:
-        return text_field(body, "refresh_token", limit=bearer.MAX_TOKEN_LENGTH), "header"
+        return text_field(body, "refresh_token", limit=bearer.MAX_TOKEN_LENGTH), Storage.HEADER
     found = bearer.from_cookie(*auth.cookies["refresh_token"])
     if found is None:
         raise bearer.missing("no refresh token: send {\"refresh_token\": ...} or the jwt_refresh cookie")
@@ -84,7 +86,7 @@ def refresh():
         claims = jwt_codec.decode(token, REFRESH)
     except bearer.InvalidToken as exc:
         raise bearer.rejected(str(exc)) from None
-    if transport == "cookie":
+    if transport == Storage.COOKIE:
         csrf.check(csrf.token_for(claims["sid"]))
     user = users.get(claims["sub"])
     if user is None:
@@ -92,9 +94,9 @@ def refresh():
     users.acted_for(user.username)
     pair, next_jti = _pair(user, claims["sid"])
     outcome, opts = revocation.rotate(user.username, claims["sid"], claims["jti"], next_jti)
-    if outcome == "reused":
+    if outcome == Rotation.REUSED:
         raise bearer.rejected("this refresh token was already spent: the whole token family is now revoked")
-    if outcome == "unknown":
+    if outcome == Rotation.UNKNOWN:
         raise bearer.rejected("this refresh token's family was revoked (logout, logout-all or reuse)")
     return auth.deliver(transport, opts, claims["sid"], **pair)
 
@@ -111,9 +113,9 @@ def logout():
 METHOD = Method(
     "jwt", "JWT",
     "A signed (not encrypted) JSON Web Token the API verifies by signature; logout denies its jti until it expires.",
-    bp, storages=("header", "cookie"), passwords={"jwt.login": "json"}, kind="redis",
+    bp, storages=tuple(Storage), passwords={"jwt.login": PasswordSource.JSON}, kind=Verification.REDIS,
     auth=auth, cookies=dict(auth.cookies.values()),
-    logout_all="every refresh family of the user; access tokens issued before it are refused",
+    ends_at_logout_all=True, logout_all="every refresh family of the user; access tokens issued before it are refused",
     accepts=(Accepted(
         "issuer", "Issuer JWT",
         "A separate issuer (another site) signs the JWT; the API verifies it with the issuer's published keys (JWKS).",

@@ -11,7 +11,7 @@ import ssl
 import jwt
 from flask import current_app
 
-from backend.web.errors import RETRY_AFTER_SECONDS, ApiError
+from kernel.http.errors import RETRY_AFTER_SECONDS, ApiError
 
 FETCH_TIMEOUT = 1.0
 

@@ -8,17 +8,26 @@ token is for, so a refresh or ID token never passes as an access token (RFC 8725
 import base64
 import json
 import secrets
+from enum import StrEnum
 
 import jwt
 from flask import current_app
 
-from backend import clock, users
-from backend.stores import revocation
+from kernel import clock, users
+from kernel.stores import revocation
 
 from . import dpop_binding, jwks_client
 from .bearer import InvalidToken, Principal
 
-ACCESS, REFRESH = "at+jwt", "refresh+jwt"
+
+class TokenType(StrEnum):
+    """What a JWT is for, as its header's `typ` says (RFC 9068's `at+jwt` for access tokens)."""
+
+    ACCESS = "at+jwt"
+    REFRESH = "refresh+jwt"
+
+
+ACCESS, REFRESH = TokenType.ACCESS, TokenType.REFRESH
 ASYMMETRIC = ("RS256", "ES256", "EdDSA")  # what the issuer may sign with
 REQUIRED = ["iss", "aud", "sub", "iat", "exp", "jti"]
 MIN_KEY_BYTES = 32
@@ -79,8 +88,8 @@ def decode(token, typ):
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid JWT: {exc}") from None
     if _typ(header) != typ:
-        raise InvalidToken(f"this is not an access token (typ {header.get('typ')!r}, expected {typ!r})"
-                           if typ == ACCESS else f"this is not a refresh token (expected typ {typ!r})")
+        raise InvalidToken(f"this is not an access token (typ {header.get('typ')!r}, expected {typ.value!r})"
+                           if typ == ACCESS else f"this is not a refresh token (expected typ {typ.value!r})")
     if not _is_number(claims["iat"]) or not _is_number(claims["exp"]) or len(claims["jti"]) > 128:
         raise InvalidToken("invalid JWT: `iat` and `exp` must be numbers and `jti` at most 128 characters")
     cap = config["JWT_MAX_LIFETIME"]

@@ -14,12 +14,13 @@ import secrets
 
 from flask import Blueprint, current_app, g
 
-from backend import users
-from backend.stores import keys, revocation
-from backend.stores.redis_client import redis
-from backend.web.request_bodies import json_body, lifetime
+from kernel import users
+from kernel.http.request_bodies import json_body, lifetime
+from kernel.stores import keys, revocation
+from kernel.stores.redis_client import redis
 
 from . import Method, bearer
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("token", __name__, url_prefix="/api/token")
 
@@ -70,6 +71,7 @@ def logout():
 METHOD = Method(
     "token", "Opaque token",
     "A random token whose record (with an expiry) the API keeps in Redis; logout deletes it at once.",
-    bp, storages=("header", "cookie"), passwords={"token.login": "json"}, kind="redis",
-    auth=auth, cookies=dict(auth.cookies.values()), logout_all="every opaque token of the user",
+    bp, storages=tuple(Storage), passwords={"token.login": PasswordSource.JSON}, kind=Verification.REDIS,
+    auth=auth, cookies=dict(auth.cookies.values()), ends_at_logout_all=True,
+    logout_all="every opaque token of the user",
 )

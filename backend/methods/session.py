@@ -10,12 +10,14 @@ import secrets
 from flask import Blueprint, current_app, g, jsonify, session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from backend import clock, users
-from backend.web import cookies, csrf
-from backend.web.errors import error_response
-from backend.web.request_bodies import demo_ttl, login_body
+from kernel import clock, users
+from kernel.http import cookies, csrf
+from kernel.http.errors import error_response
+from kernel.http.request_bodies import demo_ttl
 
 from . import Method
+from .credentials import login_body
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("session", __name__, url_prefix="/api/session")
 
@@ -25,7 +27,7 @@ class SessionLoginManager(LoginManager):
     User-Agent (SHA-512) on every session request and, on a mismatch, only marks the session not fresh (one more
     Redis write) — authlab never asks for freshness, and an agent string is no secret. Sessions are bound
     instead by a random 256-bit ID in an HttpOnly cookie, a new ID at every login, idle and absolute
-    lifetimes, and server-side deletion at logout and logout-all (backend/stores/sessions.py)."""
+    lifetimes, and server-side deletion at logout and logout-all (kernel/stores/sessions.py)."""
 
     def _session_protection_failed(self):
         return False  # Flask-Login 0.6 hashes the agent before it reads the mode; with no protection, skip both
@@ -99,6 +101,6 @@ def logout():
 METHOD = Method(
     "session", "Session",
     "The API keeps the session in Redis and gives the browser only its ID, in an HttpOnly cookie.",
-    bp, storages=("cookie",), passwords={"session.login": "json"}, kind="redis",
-    cookies={"session_id": "/"}, opens_session=True, logout_all="every session of the user",
+    bp, storages=(Storage.COOKIE,), passwords={"session.login": PasswordSource.JSON}, kind=Verification.REDIS,
+    cookies={"session_id": "/"}, opens_session=True, ends_at_logout_all=True, logout_all="every session of the user",
 )

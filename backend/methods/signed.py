@@ -13,11 +13,12 @@ SIGNED_TOKEN_SECRETS lists signing keys, oldest first: the last signs, all verif
 from flask import Blueprint, current_app, g, jsonify
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from backend import clock, users
-from backend.web import cookies
-from backend.web.request_bodies import demo_ttl, json_body
+from kernel import clock, users
+from kernel.http import cookies
+from kernel.http.request_bodies import demo_ttl, json_body
 
 from . import Method, bearer
+from .kinds import PasswordSource, Storage, Verification
 
 bp = Blueprint("signed", __name__, url_prefix="/api/signed")
 
@@ -97,6 +98,6 @@ def logout():
 METHOD = Method(
     "signed", "Signed token",
     "A token the API signed (itsdangerous) and keeps no record of; it is valid until it expires, logout or not.",
-    bp, storages=("header", "cookie"), passwords={"signed.login": "json"}, kind="stateless",
+    bp, storages=tuple(Storage), passwords={"signed.login": PasswordSource.JSON}, kind=Verification.STATELESS,
     auth=auth, cookies=dict(auth.cookies.values()),
 )

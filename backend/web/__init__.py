@@ -1,1 +1,1 @@
-"""HTTP plumbing every method shares: errors, request bodies, cookies, CSRF, CORS and HTTPS."""
+"""The API's own HTTP wiring: CORS for the two pages and the Server-Timing header."""

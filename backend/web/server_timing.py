@@ -16,7 +16,7 @@ after `after_request`, and both may talk to Redis. Cost: a thread-local counter 
 import threading
 import time
 
-from ..stores.redis_client import redis, wrap_connections
+from kernel.stores.redis_client import redis, wrap_connections
 
 _local = threading.local()  # per request (granian and the test client run one request per thread at a time)
 

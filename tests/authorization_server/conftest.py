@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from backend import clock
-from backend.stores import redis_client
 from issuer import create_app as create_issuer
+from kernel import clock
+from kernel.stores import redis_client
 
 BFF_SECRET = "test-bff-a-client-secret-0123456789abcdef"
 A_REDIRECT = "http://localhost:8001/"
@@ -113,9 +113,9 @@ def make_flow(make_issuer):
 @pytest.fixture
 def clock_at(monkeypatch):
     """Move the one clock (backend/clock.py) by hand: clock_at(t) sets it to t seconds since the epoch."""
-    import backend.clock
+    import kernel.clock
 
     def set_to(seconds):
-        monkeypatch.setattr(backend.clock, "now", lambda: seconds)
+        monkeypatch.setattr(kernel.clock, "now", lambda: seconds)
 
     return set_to

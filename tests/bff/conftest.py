@@ -5,8 +5,8 @@ import pytest
 import requests
 
 import bff
-from backend.stores import redis_client
 from bff import session_store
+from kernel.stores import redis_client
 from stack import procs
 from stack.environment import api_environment
 from tests.conftest import SECRET
@@ -70,7 +70,7 @@ def jwt_login(api):
 
 def seed_session(app, access_token, refresh_token=None, access_seconds=300, user="alice"):
     """A BFF session as the callback leaves it (the AS's part is tested end to end elsewhere); returns its ID."""
-    from backend import clock
+    from kernel import clock
 
     now = clock.now()
     record = {"user": user, "access_token": access_token, "refresh_token": refresh_token,

@@ -7,7 +7,7 @@ import pytest
 import redis
 import requests
 
-from backend.stores import keys
+from kernel.stores import keys
 from tests.browser.test_ui import choose, step
 from tests.helpers import CREDENTIAL_COOKIE
 

@@ -5,10 +5,10 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Blueprint
 
-from backend.methods import REGISTRY
+from backend.methods import REGISTRY, Method
 from backend.openapi import document
-from backend.stores.sessions import SESSION_PATHS
 from tests.browser.test_matrix import SCENARIOS
 from tests.helpers import basic_header, bearer
 
@@ -75,13 +75,13 @@ def test_logout_all_ends_what_the_method_declares(client, method):
     ended = client.post("/api/logout-all", headers=basic_header("alice", "wonderland"))
     assert ended.status_code == 200
     after = client.get(f"{method.prefix}/me", headers=headers).status_code
-    assert after == (401 if method.logout_all else 200)
+    assert after == (401 if method.ends_at_logout_all else 200)
 
 
 @by_name
-def test_a_session_is_opened_only_on_the_paths_of_methods_that_declare_one(method):
+def test_a_session_is_opened_only_on_the_paths_of_methods_that_declare_one(app, method):
     assert method.prefix.startswith("/api/")
-    assert any(path.startswith(method.prefix) for path in SESSION_PATHS) is method.opens_session
+    assert any(path.startswith(method.prefix) for path in app.session_interface.paths) is method.opens_session
 
 
 @by_name
@@ -133,3 +133,20 @@ def test_the_openapi_document_names_exactly_the_registrys_cookies():
     schemes = document()["components"]["securitySchemes"].values()
     documented = {(s["name"], s.get("x-cookie-path", "/")) for s in schemes if s.get("in") == "cookie"}
     assert documented == {cookie for method in REGISTRY for cookie in method.cookies.items()}
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"ends_at_logout_all": True},  # a flag with no words for what it ends
+        {"logout_all": "every session of the user"},  # words with no flag
+        {"storages": ("localStorage",)},  # a storage the pages do not have
+        {"passwords": {"x.login": "form"}},  # a password source no limiter reads
+        {"kind": "cheap"},  # a cost `GET /api/methods` cannot name
+    ],
+)
+def test_a_method_declared_with_an_unknown_fact_refuses_to_exist(wrong):
+    """Method's facts are enums and a flag with its words: a typo fails at import, not as a silent mismatch."""
+    declared = {"storages": ("header",), "passwords": {"x.login": "json"}, "kind": "redis", **wrong}
+    with pytest.raises(ValueError):
+        Method("x", "X", "a made-up method", Blueprint("x", __name__, url_prefix="/api/x"), **declared)

@@ -102,7 +102,7 @@ def test_bad_credentials_on_admin_get_401_not_403(client):
 
 def test_notes_basic_needs_to_verify_every_request(client, monkeypatch):
     """Nothing is remembered: each request is a full password-hash check, and no cookie is issued."""
-    import backend.users as users
+    import kernel.users as users
 
     checks = []
     real = users.check_password_hash

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
-from backend.users import DEMO_USERS
-from backend.web import csrf
 from issuer import create_app as create_issuer
+from kernel.http import csrf
+from kernel.users import DEMO_USERS
 from tests.helpers import CREDENTIAL_COOKIE, bearer, forge
 
 USERS = [name for name, _, _ in DEMO_USERS]

@@ -248,7 +248,7 @@ def test_a_broken_jwks_is_the_issuers_outage_503_not_the_clients_401(make_app, s
 
 def test_the_issuer_refuses_the_public_dev_secret_like_the_api(issuer):
     """Its SECRET_KEY keys the rate-limit counters it shares with the API: the published default is refused."""
-    from backend.config import SETTINGS
+    from kernel.settings import SETTINGS
 
     with pytest.raises(RuntimeError, match="refusing to start: SECRET_KEY is the public default"):
         create_issuer({"SECRET_KEY": SETTINGS["SECRET_KEY"][0]})

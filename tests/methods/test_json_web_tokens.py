@@ -9,7 +9,7 @@ import jwt as pyjwt
 import pytest
 import requests
 
-from backend.stores import keys
+from kernel.stores import keys
 from tests.helpers import CREDENTIAL_COOKIE, bearer, redis_commands, token_login
 
 

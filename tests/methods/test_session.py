@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 import msgspec
 import pytest
 
-from backend import clock
+from kernel import clock
 from tests.helpers import SESSION_COOKIE, Actions, basic_header
 
 SID_CHARS = 43  # secrets.token_urlsafe(32): 256 random bits
@@ -70,7 +70,7 @@ def test_unknown_user_and_wrong_password_answer_identically(actions, username, p
 
 def test_unknown_user_still_pays_for_a_password_hash_check(actions, monkeypatch):
     """Response time must not reveal who exists: an unknown name is checked against a dummy hash."""
-    import backend.users as users
+    import kernel.users as users
 
     checked = []
     real = users.check_password_hash
@@ -284,3 +284,9 @@ def test_me_never_reissues_the_cookie_or_writes_the_session(actions, client, red
     assert "Set-Cookie" not in response.headers
     commands = {name for name in redis_db.info("commandstats") if name not in ("cmdstat_config", "cmdstat_info")}
     assert commands == {"cmdstat_getex"}
+
+
+def test_an_unknown_session_store_refuses_to_start(make_app):
+    """SESSION_STORE is `redis` or `memory`: a typo must not quietly pick one (it used to mean Redis)."""
+    with pytest.raises(ValueError, match="disk"):
+        make_app(SESSION_STORE="disk")

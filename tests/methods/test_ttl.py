@@ -1,6 +1,6 @@
 """The demo's `ttl` at login: a credential a person can watch expire within a minute, for every method that expires.
 
-Time is moved by hand: the server's clock (backend/clock.py) for sessions and signed tokens, PyJWT's for JWTs,
+Time is moved by hand: the server's clock (kernel/clock.py) for sessions and signed tokens, PyJWT's for JWTs,
 and Redis's own expiry for opaque tokens (a record whose TTL ran out is a deleted key).
 """
 
@@ -12,8 +12,8 @@ import jwt
 import pytest
 from itsdangerous import TimestampSigner
 
-from backend import clock
 from backend.methods.opaque import record_key
+from kernel import clock
 from tests.helpers import access_token, assert_refused, bearer, token_login
 
 EXPIRING = ["session", "token", "signed", "jwt"]  # Basic has no expiry: the password travels every time

@@ -14,7 +14,7 @@ import psutil
 import pytest
 import requests
 
-from backend.config import SETTINGS
+from kernel.settings import SETTINGS
 from stack import procs
 from tests.helpers import bearer, forge, launch_env, launched
 

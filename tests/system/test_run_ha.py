@@ -10,8 +10,8 @@ import pytest
 import requests
 from redis.crc import key_slot
 
-from backend.stores import keys
 from commands import run_ha
+from kernel.stores import keys
 from stack import procs
 from stack.redis_topologies import slot_ranges
 from tests.helpers import launch_env, launched

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from backend.config import SETTINGS
+from kernel.settings import SETTINGS
 from stack import local_secrets, redis_server
 
 PUBLIC = {name: SETTINGS[name][0] for name in ("SECRET_KEY", "JWT_SECRET")}

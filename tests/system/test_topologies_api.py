@@ -14,7 +14,7 @@ from redis.crc import key_slot
 import issuer
 from backend import create_app
 from backend.methods import opaque
-from backend.stores import keys, redis_client
+from kernel.stores import keys, redis_client
 from stack import procs, redis_topologies
 from stack.environment import api_environment
 from tests.conftest import SECRET

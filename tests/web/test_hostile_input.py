@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from backend.methods import REGISTRY
 from backend.methods.basic import parse_basic
-from backend.users import DEMO_USERS
+from kernel.users import DEMO_USERS
 from tests.helpers import basic_header
 
 CHALLENGE = 'Basic realm="auth-demo", charset="UTF-8"'

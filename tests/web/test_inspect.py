@@ -8,8 +8,8 @@ import jwt
 import pytest
 
 from backend.inspect_records import MAX_OTHERS
-from backend.stores import keys
-from backend.stores.revocation import MAX_INDEXED
+from kernel.stores import keys
+from kernel.stores.revocation import MAX_INDEXED
 from tests.helpers import BEARER_METHODS, SESSION_COOKIE, access_token, basic_header, bearer, token_login
 
 PASSWORD = "wonderland"

@@ -22,11 +22,18 @@ Sessions and opaque tokens stay single-key (one GET per `me`, spread over the wh
 their keys), so on a cluster a login's record and its index entry are two slots: the record is written first, then
 the entry (revocation.store_indexed; elsewhere both in one MULTI), so a racing logout-all misses nothing.
 Logout-all deletes each indexed record on its own, then removes exactly those entries from the index and sets
-the marker in one MULTI on the user's slot (backend/stores/revocation.py).
+the marker in one MULTI on the user's slot (kernel/stores/revocation.py).
 """
+
+import hashlib
+import hmac
 
 SESSION_PREFIX = "session:"
 TOKEN_PREFIX = "token:"
+LOGOUT_ALL_PREFIX = "logout_all:"
+JWT_DENY_PREFIX = "jwt:deny:"
+JWT_FAMILY_PREFIX = "jwt:family:"
+JWT_ENDED_PREFIX = "jwt:ended:"
 LIMITS_PREFIX = "LIMITS:"
 
 
@@ -44,24 +51,31 @@ def user_index(username):
 
 
 def logout_all(username):
-    return f"logout_all:{tag(username)}"
+    return f"{LOGOUT_ALL_PREFIX}{tag(username)}"
 
 
 def jwt_deny(username, jti):
-    return f"jwt:deny:{tag(username)}:{jti}"
+    return f"{JWT_DENY_PREFIX}{tag(username)}:{jti}"
 
 
 def jwt_family(username, sid):
-    return f"jwt:family:{tag(username)}:{sid}"
+    return f"{JWT_FAMILY_PREFIX}{tag(username)}:{sid}"
 
 
 def jwt_ended(username, sid):
-    return f"jwt:ended:{tag(username)}:{sid}"
+    return f"{JWT_ENDED_PREFIX}{tag(username)}:{sid}"
 
 
 def rate_limit(scope, who, amount, seconds):
     """One window's counter; every window of one `who` shares a slot, so one script counts them all."""
     return f"{LIMITS_PREFIX}{scope}/{tag(who)}/{amount}/{seconds}"
+
+
+def counted_name(secret, username):
+    """A keyed hash of an attempted name (SECRET_KEY), the `who` of its rate-limit windows: counters (and logs) never
+    hold a password typed as a username."""
+    name = username.encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode(), name, hashlib.sha256).hexdigest()[:32]
 
 
 # The BFF's and the collector's keys (bff/, collector/): never the API's, all with a TTL.

@@ -60,7 +60,7 @@ def get(username):
     return _table()[0].get(normalize(username)) if isinstance(username, str) else None
 
 
-def check(username, password):
+def verify(username, password):
     """The user if the password matches; an unknown name still pays for one hash check."""
     users, dummy_hash = _table()
     user = users.get(normalize(username))

@@ -1,6 +1,6 @@
 """What it takes to end a login before it expires: per-user indexes, the JWT denylist, refresh families.
 
-The keys (backend/stores/keys.py, every one with a TTL so nothing outlives what it guards) carry the user's
+The keys (kernel/stores/keys.py, every one with a TTL so nothing outlives what it guards) carry the user's
 hash tag, so each step below touches one cluster slot and stays atomic on every topology: the revocation check
 is one MGET, rotation one script, logout-all's last step one MULTI. Revocation writes (logout, reuse of a spent
 refresh token, logout-all) wait for a replica where there is one (redis_client.revocation_pipeline).
@@ -8,13 +8,14 @@ refresh token, logout-all) wait for a replica where there is one (redis_client.r
 
 import json
 import time
+from enum import StrEnum
 
 from flask import current_app
 
-from backend import clock
+from kernel import clock
 
 from . import keys
-from .redis_client import ClusterRevocation, redis, revocation_pipeline
+from .redis_client import ClusterRevocation, Topology, redis, revocation_pipeline
 
 # Rotate a family's refresh token atomically: exactly one of two concurrent uses wins, and a
 # spent token arriving again (theft, or the loser of a race) ends the whole family.
@@ -78,7 +79,7 @@ def store_indexed(username, key, value, seconds, index_seconds=None):
     entry and its record would drop the entry and miss the record): one MULTI where both share a node; on a cluster
     (the contract's `token:<sha256>` and `session:<id>` carry no hash tag) the record first, then the entry."""
     client = redis()
-    if client.topology == "cluster":
+    if client.topology == Topology.CLUSTER:
         client.set(key, value, ex=seconds)
         remember(username, key, index_seconds or seconds)  # fails: the login is a 503 and its credential unsent
         return
@@ -101,8 +102,16 @@ def start_family(username, sid, refresh_jti, opts):
     trim(username, family)
 
 
+class Rotation(StrEnum):
+    """What spending a refresh token found (the rotation script's answer)."""
+
+    ROTATED = "rotated"  # it was the family's live token: the next one is live now
+    REUSED = "reused"  # it was spent before: the whole family is ended
+    UNKNOWN = "unknown"  # the family is gone (logout, logout-all, reuse or expiry)
+
+
 def rotate(username, sid, spent_jti, next_jti):
-    """('rotated', cookie attributes) if `spent_jti` was the family's live token; else ('reused' | 'unknown', None).
+    """(Rotation.ROTATED, cookie attributes) if `spent_jti` was the family's live token; else (REUSED | UNKNOWN, None).
     A detected reuse must reach a replica (else a 503); a rotation need not: a 503 after it would spend the token."""
     script = redis().register_script(_ROTATE)
     seconds = current_app.config["JWT_REFRESH_TTL"]
@@ -117,9 +126,10 @@ def rotate(username, sid, spent_jti, next_jti):
         outcome, cookie = pipe.execute()[0]
     else:
         outcome, cookie = script(keys=script_keys, args=args)
-    if outcome == b"reused":
+    outcome = Rotation(outcome.decode())
+    if outcome == Rotation.REUSED:
         pipe.require_acknowledgement()
-    return outcome.decode(), json.loads(cookie) if cookie else None
+    return outcome, json.loads(cookie) if cookie else None
 
 
 def end_jwt(username, claims):

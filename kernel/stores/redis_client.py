@@ -14,6 +14,7 @@ topology that has them, a cluster's on each master they wrote to: see `revocatio
 
 import threading
 import time
+from enum import StrEnum
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
@@ -25,7 +26,7 @@ from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from backend.web.errors import STORE_ERRORS
+from kernel.failures import STORE_ERRORS
 
 REPLICAS_RECHECK_SECONDS = 5  # REDIS_WAIT_REPLICAS=auto asks the primary this often how many replicas it has
 
@@ -49,17 +50,25 @@ def _hosts(netloc):
     return hosts
 
 
+class Topology(StrEnum):
+    """How the Redis behind REDIS_URL is deployed (`GET /api/health` names it)."""
+
+    SINGLE = "single"
+    SENTINEL = "sentinel"
+    CLUSTER = "cluster"
+
+
 def topology(url):
-    """`single`, `sentinel` or `cluster`, from the URL's scheme."""
+    """The Topology the URL's scheme names."""
     scheme = urlsplit(url).scheme
-    return {"redis+sentinel": "sentinel", "redis+cluster": "cluster"}.get(scheme, "single")
+    return {"redis+sentinel": Topology.SENTINEL, "redis+cluster": Topology.CLUSTER}.get(scheme, Topology.SINGLE)
 
 
 class DeferredCluster:
     """A RedisCluster made on first use (its constructor asks the nodes for the slot map): until the cluster
     answers, each use raises the store error, which is a 503, instead of the API failing to start."""
 
-    topology = "cluster"
+    topology = Topology.CLUSTER
 
     def __init__(self, make):
         self._make, self._client, self._lock = make, None, threading.Lock()
@@ -86,7 +95,7 @@ def make_client(url, timeout):
     password = unquote(parts.password) if parts.password else options.get("password")
     common = {"socket_connect_timeout": timeout, "socket_timeout": timeout, "retry": _retry(), "password": password}
     kind = topology(url)
-    if kind == "sentinel":
+    if kind == Topology.SENTINEL:
         name = parts.path.strip("/")
         if not name:
             raise ValueError("REDIS_URL: redis+sentinel:// needs the master's name as its path (/mymaster)")
@@ -94,7 +103,7 @@ def make_client(url, timeout):
                            "password": options.get("sentinel_password")}
         sentinels = Sentinel(_hosts(parts.netloc), sentinel_kwargs=sentinel_kwargs)
         client = sentinels.master_for(name, health_check_interval=0, **common)
-    elif kind == "cluster":
+    elif kind == Topology.CLUSTER:
         nodes = [ClusterNode(host, port) for host, port in _hosts(parts.netloc)]
         client = DeferredCluster(lambda: RedisCluster(startup_nodes=nodes, **common))
     else:
@@ -152,7 +161,7 @@ def ping():
     """True when Redis answers (on a cluster: every primary); never raises."""
     client = redis()
     try:
-        if client.topology == "cluster":
+        if client.topology == Topology.CLUSTER:
             return bool(client.ping(target_nodes=RedisCluster.PRIMARIES))
         return bool(client.ping())
     except STORE_ERRORS:
@@ -270,7 +279,7 @@ def revocation_pipeline(transaction=True):
     Replication), on a cluster on each master written to (ClusterRevocation); elsewhere an ordinary pipeline. Call
     `require_acknowledgement()` after `execute()`."""
     client, replication = redis(), current_app.extensions["authlab.replication"]
-    if client.topology == "cluster":
+    if client.topology == Topology.CLUSTER:
         return ClusterRevocation(client.made(), replication, transaction)
     wanted = replication.wanted()
     if not wanted:

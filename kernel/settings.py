@@ -101,7 +101,7 @@ def refuse_public_secrets(config, names=_MUST_OVERRIDE):
     known = sorted(name for name in names if config[name] in public)
     if known and not config["ALLOW_DEV_SECRETS"]:
         raise RuntimeError(
-            f"refusing to start: {', '.join(known)} is the public default from backend/config.py, so anyone can "
+            f"refusing to start: {', '.join(known)} is the public default from kernel/settings.py, so anyone can "
             "forge credentials; set a random value (`make run` generates and keeps one under var/) "
             "or ALLOW_DEV_SECRETS=1 for a throwaway test"
         )
@@ -115,7 +115,7 @@ def derived(config):
         "HTTPS": https,
         "COOKIE_SECURE": config["COOKIE_SECURE"] or https,
         "CORS_ORIGINS": [config["FRONTEND_A_ORIGIN"], config["FRONTEND_B_ORIGIN"]],
-        "SESSION_COOKIE_NAME": "session_id",  # the base name: backend/web/cookies.py prefixes it in HTTPS mode
+        "SESSION_COOKIE_NAME": "session_id",  # the base name: kernel/http/cookies.py prefixes it in HTTPS mode
         "PERMANENT_SESSION_LIFETIME": config["SESSION_IDLE_TIMEOUT"],
         "JWT_ISSUER": config["API_ORIGIN"],
         "SIGNED_TOKEN_KEYS": [k for k in config["SIGNED_TOKEN_SECRETS"].split(",") if k] or [config["SECRET_KEY"]],

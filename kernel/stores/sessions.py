@@ -10,6 +10,7 @@ attributes chosen per login, including Partitioned, which Flask-Session does not
 
 import datetime
 import math
+from enum import StrEnum
 
 from cachelib import SimpleCache
 from flask import current_app, g
@@ -17,15 +18,10 @@ from flask_session.base import ServerSideSessionInterface
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSession, RedisSessionInterface
 
-from backend import clock
-from backend.methods import session_paths
-from backend.web import cookies
+from kernel import clock
 
 from . import keys, revocation
 from .redis_client import redis
-
-# The only paths whose requests open a server-side session.
-SESSION_PATHS = (*session_paths(), "/api/logout-all")
 
 
 class AuthlabSession(RedisSession):
@@ -39,6 +35,8 @@ class AuthlabSession(RedisSession):
 
 class _AuthlabRules:
     session_class = AuthlabSession
+    paths = ()  # the only path prefixes whose requests open a session (init_app's `paths`)
+    cookie_jar = None  # the app's cookie rules (kernel.http.cookies), handed over by init_app: stores import no HTTP
 
     def _idle_seconds(self):
         return current_app.config["SESSION_IDLE_TIMEOUT"]
@@ -56,11 +54,11 @@ class _AuthlabRules:
 
     def open_session(self, app, request):
         """Load the session named by the cookie, or start an empty one under a new random ID."""
-        if not request.path.startswith(SESSION_PATHS):
+        if not request.path.startswith(self.paths):
             return None  # Flask substitutes a read-only null session: no store access at all
         try:
-            sid = cookies.get(self.get_cookie_name(app))
-        except cookies.DuplicateCookie as exc:  # no session: the 401 that follows says why (g.duplicate_cookie)
+            sid = self.cookie_jar.get(self.get_cookie_name(app))
+        except self.cookie_jar.DuplicateCookie as exc:  # no session: the 401 that follows says why (g.duplicate_cookie)
             g.duplicate_cookie, sid = exc, None
         if sid and len(sid) <= 128:
             data = self._retrieve_session_data(self._get_store_id(sid))
@@ -94,8 +92,8 @@ class _AuthlabRules:
         if not session:
             if session.modified:  # cleared by logout
                 self._end_session(store_id)
-                opts = getattr(session, "cookie_options", None) or cookies.default_options()
-                cookies.delete_cookie(response, name, opts)
+                opts = getattr(session, "cookie_options", None) or self.cookie_jar.default_options()
+                self.cookie_jar.delete_cookie(response, name, opts)
             return
         if not session.modified:
             return  # reading already pushed the idle deadline back
@@ -103,7 +101,7 @@ class _AuthlabRules:
         self._upsert_session(datetime.timedelta(seconds=seconds), session, store_id)
         if not session.new_id:
             return  # the browser already holds this ID: re-sending the cookie would only widen what it can be tossed
-        cookies.set_cookie(response, name, session.sid, session["_cookie"], self.deadline(session))
+        self.cookie_jar.set_cookie(response, name, session.sid, session["_cookie"], self.deadline(session))
 
 
 class RedisSessions(_AuthlabRules, RedisSessionInterface):
@@ -157,10 +155,20 @@ class MemorySessions(_AuthlabRules, CacheLibSessionInterface):
         return data
 
 
-def init_app(app):
-    """Install the session backend named by SESSION_STORE (redis or memory)."""
+class SessionStore(StrEnum):
+    """Where SESSION_STORE keeps the sessions (any other value refuses to start)."""
+
+    REDIS = "redis"  # shared by every API process: logout-all and the inspector reach them
+    MEMORY = "memory"  # this process's memory: the multi-server problem, on purpose
+
+
+def init_app(app, paths, cookie_jar):
+    """Install the session backend named by SESSION_STORE (redis or memory), opening sessions on `paths` only (the
+    factory derives them from the method registry) and setting cookies by `cookie_jar`'s rules."""
     common = {"key_prefix": keys.SESSION_PREFIX, "permanent": True, "sid_length": 32}
-    if app.config["SESSION_STORE"] == "memory":
-        app.session_interface = MemorySessions(app, client=SimpleCache(threshold=10_000), **common)
+    if SessionStore(app.config["SESSION_STORE"]) == SessionStore.MEMORY:
+        interface = MemorySessions(app, client=SimpleCache(threshold=10_000), **common)
     else:
-        app.session_interface = RedisSessions(app, client=redis(app), **common)
+        interface = RedisSessions(app, client=redis(app), **common)
+    interface.paths, interface.cookie_jar = tuple(paths), cookie_jar
+    app.session_interface = interface

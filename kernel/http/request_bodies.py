@@ -1,11 +1,9 @@
-"""Reading request bodies: JSON only, bounded, with the API's JSON errors for anything else."""
+"""Reading request bodies: JSON only, bounded, with the API's JSON errors for anything else (no password checks:
+those live with the methods, backend/methods/credentials.py)."""
 
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 
-from backend import users
-
-from . import csrf
 from .errors import ApiError
 
 MAX_CREDENTIAL_LENGTH = 1024
@@ -84,18 +82,3 @@ def _has_surrogate(text):
 def credentials(body):
     """(username, password) from a login body."""
     return text_field(body, "username"), text_field(body, "password")
-
-
-def checked_user(body):
-    """The user whose username and password this body gives, or 401 `invalid_credentials`."""
-    user = users.check(*credentials(body))
-    if user is None:
-        raise ApiError(401, "invalid_credentials", "wrong username or password")
-    return user
-
-
-def login_body():
-    """Every login's first steps: (body, user) after the Origin check, or 401 `invalid_credentials`."""
-    csrf.check_origin()  # login CSRF: a foreign page must not log the browser into someone's account
-    body = json_body()
-    return body, checked_user(body)

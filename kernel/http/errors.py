@@ -1,14 +1,11 @@
 """One JSON error shape for the whole API; every library hook ends here."""
 
 from flask import jsonify
-from redis import RedisError
-from redis.exceptions import RedisClusterException
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from kernel.failures import STORE_ERRORS  # the store failures, each the 503 below, never a 500
+
 RETRY_AFTER_SECONDS = 2
-# A store that cannot answer: redis-py's errors, and the cluster client's that are not RedisErrors (no slot map,
-# slot not covered, ...). Each is the 503 below, never a 500.
-STORE_ERRORS = (RedisError, RedisClusterException)
 
 
 def error_response(status, error, message, headers=None):
