@@ -124,8 +124,8 @@ def test_the_session_cookie_is_strict_httponly_hostonly_and_over_https_secure_an
     from flask import make_response
     from werkzeug.http import http_date
 
-    from backend.web import cookies
     from bff import session_views
+    from kernel.http import cookies
 
     app = make_bff(BFF_A_ORIGIN=origin)
     with app.test_request_context():
