@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Blueprint, current_app, g, jsonify, request
 from limits import parse_many
 
-from . import limits, users
+from . import users
 from .methods import bearer_auths, opaque
 from .methods.bearer import InvalidToken, from_cookie, from_header
 from .stores import keys
@@ -53,7 +53,7 @@ KINDS = {
     "jwt:family:": "JWT refresh family",
     "jwt:deny:": "JWT denylist entry",
     "logout_all:": "logout-all marker",
-    limits.REDIS_KEY_PREFIX: "rate-limit counter",
+    keys.LIMITS_PREFIX: "rate-limit counter",
 }
 INDEXED = ("session", "opaque token", "JWT refresh family")  # the kinds a user's index lists
 MAX_VIEWER_KEYS = 16  # presented at once (a page keeps its last few logins' keys)
@@ -252,8 +252,8 @@ def _with_viewer_key(response):
     return response
 
 
-def init_app(app, blueprints):
-    """Logins (and Basic `me`) of these blueprints answer with a viewer key; the inspector's routes."""
-    for name in blueprints:
-        app.after_request_funcs.setdefault(name, []).append(_with_viewer_key)
+def init_app(app):
+    """A request that names its records (users.kept: logins, Basic `me`) answers with a viewer key; the routes."""
+    if app.config["DEMO_COOKIE_OPTIONS"]:
+        app.extensions["authlab.on_kept"] = _with_viewer_key
     app.register_blueprint(bp)

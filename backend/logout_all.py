@@ -8,13 +8,16 @@ have no record to delete: they stay valid until they expire — the price of "st
 from flask import Blueprint, g, jsonify, request, session
 from flask_login import current_user
 
+from kernel.audit import audited
+
 from . import users
 from .methods import bearer, bearer_auths
 from .methods.basic import parse_basic
+from .rate_limits import rate_limited
 from .stores import revocation
 from .web import cookies, csrf
 
-bp = Blueprint("logout_all", __name__, url_prefix="/api")
+bp = audited(Blueprint("logout_all", __name__, url_prefix="/api"))
 
 TOKEN_AUTHS = bearer_auths()  # a Bearer token is tried by each, those needing a Redis lookup last
 
@@ -56,6 +59,7 @@ def _from_cookies():
 
 
 @bp.post("/logout-all")
+@rate_limited.basic
 def logout_all():
     """End every session, opaque token and refresh family of the caller; refuse their older JWTs."""
     header = request.headers.get("Authorization")

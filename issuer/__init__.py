@@ -18,16 +18,19 @@ import secrets
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_cors import CORS
 
-from backend import audit, clock, limits
+from backend import clock
 from backend import config as settings
 from backend.stores import redis_client
 from backend.web import errors, https, request_bodies
 from backend.web.errors import ApiError
 from backend.web.request_bodies import checked_user, json_body, text_field
+from kernel.audit import audited
+from kernel.password_limits import PasswordLimits
 
 from .keys import MAX_PUBLISHED, KeyRing, KeyRingFull
 
-bp = Blueprint("issuer", __name__)
+bp = audited(Blueprint("issuer", __name__))
+rate_limited = PasswordLimits()  # the API's windows and keys: a lock is a lock at both
 
 
 def create_app(config=None):
@@ -44,8 +47,7 @@ def create_app(config=None):
     app.extensions["issuer.keys"] = KeyRing(app.config["ISSUER_ALGORITHM"], app.config["ISSUER_KEY_OVERLAP"])
     app.register_blueprint(bp)
     redis_client.init_app(app)  # the API's Redis, for the rate-limit counters alone (memory while it is out)
-    limits.init_app(app, logins=["issuer.token"], basics=[])  # the API's keys: a lock is a lock at both
-    audit.init_app(app, blueprints={"issuer"})
+    rate_limited.init_app(app)  # memory while Redis is out: a token needs no store
     return app
 
 
@@ -61,6 +63,7 @@ def about():
 
 
 @bp.post("/token")
+@rate_limited.login
 def token():
     """An access token for a demo user, for the API's audience unless another `audience` is asked for."""
     body = json_body()

@@ -16,14 +16,16 @@ import secrets
 from flask import Blueprint, current_app, g, request
 
 from backend import users
+from backend.rate_limits import rate_limited
 from backend.stores import keys, revocation
 from backend.web import csrf
 from backend.web.request_bodies import integer_field, json_body, lifetime, text_field
+from kernel.audit import audited
 
 from . import Method, bearer, jwt_codec
 from .jwt_codec import ACCESS, REFRESH
 
-bp = Blueprint("jwt", __name__, url_prefix="/api/jwt")
+bp = audited(Blueprint("jwt", __name__, url_prefix="/api/jwt"))
 MAX_PADDING = 6144  # a padded access token stays under bearer.MAX_TOKEN_LENGTH
 auth = bearer.TokenAuth("jwt", jwt_codec.verify_access, cookie="jwt_access", refresh_token=("jwt_refresh", "/api/jwt"))
 
@@ -48,6 +50,7 @@ def _padding(body):
 
 
 @bp.post("/login")
+@rate_limited.login
 def login():
     """Verify once, start a refresh family in Redis, and hand out an access + refresh pair. A demo `ttl` shortens the
     access token only: the refresh token keeps its lifetime, as a JWT login outlives its short access tokens."""

@@ -15,13 +15,15 @@ import secrets
 from flask import Blueprint, current_app, g
 
 from backend import users
+from backend.rate_limits import rate_limited
 from backend.stores import keys, revocation
 from backend.stores.redis_client import redis
 from backend.web.request_bodies import json_body, lifetime
+from kernel.audit import audited
 
 from . import Method, bearer
 
-bp = Blueprint("token", __name__, url_prefix="/api/token")
+bp = audited(Blueprint("token", __name__, url_prefix="/api/token"))
 
 
 def record_key(token):
@@ -45,6 +47,7 @@ auth = bearer.TokenAuth("token", verify, cookie="opaque_token", looks_up=True)
 
 
 @bp.post("/login")
+@rate_limited.login
 def login():
     """Verify once, store the token's hash with a TTL (TOKEN_TTL, or the demo's shorter `ttl`), and hand it out."""
     user, transport, opts = bearer.login()

@@ -14,12 +14,14 @@ from flask import Blueprint, current_app, g, jsonify
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from backend import clock, users
+from backend.rate_limits import rate_limited
 from backend.web import cookies
 from backend.web.request_bodies import demo_ttl, json_body
+from kernel.audit import audited
 
 from . import Method, bearer
 
-bp = Blueprint("signed", __name__, url_prefix="/api/signed")
+bp = audited(Blueprint("signed", __name__, url_prefix="/api/signed"))
 
 
 def serializer():
@@ -65,6 +67,7 @@ auth = bearer.TokenAuth("signed", verify, cookie="signed_token")
 
 
 @bp.post("/login")
+@rate_limited.login
 def login():
     """Sign the user's name (and, for cookies, the cookie's attributes) with a timestamp; with a demo `ttl`, its
     own `exp` too."""

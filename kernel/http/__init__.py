@@ -1,0 +1,1 @@
+"""HTTP plumbing every app shares; never imports kernel.stores or any app."""

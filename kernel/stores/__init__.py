@@ -1,0 +1,1 @@
+"""What the server remembers (Redis and its fallbacks); never imports kernel.http or any app."""
