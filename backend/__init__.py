@@ -1,9 +1,11 @@
 """authlab: one Flask API, five ways to log in, built to show what travels and what breaks across sites.
 
-Where things are: methods/ (one module per way to log in, and the registry), web/ (the API's CORS and
-Server-Timing), and here the parts every method shares. It stands on kernel/ (settings, errors, request bodies,
-cookies, CSRF, the Redis stores), which imports no app. Importing this package loads nothing but Flask: the
-factory imports the blueprints and hands each `init_app` what the registry implies.
+Where things are: methods/ (one module per way to log in, and the registry) and here the parts every method
+shares. It stands on kernel/ (settings, errors, request bodies, cookies, CSRF, CORS, the Redis stores, the audit
+log, the rate limiter's mechanism), which imports no app. Importing this package loads nothing but Flask: the
+factory imports the blueprints and hands each `init_app` what the registry implies. What runs for a request is
+declared at its view or blueprint: `@rate_limited.login` / `.basic` (methods/rate_limits.py), `audited(bp)`
+(kernel/audit.py); every patch of a library is in kernel/patches.py.
 """
 
 import logging
@@ -12,18 +14,18 @@ from flask import Flask
 
 
 def create_app(config=None):
-    """Build the API: environment settings, then `config` overrides (tests), then extensions and blueprints."""
-    from kernel import settings
-    from kernel.http import cookies, errors, https, request_bodies
+    """Build the API: environment settings, then `config` overrides (tests), then each concern, then the routes."""
+    from kernel import patches, settings
+    from kernel.http import cookies, cors, errors, https, request_bodies, server_timing
     from kernel.stores import redis_client, sessions
 
-    from . import audit, inspect_records, limits, logout_all, openapi, shared_endpoints
-    from .methods import REGISTRY, bearer_auths, jwks_client, jwt_codec, password_endpoints, session_paths
+    from . import inspect_records, logout_all, openapi, shared_endpoints
+    from .methods import REGISTRY, bearer_auths, jwks_client, jwt_codec, rate_limits, session_paths
     from .methods import session as session_method
-    from .methods.kinds import PasswordSource
-    from .web import cors, server_timing
+    from .methods.kinds import Verification
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    patches.check_overridden()
     app = Flask(__name__)
     app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=64 * 1024)
     app.config.update(config or {})
@@ -31,20 +33,22 @@ def create_app(config=None):
 
     errors.init_app(app)
     request_bodies.init_app(app)
-    jwt_codec.init_app(app)
-    redis_client.init_app(app)
-    server_timing.init_app(app)  # before anything opens a Redis connection
     https.init_app(app)
-    jwks_client.init_app(app)
+    cors.init_app(app)
+    redis_client.init_app(app)
+    if app.config["DEMO_COOKIE_OPTIONS"]:  # demo introspection: what each request cost, on every answer
+        server_timing.init_app(app)
+        patches.count_round_trips(redis_client.redis(app), server_timing.round_trip)
     sessions.init_app(app, paths=(*session_paths(), logout_all.PATH), cookie_jar=cookies)
     session_method.init_app(app)
-    cors.init_app(app)
-    for bp in (shared_endpoints.bp, openapi.bp, *(method.blueprint for method in REGISTRY)):
-        app.register_blueprint(bp)
+    jwt_codec.init_app(app)
+    jwks_client.init_app(app)
+    stored_logins = {endpoint for method in REGISTRY if method.kind == Verification.REDIS
+                     for endpoint in method.passwords}
+    rate_limits.init_app(app, needs_store={*stored_logins, logout_all.ENDPOINT})
+
+    for blueprint in (shared_endpoints.bp, openapi.bp, *(method.blueprint for method in REGISTRY)):
+        app.register_blueprint(blueprint)
     logout_all.init_app(app, token_auths=bearer_auths())
-    names = [method.name for method in REGISTRY]
-    inspect_records.init_app(app, names)  # logins answer with a viewer key
-    basics = [*password_endpoints(PasswordSource.BASIC), logout_all.ENDPOINT]  # Basic credentials: a password check
-    limits.init_app(app, logins=password_endpoints(PasswordSource.JSON), basics=basics)  # wraps views: after them
-    audit.init_app(app, blueprints={*names, logout_all.bp.name})
+    inspect_records.init_app(app)
     return app

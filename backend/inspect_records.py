@@ -270,8 +270,8 @@ def _with_viewer_key(response):
     return response
 
 
-def init_app(app, blueprints):
-    """Logins (and Basic `me`) of these blueprints answer with a viewer key; the inspector's routes."""
-    for name in blueprints:
-        app.after_request_funcs.setdefault(name, []).append(_with_viewer_key)
+def init_app(app):
+    """A request that names its records (users.kept: logins, Basic `me`) answers with a viewer key; the routes."""
+    if app.config["DEMO_COOKIE_OPTIONS"]:
+        app.extensions["authlab.on_kept"] = _with_viewer_key
     app.register_blueprint(bp)

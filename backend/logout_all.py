@@ -9,13 +9,15 @@ from flask import Blueprint, current_app, g, jsonify, request, session
 from flask_login import current_user
 
 from kernel import users
+from kernel.audit import audited
 from kernel.http import cookies, csrf
 from kernel.stores import revocation
 
 from .methods import bearer
 from .methods.basic import parse_basic
+from .methods.rate_limits import rate_limited
 
-bp = Blueprint("logout_all", __name__, url_prefix="/api")
+bp = audited(Blueprint("logout_all", __name__, url_prefix="/api"))
 
 PATH = "/api/logout-all"  # its requests open the session too (the session interface's paths)
 ENDPOINT = "logout_all.logout_all"  # it takes Basic credentials too: rate-limited as a password check
@@ -71,6 +73,7 @@ def _from_cookies():
 
 
 @bp.post("/logout-all")
+@rate_limited.basic
 def logout_all():
     """End every session, opaque token and refresh family of the caller; refuse their older JWTs."""
     header = request.headers.get("Authorization")

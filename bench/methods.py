@@ -48,6 +48,7 @@ class Method:
     obtain: Callable[[str, str], Credential] = field(repr=False)  # (api_url, issuer_url) -> Credential
     server: str = "main"  # the API configuration (see SERVERS) whose instance answers it
     peer: Peer | None = None  # the usual way it is measured against (None: no library does it alike)
+    repeats: str | None = None  # the row whose `me` this one measures again, beside a second usual way
 
     @property
     def round_trips(self):
@@ -120,6 +121,8 @@ PEERS = {
     "public": _peer("bare", "bare Flask", "bare", obtain=nothing),
     "basic": _peer("httpauth_basic", "Flask-HTTPAuth + scrypt", "httpauth_basic", obtain=basic),
     "session": _peer("session_login", "Flask-Session + Flask-Login, defaults", "session_login"),
+    "session_no_write_back": _peer("session_no_write_back", "Flask-Session (no write-back) + Flask-Login",
+                                   "session_login", "create_app_without_write_back"),
     "token": _peer("httpauth_token", "Flask-HTTPAuth token + Redis GET", "httpauth_token"),
     "signed": _peer("itsdangerous", "itsdangerous in before_request", "itsdangerous_token"),
     "jwt": _peer("jwt_blocklist", "flask-jwt-extended + Redis blocklist", "jwt_extended", "with_blocklist"),
@@ -144,6 +147,9 @@ def _registered():
 METHODS = (
     Method("public", "/api/public (baseline)", "/api/public", "baseline", nothing, peer=PEERS["public"]),
     *_registered(),
+    # The session against its best usual way too: Flask-Session without writing the session back on each request.
+    Method("session_no_write_back", "session, vs no write-back", "/api/session/me", "redis", session,
+           peer=PEERS["session_no_write_back"], repeats="session"),
     Method("jwt_norevoke", "JWT, revocation off", "/api/jwt/me", "stateless", login_token("/api/jwt"), "norevoke",
            PEERS["jwt_norevoke"]),
     # The issuer's tokens pass the same revocation check as ours (logout-all): one MGET with it on.
@@ -154,6 +160,7 @@ METHODS = (
 FLOORS = {
     "basic": ("scrypt",),
     "session": ("redis_round_trip",),
+    "session_no_write_back": ("redis_round_trip",),
     "token": ("redis_round_trip",),
     "signed": ("hmac_sha1",),
     "jwt": ("hmac_sha256", "redis_round_trip"),

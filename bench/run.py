@@ -66,8 +66,9 @@ def measure(settings, progress):
         floors = inproc.primitives(stack.redis.url, *((2_000, 3) if settings.warm_all else (300, 1)))
     about["load_average_after_throughput"] = [round(x, 2) for x in os.getloadavg()]
     rows = [_row(m, credentials[m.key], loads[m.key], counts[m.key], costs[m.key]) for m in methods]
-    # The issuer's JWT takes the same Redis path as ours (the revocation MGET), so the scale run leaves it out.
-    redis_backed = [m for m in methods if m.kind == "redis" and m.key != "issuer"]
+    # The issuer's JWT takes the same Redis path as ours (the revocation MGET), so the scale run leaves it out, and
+    # a row that repeats another beside a second usual way adds nothing there either.
+    redis_backed = [m for m in methods if m.kind == "redis" and m.key != "issuer" and not m.repeats]
     scaled = _scale(settings, redis_backed, progress)
     beyond = topologies.run(redis_backed, tool, settings, settings.workdir / "topologies", progress) \
         if settings.topology_run and redis_backed else None
@@ -167,6 +168,7 @@ def _row(m, credential, loaded, counted, cost):
         "target": {"round_trips": m.round_trips},
         "floor": list(FLOORS.get(m.key, ())),
         "peer": m.peer.label if m.peer else None, "peer_key": m.peer.key if m.peer else None,
+        "repeats": m.repeats,
     }
 
 

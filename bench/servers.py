@@ -20,12 +20,14 @@ def default_workers(server=DEFAULT_SERVER):
 
 
 def api_env(redis_url, port, issuer_url, extra=None):
-    """The environment every API instance of a run gets: one secret, one Redis, one issuer.
+    """The environment every API instance of a run gets: one secret, one Redis, one issuer, the demo options off.
 
-    Access tokens live an hour here (default 5 minutes) so that one login outlasts the whole run.
+    Access tokens live an hour here (default 5 minutes) so that one login outlasts the whole run. The demo options
+    are off as in a real deployment (DEMO_COOKIE_OPTIONS=0: no Server-Timing, viewer keys or per-login cookie
+    choices), which the usual ways do not have either.
     """
     return api_environment(  # every bench login comes from 127.0.0.1: the default limits would answer 429
-        port, redis_url, SECRET, lenient_limits=True,
+        port, redis_url, SECRET, lenient_limits=True, DEMO_COOKIE_OPTIONS="0",
         JWT_SECRET=SECRET + "-jwt", ISSUER_ORIGIN=issuer_url, JWT_ACCESS_TTL="3600", **(extra or {}),
     )
 
@@ -57,7 +59,9 @@ class Stack(contextlib.ExitStack):
             origin = f"http://{HOST}:{issuer_port}"  # the APIs trust this issuer whether or not it runs
             services = {}
             if self.with_issuer:
-                env = {"ISSUER_ORIGIN": origin, "JWT_ACCESS_TTL": "3600"}
+                # the run's secret (the issuer refuses the public default) and Redis (its rate-limit counters)
+                env = {"SECRET_KEY": SECRET, "REDIS_URL": self.redis.url, "ISSUER_ORIGIN": origin,
+                       "JWT_ACCESS_TTL": "3600"}
                 services["issuer"] = procs.issuer(issuer_port, env, HOST, self.workdir / "issuer.log", self.server)
                 self.issuer_url = origin
             for name, extra in self.configs.items():

@@ -17,8 +17,8 @@ import ipaddress
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_cors import CORS
 
-from backend import audit, limits  # PENDING_MOVES in tests/guards/test_layers.py
 from kernel import settings
+from kernel.audit import audited
 from kernel.http import errors, https, request_bodies
 from kernel.http.errors import ApiError
 from kernel.http.request_bodies import json_body
@@ -26,8 +26,9 @@ from kernel.stores import redis_client
 
 from . import authorization_server, login, password_grant
 from .keys import MAX_PUBLISHED, KeyRing, KeyRingFull
+from .rate_limits import rate_limited
 
-bp = Blueprint("issuer", __name__)
+bp = audited(Blueprint("issuer", __name__))
 
 
 def create_app(config=None):
@@ -46,13 +47,10 @@ def create_app(config=None):
     app.register_blueprint(bp)
     authorization_server.init_app(app, keys)
     login.init_app(app)
-    demo = app.config["DEMO_COOKIE_OPTIONS"]
-    if demo:  # the exhibit of RFC 10017 section 7.3, demo-only
+    if app.config["DEMO_COOKIE_OPTIONS"]:  # the exhibit of RFC 10017 section 7.3, demo-only
         app.register_blueprint(password_grant.bp)
     redis_client.init_app(app)  # the API's Redis: the AS's codes and refresh tokens, the shared rate-limit counters
-    logins = ["as_login.submit", "password_grant.token"] if demo else ["as_login.submit"]
-    limits.init_app(app, logins=logins, basics=[])  # the API's keys: a lock is a lock at both
-    audit.init_app(app, blueprints={"issuer", "as_login", "password_grant"})
+    rate_limited.init_app(app)  # the login page and the exhibit: memory while Redis is out
     return app
 
 

@@ -16,10 +16,13 @@ from flask import Blueprint, current_app, redirect, request, session
 from markupsafe import escape
 
 from kernel import clock, users
+from kernel.audit import audited
 from kernel.http.errors import ApiError
 from kernel.http.request_bodies import MAX_CREDENTIAL_LENGTH
 
-bp = Blueprint("as_login", __name__)
+from .rate_limits import rate_limited
+
+bp = audited(Blueprint("as_login", __name__))
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>authlab authorization server: log in</title></head>
@@ -79,6 +82,7 @@ def form():
 
 
 @bp.post("/login")
+@rate_limited.login
 def submit():
     """curl -c jar -b jar 127.0.0.1:8003/login -d username=alice -d password=wonderland -d csrf=<from the form>"""
     origin = request.headers.get("Origin")

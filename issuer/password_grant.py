@@ -13,15 +13,19 @@ import secrets
 from flask import Blueprint, current_app, jsonify
 
 from kernel import clock, users
+from kernel.audit import audited
 from kernel.http.errors import ApiError
 from kernel.http.request_bodies import credentials, json_body, text_field
 
-bp = Blueprint("password_grant", __name__)
+from .rate_limits import rate_limited
+
+bp = audited(Blueprint("password_grant", __name__))
 
 LABEL = "exhibit: the password grant RFC 10017 section 7.3 forbids for browser apps; use /authorize (code + PKCE)"
 
 
 @bp.post("/exhibits/password-grant")
+@rate_limited.login
 def token():
     """curl -s -H 'Content-Type: application/json' -d '{"username": "alice", "password": "wonderland"}' \\
     127.0.0.1:8003/token   (or this path): an access token for a demo user, for the API's audience by default."""

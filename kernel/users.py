@@ -4,7 +4,7 @@ import functools
 import unicodedata
 from dataclasses import dataclass
 
-from flask import g, has_request_context
+from flask import after_this_request, current_app, g, has_request_context
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -39,6 +39,8 @@ def acted_for(username):
 def kept(*record_keys):
     """Name the Redis records this request made for its user (none for Basic or a signed token): the response
     then carries a viewer key for them (backend/inspect_records.py, demo mode only)."""
+    if "kept" not in g and "authlab.on_kept" in current_app.extensions:
+        after_this_request(current_app.extensions["authlab.on_kept"])  # this response only
     g.setdefault("kept", []).extend(record_keys)
 
 

@@ -1,4 +1,4 @@
-"""The audit log (backend/audit.py): every login, logout and failure with user, method, outcome, origin; never a
+"""The audit log (kernel/audit.py): every login, logout and failure with user, method, outcome, origin; never a
 secret."""
 
 import json
@@ -169,7 +169,7 @@ def test_a_preflight_is_no_event(client, audit, path):
 
 def test_ok_only_where_a_credential_was_checked(client, audit):
     """A 2xx that checked no credential is `unchecked`, never `ok`; a checked one names its user."""
-    from backend.audit import _outcome
+    from kernel.audit import _outcome
 
     assert (_outcome(200, None), _outcome(204, "alice"), _outcome(401, None)) == ("unchecked", "ok", "denied")
     client.post("/api/token/login", json={"username": "bob", "password": "builder"}, headers={"Origin": A})

@@ -1,5 +1,5 @@
-"""Rate limits on password guessing (backend/limits.py): per username on failures, per client on attempts,
-429 + Retry-After."""
+"""Rate limits on password guessing (kernel/password_limits.py, worn by the views: backend/methods/rate_limits.py): per
+username on failures, per client on attempts, 429 + Retry-After."""
 
 import collections
 import json
@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from backend import limits
 from backend.methods import REGISTRY
+from kernel.stores.keys import LIMITS_PREFIX
 from tests.helpers import basic_header
 
 USER_LIMIT, CLIENT_LIMIT = 3, 5
@@ -139,7 +139,7 @@ def test_basic_and_logins_share_one_hash_budget(limited):
 def test_basic_challenge_without_credentials_never_counts(limited, redis_db):
     statuses = [limited.get("/api/basic/me").status_code for _ in range(CLIENT_LIMIT + 1)]
     assert statuses == [401] * (CLIENT_LIMIT + 1)
-    assert redis_db.keys(f"{limits.REDIS_KEY_PREFIX}*") == []
+    assert redis_db.keys(f"{LIMITS_PREFIX}*") == []
 
 
 def test_a_locked_user_keeps_the_session_already_open(limited):
@@ -170,9 +170,10 @@ def test_x_forwarded_for_only_names_the_client_behind_a_trusted_proxy(make_app, 
 
 
 def test_every_login_route_is_limited(app):
-    """A login endpoint added later without a limit fails here."""
+    """A login endpoint added later without `@rate_limited.login` fails here."""
     logins = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.endswith("/login")}
-    assert logins == set(limits.LOGIN_ENDPOINTS)
+    worn = {endpoint: getattr(app.view_functions[endpoint], "password_from", None) for endpoint in logins}
+    assert worn == dict.fromkeys(logins, "json")
 
 
 @pytest.fixture

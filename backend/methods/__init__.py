@@ -1,7 +1,8 @@
 """The method registry: every way to log in, each declared once, in one module of this package.
 
-Everything that treats methods alike iterates over REGISTRY: create_app registers the blueprints,
-backend/limits.py throttles the password endpoints, backend/audit.py logs them, backend/logout_all.py
+Everything that treats methods alike iterates over REGISTRY: create_app registers the blueprints and tells
+the rate limits which logins need Redis (each password view wears `@rate_limited.login` or `.basic`, each
+blueprint `audited(...)`: tests/guards/ checks both), backend/logout_all.py
 ends their logins, the session interface opens sessions only on their paths, `GET /api/methods`
 tells the frontends about them, and `make bench` measures them. tests/guards/ fails for a method
 that one of these misses.

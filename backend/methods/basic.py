@@ -4,34 +4,20 @@
     curl -i -u admin:admin-pass localhost:8000/api/basic/admin
 """
 
-import base64
-
 from flask import Blueprint, jsonify, request
 from flask_httpauth import HTTPBasicAuth
 from werkzeug.datastructures import Authorization
 
 from kernel import users
+from kernel.audit import audited
 from kernel.http.errors import error_response
+from kernel.http.headers import parse_basic
 
 from . import Method
 from .kinds import PasswordSource, Storage, Verification
+from .rate_limits import rate_limited
 
-bp = Blueprint("basic", __name__, url_prefix="/api/basic")
-
-
-def parse_basic(header):
-    """(username, password) from an RFC 7617 `Basic` header, or None for anything else or malformed."""
-    scheme, _, param = (header or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(param.strip(), validate=True).decode("utf-8")
-    except ValueError:  # bad base64 (binascii.Error), non-ASCII text, or invalid UTF-8
-        return None
-    username, colon, password = decoded.partition(":")  # user-ids cannot contain ':', passwords can
-    if not colon or not username or not password or any(ord(c) < 32 or ord(c) == 127 for c in decoded):
-        return None
-    return username, password
+bp = audited(Blueprint("basic", __name__, url_prefix="/api/basic"), every_request=True)  # each one is a login
 
 
 class StrictBasicAuth(HTTPBasicAuth):
@@ -69,6 +55,7 @@ def auth_error(status):
 
 
 @bp.get("/me")
+@rate_limited.basic
 @auth.login_required
 def me():
     """Any valid user; the password hash is checked again on this and every request."""
@@ -77,6 +64,7 @@ def me():
 
 
 @bp.get("/admin")
+@rate_limited.basic
 @auth.login_required(role="admin")
 def admin():
     """Only the admin role: a valid non-admin gets 403, bad credentials 401."""

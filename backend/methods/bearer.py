@@ -125,6 +125,7 @@ class TokenAuth:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             g.principal = self.authenticate()
+            users.acted_for(g.principal.user.username)  # a token accepted: the audit log's `ok`
             return view(*args, **kwargs)
 
         return wrapper

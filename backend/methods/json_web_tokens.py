@@ -16,6 +16,7 @@ import secrets
 from flask import Blueprint, current_app, g, request
 
 from kernel import users
+from kernel.audit import audited
 from kernel.http import csrf
 from kernel.http.request_bodies import integer_field, json_body, lifetime, text_field
 from kernel.stores import keys, revocation
@@ -24,8 +25,9 @@ from kernel.stores.revocation import Rotation
 from . import Accepted, Method, bearer, jwt_codec
 from .jwt_codec import ACCESS, REFRESH
 from .kinds import PasswordSource, Storage, Verification
+from .rate_limits import rate_limited
 
-bp = Blueprint("jwt", __name__, url_prefix="/api/jwt")
+bp = audited(Blueprint("jwt", __name__, url_prefix="/api/jwt"))
 MAX_PADDING = 6144  # a padded access token stays under bearer.MAX_TOKEN_LENGTH
 auth = bearer.TokenAuth("jwt", jwt_codec.verify_access, cookie="jwt_access", schemes=("bearer", "dpop"),
                         refresh_token=("jwt_refresh", "/api/jwt"))
@@ -51,6 +53,7 @@ def _padding(body):
 
 
 @bp.post("/login")
+@rate_limited.login
 def login():
     """Verify once, start a refresh family in Redis, and hand out an access + refresh pair. A demo `ttl` shortens the
     access token only: the refresh token keeps its lifetime, as a JWT login outlives its short access tokens."""

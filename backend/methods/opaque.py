@@ -15,14 +15,16 @@ import secrets
 from flask import Blueprint, current_app, g
 
 from kernel import users
+from kernel.audit import audited
 from kernel.http.request_bodies import json_body, lifetime
 from kernel.stores import keys, revocation
 from kernel.stores.redis_client import redis
 
 from . import Method, bearer
 from .kinds import PasswordSource, Storage, Verification
+from .rate_limits import rate_limited
 
-bp = Blueprint("token", __name__, url_prefix="/api/token")
+bp = audited(Blueprint("token", __name__, url_prefix="/api/token"))
 
 
 def record_key(token):
@@ -46,6 +48,7 @@ auth = bearer.TokenAuth("token", verify, cookie="opaque_token", looks_up=True)
 
 
 @bp.post("/login")
+@rate_limited.login
 def login():
     """Verify once, store the token's hash with a TTL (TOKEN_TTL, or the demo's shorter `ttl`), and hand it out."""
     user, transport, opts = bearer.login()

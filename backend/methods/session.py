@@ -8,48 +8,38 @@
 import secrets
 
 from flask import Blueprint, current_app, g, jsonify, session
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from kernel import clock, users
+from kernel.audit import audited
 from kernel.http import cookies, csrf
 from kernel.http.errors import error_response
 from kernel.http.request_bodies import demo_ttl
+from kernel.patches import LoginManagerWithoutProtection
 
 from . import Method
 from .credentials import login_body
 from .kinds import PasswordSource, Storage, Verification
+from .rate_limits import rate_limited
 
-bp = Blueprint("session", __name__, url_prefix="/api/session")
-
-
-class SessionLoginManager(LoginManager):
-    """Flask-Login without its session protection. Its default ("basic") hashes the client's address and
-    User-Agent (SHA-512) on every session request and, on a mismatch, only marks the session not fresh (one more
-    Redis write) — authlab never asks for freshness, and an agent string is no secret. Sessions are bound
-    instead by a random 256-bit ID in an HttpOnly cookie, a new ID at every login, idle and absolute
-    lifetimes, and server-side deletion at logout and logout-all (kernel/stores/sessions.py)."""
-
-    def _session_protection_failed(self):
-        return False  # Flask-Login 0.6 hashes the agent before it reads the mode; with no protection, skip both
+bp = audited(Blueprint("session", __name__, url_prefix="/api/session"))
 
 
-login_manager = SessionLoginManager()
-login_manager.session_protection = None
+login_manager = LoginManagerWithoutProtection()  # Flask-Login, patched: kernel/patches.py says why
 
 
 def init_app(app):
-    """Attach Flask-Login without its remember-me hook (authlab never issues that cookie, and the hook reads the
-    session after every request, even one whose session could not be opened) and without session protection."""
+    """Attach Flask-Login (without session protection and its remember-cookie hook: kernel/patches.py)."""
     login_manager.init_app(app)
-    # Its "session protection" marks a session not fresh when the User-Agent or X-Forwarded-For changes: a write
-    # (SET + Set-Cookie) on such a `me`, for a freshness nothing here reads. Sessions are bound by their random ID.
-    login_manager.session_protection = None
-    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
 
 
 @login_manager.user_loader
 def load_user(username):
-    return users.get(username)
+    """The session's user; loaded means accepted (the audit log's `ok`)."""
+    user = users.get(username)
+    if user is not None:
+        users.acted_for(user.username)
+    return user
 
 
 @login_manager.unauthorized_handler
@@ -60,6 +50,7 @@ def unauthorized():
 
 
 @bp.post("/login")
+@rate_limited.login
 def login():
     """Verify once, then keep the user in a new server-side session whose ID goes in a cookie. A demo `ttl` ends it
     that many seconds after login, active or not (never later than its idle timeout would)."""

@@ -14,13 +14,15 @@ from flask import Blueprint, current_app, g, jsonify
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from kernel import clock, users
+from kernel.audit import audited
 from kernel.http import cookies
 from kernel.http.request_bodies import demo_ttl, json_body
 
 from . import Method, bearer
 from .kinds import PasswordSource, Storage, Verification
+from .rate_limits import rate_limited
 
-bp = Blueprint("signed", __name__, url_prefix="/api/signed")
+bp = audited(Blueprint("signed", __name__, url_prefix="/api/signed"))
 
 
 def serializer():
@@ -66,6 +68,7 @@ auth = bearer.TokenAuth("signed", verify, cookie="signed_token")
 
 
 @bp.post("/login")
+@rate_limited.login
 def login():
     """Sign the user's name (and, for cookies, the cookie's attributes) with a timestamp; with a demo `ttl`, its
     own `exp` too."""

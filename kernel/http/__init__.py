@@ -1,1 +1,1 @@
-"""HTTP plumbing every app shares: errors, request bodies, cookies, CSRF, HTTPS and header helpers; never a store."""
+"""HTTP plumbing every app shares: errors, request bodies, cookies, CSRF, CORS, HTTPS, headers; never a store."""

@@ -1,1 +1,2 @@
-"""What the server remembers: the Redis client, key names, the session interface and the revocation records."""
+"""What the server remembers: the Redis client, key names, sessions, revocation records, the rate-limit counters;
+never imports kernel.http or any app."""

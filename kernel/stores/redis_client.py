@@ -72,15 +72,15 @@ class DeferredCluster:
 
     def __init__(self, make):
         self._make, self._client, self._lock = make, None, threading.Lock()
-        self.wrap = None  # set by wrap_connections before first use
+        self.on_made = None  # called with the client once made (kernel/patches.py: count_round_trips)
 
     def made(self):
         if self._client is None:
             with self._lock:
                 if self._client is None:
                     client = self._make()
-                    if self.wrap:
-                        _wrap_cluster_connections(client, self.wrap)
+                    if self.on_made:
+                        self.on_made(client)
                     self._client = client
         return self._client
 
@@ -110,29 +110,6 @@ def make_client(url, timeout):
         client = Redis.from_url(url, health_check_interval=0, **common)
     client.topology = kind
     return client
-
-
-def _wrap_cluster_connections(cluster, wrap):
-    """Every node's pool, and those of nodes found later, opens `wrap(its class)` connections."""
-    manager, make_node = cluster.nodes_manager, cluster.nodes_manager.create_redis_node
-
-    def create_redis_node(host, port, **kwargs):
-        node = make_node(host, port, **kwargs)
-        node.connection_pool.connection_class = wrap(node.connection_pool.connection_class)
-        return node
-
-    manager.create_redis_node = create_redis_node
-    for node in cluster.get_nodes():
-        pool = node.redis_connection.connection_pool
-        pool.connection_class = wrap(pool.connection_class)
-
-
-def wrap_connections(client, wrap):
-    """Make the client open its connections as `wrap(the class it would use)` (Server-Timing counts with it)."""
-    if isinstance(client, DeferredCluster):
-        client.wrap = wrap
-    else:
-        client.connection_pool.connection_class = wrap(client.connection_pool.connection_class)
 
 
 def without_retry(client):

@@ -57,6 +57,18 @@ def test_every_password_endpoint_is_rate_limited(make_app, redis_db, method):
 
 
 @by_name
+def test_every_password_endpoint_wears_its_rate_limit_decorator(app, method):
+    """Visible at the view: `@rate_limited.login` where a JSON body carries the password, `.basic` for a header."""
+    for endpoint, source in method.passwords.items():
+        assert getattr(app.view_functions[endpoint], "password_from", None) == source, endpoint
+
+
+def test_logout_all_wears_the_basic_rate_limit(app):
+    """It takes Basic credentials too: a guessing oracle unless it is limited like Basic."""
+    assert app.view_functions["logout_all.logout_all"].password_from == "basic"
+
+
+@by_name
 def test_a_failed_login_is_audited_under_the_method_name(client, caplog, method):
     """The audit log names the method of every refused password."""
     caplog.set_level(logging.INFO, logger="authlab.audit")

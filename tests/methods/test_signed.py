@@ -5,7 +5,7 @@ import time
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from backend import limits
+from kernel.stores.keys import LIMITS_PREFIX
 from tests.conftest import SECRET
 from tests.helpers import CREDENTIAL_COOKIE, access_token, assert_refused, bearer, redis_commands, token_login
 
@@ -22,11 +22,11 @@ def test_me_answers_from_the_token_alone(client, app):
 
 
 def test_notes_token_stateless_signed_tokens_leave_nothing_in_redis_and_cost_no_command(client, redis_db):
-    token = access_token(client, "signed")  # the login itself counts against the rate limits (backend/limits.py)
+    token = access_token(client, "signed")  # the login itself counts against the rate limits (backend/rate_limits.py)
     before = redis_commands(redis_db)
     assert client.get("/api/signed/me", headers=bearer(token)).status_code == 200
     assert redis_commands(redis_db) - before == 1  # only the INFO call itself
-    assert [key for key in redis_db.keys() if not key.startswith(limits.REDIS_KEY_PREFIX.encode())] == []
+    assert [key for key in redis_db.keys() if not key.startswith(LIMITS_PREFIX.encode())] == []
 
 
 def test_signed_tokens_work_with_no_redis_at_all(make_app, own_redis):

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from backend.limits import FALLBACK_SECONDS
+from kernel.stores.counters import FALLBACK_SECONDS
 from stack import procs
 from stack.environment import api_environment
 from tests.conftest import SECRET
@@ -65,7 +65,7 @@ def basic_challenge(base, state):
 
 
 # name -> (request, needs Redis, its answer while Redis is up). A JWT `me` needs its revocation check; Basic's
-# limits count in process memory while Redis is out (backend/limits.py); a signed token needs nothing but its key.
+# limits count in process memory while Redis is out (kernel/stores/counters.py); a signed token needs only its key.
 PROBES = {
     "session_me": (session_me, True, 200),
     "session_login": (session_login, True, 200),

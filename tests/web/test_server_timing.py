@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from kernel.stores import redis_client
 from tests.helpers import basic_header, bearer, redis_commands, token_login
 
 TIMING = re.compile(r'^auth;dur=(?P<ms>\d+\.\d\d), redis;desc="(?P<trips>\d+) round trips?(?: \(\+\d+ to connect\))?"$')
@@ -54,3 +55,12 @@ def test_errors_carry_it_too_and_the_frontends_may_read_it(app, warm):
     assert response.status_code == 401 and timing(response)[1] == 1
     assert response.headers["Timing-Allow-Origin"] == ", ".join(app.config["CORS_ORIGINS"])
     assert "server-timing" in response.headers["Access-Control-Expose-Headers"].lower()
+
+
+def test_with_the_demo_options_off_it_costs_nothing(make_app):
+    """A demo feature: off, there is no header and no counting connection at all (the pool's class is redis-py's)."""
+    app = make_app(DEMO_COOKIE_OPTIONS=False)
+    response = app.test_client().get("/api/public")
+    assert response.status_code == 200
+    assert "Server-Timing" not in response.headers and "Timing-Allow-Origin" not in response.headers
+    assert redis_client.redis(app).connection_pool.connection_class.__name__ != "CountingConnection"

@@ -10,13 +10,12 @@ frontends, so their pages read it from PerformanceResourceTiming.serverTiming to
 to their scripts (CORS), and DevTools shows it under Timing.
 
 It wraps the WSGI app rather than using Flask hooks: the session is opened before `before_request` and saved
-after `after_request`, and both may talk to Redis. Cost: a thread-local counter and one formatted header.
+after `after_request`, and both may talk to Redis. It never imports the stores: the factory hands `round_trip` to
+the Redis client. A demo feature: with the demo options off (DEMO_COOKIE_OPTIONS=0) it is not installed at all.
 """
 
 import threading
 import time
-
-from kernel.stores.redis_client import redis, wrap_connections
 
 _local = threading.local()  # per request (granian and the test client run one request per thread at a time)
 
@@ -31,30 +30,16 @@ def header_value(seconds, trips, connects):
     return f'auth;dur={seconds * 1000:.2f}, redis;desc="{desc}"'
 
 
-def _counting(connection_class):
-    """A subclass of the pool's connection class that counts each packed send (one per round trip)."""
-
-    class CountingConnection(connection_class):
-        def on_connect(self):
-            self._handshake = True
-            try:
-                super().on_connect()
-            finally:
-                self._handshake = False
-
-        def send_packed_command(self, command, check_health=True):
-            if getattr(self, "_handshake", False):
-                _local.connects = getattr(_local, "connects", 0) + 1
-            else:
-                _local.trips = getattr(_local, "trips", 0) + 1
-            return super().send_packed_command(command, check_health)
-
-    return CountingConnection
+def round_trip(handshake):
+    """Count one Redis round trip of this request (the app's Redis client calls this: kernel/patches.py)."""
+    if handshake:
+        _local.connects = getattr(_local, "connects", 0) + 1
+    else:
+        _local.trips = getattr(_local, "trips", 0) + 1
 
 
 def init_app(app):
-    """Count the app's Redis round trips per request and add Server-Timing (and Timing-Allow-Origin) to answers."""
-    wrap_connections(redis(app), _counting)
+    """Add Server-Timing (and Timing-Allow-Origin) to every answer; Redis round trips come in through round_trip."""
     allow = ", ".join(app.config["CORS_ORIGINS"])
     inner = app.wsgi_app
 
