@@ -230,7 +230,7 @@ class WebDriverPage:
         script = (
             "const done = arguments[arguments.length - 1];"
             f"Promise.resolve().then(async () => ({expression}))"
-            ".then((value) => done({value}), (error) => done({error: String(error && error.stack || error)}));"
+            ".then((value) => done({value}), (error) => done({error: `${error}\\n${(error && error.stack) || ''}`}));"
         )
         result = self.driver.execute_async_script(script)
         if "error" in result:

@@ -14,6 +14,9 @@ from pathlib import Path
 from . import browsers
 
 RUN_TIMEOUT_MS = 90_000
+# The page has run its own modules (the method table loaded: a top-level await); only then may the harness import
+# them itself (WPE WebKit 2.38 resolves a dynamic import of a module still in its top-level await too early).
+PAGE_READY = "window.authlab !== undefined"
 # The matrix's columns per browser: each page, and page B calling the API through its own origin's /api/ (the
 # reverse proxy of stack/static_server.py: the API on the page's own site), where only cookies are in question.
 FRONTENDS = ("A", "B", "B_proxy")
@@ -68,10 +71,12 @@ def first_party_view(browser, origins, cells):
                 checked.append(cell)
                 continue
             scenario = json.dumps({k: cell[k] for k in ("method", "storage", "cookie_option")})
+            page.wait_until(PAGE_READY, RUN_TIMEOUT_MS)
             page.evaluate(f"(await import('/shared/runner.js')).loginAgain({scenario})")
             page.goto(origins.a + "/")
             first_party = page.evaluate("(await import('/shared/client.js')).echo({credentials: 'include'})")
             page.goto(origins.b + "/")
+            page.wait_until(PAGE_READY, RUN_TIMEOUT_MS)
             checked.append(page.evaluate(
                 f"(await import('/shared/runner.js')).withFirstPartyView("
                 f"{json.dumps(cell)}, {json.dumps(first_party)})"))
@@ -85,7 +90,7 @@ def through_own_api(browser, origins):
     runner (cookies only: a header travels the same either way)."""
     page = browser.open(origins.b + "/")
     try:
-        page.wait_until("window.authlab !== undefined", RUN_TIMEOUT_MS)
+        page.wait_until(PAGE_READY, RUN_TIMEOUT_MS)
         return page.evaluate(
             "await (async () => { const {config} = await import('/shared/client.js');"
             " if (!config.apiProxy) throw new Error('this page has no /api/ of its own');"

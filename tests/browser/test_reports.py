@@ -99,6 +99,6 @@ def test_the_compact_table_shares_a_footnote_across_methods_whose_reasons_differ
 
     run = {"engine": "webkit", "profile": "default", "frontend": "B",
            "cells": [cell("session", SESSION_COOKIE), cell("token", f"__Host-{CREDENTIAL_COOKIE['token']}")]}
-    _, rows, footnotes = reports.compact({"runs": [run]})
-    assert footnotes == ["Cookie not sent: no method's cookie came back."]
-    assert [row[-1] for row in rows] == ["✗1", "✗1"]
+    table = reports.compact({"runs": [run]})
+    assert table.reasons == ["Cookie not sent: no method's cookie came back."]
+    assert [row[-1] for row in table.rows] == ["✗1", "✗1"]
