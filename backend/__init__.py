@@ -10,8 +10,6 @@ declared at its view or blueprint: `@rate_limited.login` / `.basic` (methods/rat
 
 import logging
 
-from flask import Flask
-
 
 def create_app(config=None):
     """Build the API: environment settings, then `config` overrides (tests), then each concern, then the routes."""
@@ -26,7 +24,7 @@ def create_app(config=None):
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     patches.check_overridden()
-    app = Flask(__name__)
+    app = cors.CrossOriginApp(__name__)
     app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=64 * 1024)
     app.config.update(config or {})
     app.config.update(settings.derived(app.config))

@@ -34,10 +34,10 @@ def record(response, every_request=False):
 
     A CORS preflight (OPTIONS) is no event: the browser asks before the request, which carries no credential
     of its own (a `-u admin:wrong` on one would otherwise read as admin's login)."""
-    if request.method == "OPTIONS":
-        return response
     method, _, action = (request.endpoint or "").partition(".")
     if response.status_code < 400 and not every_request and action not in EVENTS:
+        return response  # first, as most answers are this: a `me` that succeeded
+    if request.method == "OPTIONS":
         return response
     checked = g.get("acted_for")  # a password checked (users.check), a token or session accepted, or named by the view
     name = checked if checked is not None else g.get("attempted_username")

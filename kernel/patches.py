@@ -6,6 +6,8 @@ instead of silently leaving the library unpatched.
 
 - flask-cors: its after-request hook runs only for requests that bring an `Origin` (it adds nothing to the others
   when `always_send` is off, after matching the path): `/api/public` and every `me` without one skip it.
+- Flask: `after_this_request` for a request context not pushed yet (kernel/http/cors.py attaches flask-cors's
+  hook to the requests that bring an `Origin` as their context is made).
 - Flask-Login: no session protection (it hashed address and User-Agent with SHA-512 on every session request,
   for a "freshness" nothing reads) and no remember-cookie hook (it read the session after every request).
 - redis-py: connections that report each round trip (Server-Timing counts them), also on cluster nodes found
@@ -77,6 +79,11 @@ def cors_only_with_origin(module=flask_cors.extension):
 
     make_after_request_function.only_with_origin = True
     module.make_after_request_function = make_after_request_function
+
+
+def after_this_request_of(context, hook):
+    """Flask's `after_this_request` for `context` before it is pushed (Flask's own needs the pushed one)."""
+    require(context, "_after_request_functions").append(hook)
 
 
 class LoginManagerWithoutProtection(LoginManager):

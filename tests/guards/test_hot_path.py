@@ -4,13 +4,21 @@ import pytest
 
 
 @pytest.mark.parametrize("demo", [True, False])
-def test_public_runs_only_the_cors_check_among_flask_hooks(make_app, demo):
-    """App-wide hooks run for every request: only flask-cors's remains, and it returns at once without an Origin
-    (kernel/patches.py); the shared endpoints' blueprint has none of its own; nothing runs before a request."""
+def test_public_runs_no_flask_hook(make_app, demo):
+    """App-wide hooks run for every request: there are none (CORS's is attached per request, below); the shared
+    endpoints' blueprint has none of its own; nothing runs before a request."""
     app = make_app(DEMO_COOKIE_OPTIONS=demo)
-    app_wide = [getattr(hook, "skips_without_origin", hook.__qualname__) for hook in app.after_request_funcs[None]]
-    assert app_wide == [True]
-    assert app.after_request_funcs.get("common", []) == [] and not any(app.before_request_funcs.values())
+    assert app.after_request_funcs[None] == [] and app.after_request_funcs.get("common", []) == []
+    assert not any(app.before_request_funcs.values())
+
+
+@pytest.mark.parametrize(("headers", "hooks"), [({}, 0), ({"Origin": "http://localhost:8001"}, 1)],
+                         ids=["no-origin", "origin"])
+def test_the_cors_hook_runs_only_for_a_request_with_an_origin(make_app, headers, hooks):
+    """kernel/http/cors.py: flask-cors's hook is attached to the request contexts that bring an Origin."""
+    app = make_app()
+    with app.test_request_context("/api/public", headers=headers) as context:
+        assert context._after_request_functions == [app.cors_hook] * hooks
 
 
 def test_a_signed_token_me_runs_its_check_and_the_audit_hook_only(make_app):

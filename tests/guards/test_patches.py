@@ -31,6 +31,17 @@ def test_the_cors_patch_is_on_the_installed_flask_cors(app):
     assert flask_cors.extension.make_after_request_function.only_with_origin
 
 
+def test_attaching_a_hook_fails_on_a_request_context_without_its_list():
+    with pytest.raises(patches.MissingPatchTarget, match="_after_request_functions"):
+        patches.after_this_request_of(types.SimpleNamespace(), print)
+
+
+def test_flask_request_contexts_keep_their_after_request_list():
+    with Flask(__name__).test_request_context() as context:
+        patches.after_this_request_of(context, print)
+        assert context._after_request_functions == [print]
+
+
 def test_the_login_manager_fails_when_flask_login_keeps_no_remember_hook(monkeypatch):
     monkeypatch.delattr(patches.LoginManager, "_update_remember_cookie")
     with pytest.raises(patches.MissingPatchTarget, match="_update_remember_cookie"):
