@@ -194,3 +194,13 @@ def frontend(name, port, env, host="127.0.0.1", log=None):
 def tls_flags(env):
     """HTTPS mode: when env names TLS_CERT and TLS_KEY, the flags (gunicorn's and the frontends') for TLS."""
     return ["--certfile", env["TLS_CERT"], "--keyfile", env["TLS_KEY"]] if env.get("TLS_CERT") else []
+
+
+def bff(site, port, env, host="127.0.0.1", log=None, server=DEFAULT_SERVER):
+    """The backend-for-frontend of frontend `site` (a or b); its state is in Redis, so one worker is only a choice."""
+    return wsgi(f"bff_{site}", "bff:create_app", port, {**env, "BFF_SITE": site}, 1, host, log, server)
+
+
+def collector(port, env, host="127.0.0.1", log=None, server=DEFAULT_SERVER):
+    """The attacker's collector: one worker, whose thread runs the scheduled attempts; loopback only."""
+    return wsgi("collector", "collector:create_app", port, env, 1, host, log, server)

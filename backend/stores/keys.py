@@ -61,3 +61,30 @@ def jwt_ended(username, sid):
 def rate_limit(scope, who, amount, seconds):
     """One window's counter; every window of one `who` shares a slot, so one script counts them all."""
     return f"{LIMITS_PREFIX}{scope}/{tag(who)}/{amount}/{seconds}"
+
+
+# The BFF's and the collector's keys (bff/, collector/): never the API's, all with a TTL.
+#   bff:<site>:session:<sha256 of the cookie>   string  {user, tokens, expiries} of one BFF session
+#   bff:<site>:login:<state>                    string  a login under way: its PKCE verifier (5 minutes)
+#   bff:<site>:refreshing:<sha256 of cookie>    string  a lock: one refresh per session at a time
+#   collector:{<run>}:<part>                    list / string   what the collector received and tried for one run
+#   collector:due                               zset    "<run> <item>" scored by when the next attempt is due
+
+
+def bff_session(site, digest):
+    return f"bff:{site}:session:{digest}"
+
+
+def bff_login(site, state):
+    return f"bff:{site}:login:{state}"
+
+
+def bff_refreshing(site, digest):
+    return f"bff:{site}:refreshing:{digest}"
+
+
+def collector(run, part):
+    return f"collector:{tag(run)}:{part}"
+
+
+COLLECTOR_DUE = "collector:due"

@@ -1,0 +1,103 @@
+"""The BFF's fixtures: a BFF app (in process) on the tests' Redis, forwarding to one real API process per module."""
+
+import pytest
+import requests
+
+import bff
+from backend.stores import redis_client
+from bff import session_store
+from stack import procs
+from stack.environment import api_environment
+from tests.conftest import SECRET
+
+FRONTEND_A = "http://localhost:8001"
+FRONTEND_B = "http://127.0.0.1:8002"
+AS_ORIGIN = "http://127.0.0.1:8003"
+CLIENT_SECRET = "test-bff-client-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def api(redis_service, tmp_path_factory):
+    """One real API process for the module (the BFF forwards to it over HTTP)."""
+    port = procs.free_port()
+    env = api_environment(port, redis_service.url, SECRET, lenient_limits=True)
+    with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as service:
+        service.origin = f"http://localhost:{port}"
+        yield service
+
+
+@pytest.fixture
+def make_bff(redis_service, redis_db):
+    """Build a BFF app for site a or b on the shared Redis; overrides win."""
+    apps = []
+
+    def make(site="a", **overrides):
+        config = {
+            "BFF_SITE": site, "REDIS_URL": redis_service.url, "FRONTEND_A_ORIGIN": FRONTEND_A,
+            "FRONTEND_B_ORIGIN": FRONTEND_B, "ISSUER_ORIGIN": AS_ORIGIN,
+            f"BFF_{site.upper()}_CLIENT_SECRET": CLIENT_SECRET,
+            **overrides,
+        }
+        apps.append(bff.create_app(config))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        redis_client.redis(app).close()
+
+
+@pytest.fixture
+def api_token(api):
+    """A pair from the API's own JWT login, accepted by its `GET /api/jwt/me` like the AS's."""
+    alice = {"username": "alice", "password": "wonderland"}
+    login = requests.post(f"{api.origin}/api/jwt/login", json=alice, timeout=5)
+    assert login.status_code == 200, login.text
+    return login.json()
+
+
+def seed_session(app, access_token, refresh_token=None, access_seconds=300, user="alice"):
+    """A BFF session as the callback leaves it (the AS's part is tested end to end elsewhere); returns its ID."""
+    from backend import clock
+
+    now = clock.now()
+    record = {"user": user, "access_token": access_token, "refresh_token": refresh_token,
+              "access_expires_at": now + access_seconds, "expires_at": now + app.config["BFF_SESSION_TTL"]}
+    with app.app_context():
+        return session_store.create(record)
+
+
+@pytest.fixture
+def logged_in(make_bff, api, api_token):
+    """BFF-A forwarding to the real API, and a test client holding a session with the API's access token."""
+    app = make_bff(API_ORIGIN=api.origin)
+    client = app.test_client()
+    client.set_cookie(session_store.COOKIE, seed_session(app, api_token["access_token"]), domain="localhost")
+    client.tokens = api_token
+    return client
+
+
+@pytest.fixture
+def make_collector(redis_service, redis_db, api):
+    """A collector app (in process, no schedule thread: the tests run what is due with their own clock)."""
+    import collector
+
+    apps = []
+
+    def make(**overrides):
+        config = {"REDIS_URL": redis_service.url, "API_ORIGIN": api.origin, "COLLECTOR_BACKGROUND": False,
+                  "COLLECTOR_DELAYS": "30,120", "FRONTEND_A_ORIGIN": FRONTEND_A, "FRONTEND_B_ORIGIN": FRONTEND_B,
+                  **overrides}
+        apps.append(collector.create_app(config))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        redis_client.redis(app).close()
+
+
+def run_due(app, now):
+    """The collector's scheduled attempts due by `now` (a time the test picks), run now."""
+    from collector import schedule
+
+    with app.app_context():
+        return schedule.run_due(now)
