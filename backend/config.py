@@ -22,9 +22,6 @@ SETTINGS = {
     "FRONTEND_A_ORIGIN": ("http://localhost:8001", str),
     "FRONTEND_B_ORIGIN": ("http://127.0.0.1:8002", str),
     "ISSUER_ORIGIN": ("http://127.0.0.1:8003", str),
-    "BFF_A_ORIGIN": ("http://localhost:8004", str),  # RFC 10017's backend-for-frontend, one per page's site
-    "BFF_B_ORIGIN": ("http://127.0.0.1:8005", str),
-    "COLLECTOR_ORIGIN": ("http://127.0.0.1:8006", str),  # the attacker's server (demo only)
     "COOKIE_SAMESITE": ("Lax", str),
     "COOKIE_SECURE": ("0", _flag),
     "DEMO_COOKIE_OPTIONS": ("1", _flag),
