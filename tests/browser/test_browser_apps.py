@@ -1,0 +1,180 @@
+"""RFC 10017 in a real browser: the page's "Browser apps" section, and its §5.1 payloads run in Chromium against a real
+BFF and a real collector, each cell of the attack table asserted from the collector's records as the page shows them.
+
+Cells that need the authorization server (every browser-client cell, and §5.1.3 anywhere: the AS is being built on
+branch `authserver`) are not in the parametrization yet; docs/browser-apps.md lists them.
+"""
+
+import base64
+import hashlib
+import secrets
+import time
+
+import pytest
+import requests
+
+import bff
+from backend.stores import redis_client
+from bff import session_store
+from stack import procs
+from stack.environment import api_environment
+from tests.conftest import SECRET
+
+pytestmark = pytest.mark.browser
+
+INTERVAL_S = 0.2  # how often the payloads poll and look again during a test
+ALICE = {"username": "alice", "password": "wonderland"}
+# architecture, storage, payload: what runs without the AS, with what RFC 10017 expects of it
+CELLS = [("tmb", storage, payload) for storage in ("memory", "sessionStorage", "localStorage")
+         for payload in ("steal-once", "steal-persistently", "proxy")] + [("bff", "cookie", "proxy")]
+
+
+@pytest.fixture(scope="module")
+def stack(redis_service, tmp_path_factory):
+    """The API, page A, A's BFF and the collector on free ports (Redis database 2), as `make run` relates them."""
+    api, page_a, bff_a, collector = (procs.free_port() for _ in range(4))
+    origins = {"api": f"http://localhost:{api}", "a": f"http://localhost:{page_a}",
+               "bff": f"http://localhost:{bff_a}", "collector": f"http://127.0.0.1:{collector}"}
+    env = api_environment(
+        api, redis_service.url.rsplit("/", 1)[0] + "/2", SECRET, lenient_limits=True,
+        JWT_SECRET=secrets.token_hex(32), FRONTEND_A_ORIGIN=origins["a"],
+        FRONTEND_B_ORIGIN=f"http://127.0.0.1:{procs.free_port()}", ISSUER_ORIGIN=f"http://127.0.0.1:{procs.free_port()}",
+        BFF_A_ORIGIN=origins["bff"], BFF_A_CLIENT_SECRET=secrets.token_hex(16), COLLECTOR_ORIGIN=origins["collector"],
+        COLLECTOR_DELAYS="3600", DEMO_COOKIE_OPTIONS="1",  # no scheduled use during a test: it asks for replays
+    )
+    logs = tmp_path_factory.mktemp("browser-apps")
+    services = [procs.api(api, env, workers=1, log=logs / "api.log"),
+                procs.frontend("frontend_a", page_a, env, log=logs / "frontend_a.log"),
+                procs.bff("a", bff_a, env, log=logs / "bff_a.log"),
+                procs.collector(collector, env, log=logs / "collector.log")]
+    try:
+        for service in services:
+            service.start()
+        yield {**origins, "env": env}
+    finally:
+        for service in reversed(services):
+            service.stop()
+
+
+@pytest.fixture
+def bff_session(stack, contexts):
+    """Alice logged in at A's BFF as its callback leaves her (the AS's part is not here yet): tokens from the API's
+    own JWT login in the BFF's Redis record, its HttpOnly SameSite=Strict cookie in Chromium's jar."""
+    tokens = requests.post(f"{stack['api']}/api/jwt/login", json=ALICE, timeout=5).json()
+    app = bff.create_app({**stack["env"], "BFF_SITE": "a"})
+    try:
+        with app.app_context():
+            from backend import clock
+
+            now = clock.now()
+            session_id = session_store.create({
+                "user": "alice", "access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"],
+                "access_expires_at": now + 300, "expires_at": now + 3600})
+    finally:
+        redis_client.redis(app).close()
+    context = contexts("chromium", "default")
+    context.clear_cookies()
+    context.add_cookies([{"name": session_store.COOKIE, "value": session_id, "url": stack["bff"], "httpOnly": True,
+                          "sameSite": "Strict"}])
+    yield tokens
+    context.clear_cookies()
+
+
+def proxied_count(stack, run):
+    """How many answers the page has proxied for the collector in this run."""
+    items = requests.get(f"{stack['collector']}/records", params={"run": run}, timeout=5).json()["items"]
+    return sum(item["kind"] == "proxied" for item in items)
+
+
+def open_section(context, stack, architecture, storage):
+    """Page A with the section set to this architecture and storage, and the payloads' timers shortened."""
+    page = context.new_page()
+    page.goto(stack["a"] + "/")
+    page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    page.reload()
+    page.check(f'input[name="browser-apps-architecture"][value="{architecture}"]')
+    page.check(f'input[name="browser-apps-storage"][value="{storage}"]')
+    page.evaluate("ms => import('/shared/malicious_scripts.js').then((m) => { m.timing.intervalMs = ms; })",
+                  INTERVAL_S * 1000)
+    return page
+
+
+def test_the_section_offers_each_architecture_its_storages_and_keeps_the_choice(open_frontend):
+    """A BFF leaves the page nothing to store; the browser client offers all five; a reload keeps the choice."""
+    page = open_frontend("A")
+    storages = lambda: page.eval_on_selector_all('input[name="browser-apps-storage"]', "els => els.map(e => e.value)")  # noqa: E731
+    assert storages() == ["localStorage", "sessionStorage", "memory", "worker", "dpop"]
+    page.check('input[name="browser-apps-architecture"][value="bff"]')
+    assert storages() == ["cookie"]
+    page.check('input[name="browser-apps-architecture"][value="tmb"]')
+    page.check('input[name="browser-apps-storage"][value="localStorage"]')
+    page.reload()
+    assert page.evaluate("() => window.authlab.browserApps.choice") == {"architecture": "tmb",
+                                                                        "storage": "localStorage"}
+    assert page.is_checked('input[name="browser-apps-storage"][value="localStorage"]')
+
+
+def test_the_vendored_client_computes_s256_and_keeps_the_dpop_key_unexportable(open_frontend):
+    """oauth4webapi runs under the page's policy: its S256 challenge is RFC 7636's; the DPoP private key in IndexedDB
+    refuses export, and after a reload it is the same key (the thumbprint of its public half is unchanged)."""
+    page = open_frontend("B")
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 appendix B
+    expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = page.evaluate(
+        "v => import('/shared/vendor/oauth4webapi.js').then((o) => o.calculatePKCECodeChallenge(v))", verifier)
+    assert challenge == expected == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    thumbprint = """() => import('/shared/browser_client.js').then(async (app) => {
+        const keys = await app.dpopKeys({ create: true });
+        const exported = await crypto.subtle.exportKey('jwk', keys.privateKey).then(() => 'exported', (e) => e.name);
+        const jwk = await crypto.subtle.exportKey('jwk', keys.publicKey);
+        return [exported, keys.privateKey.extractable, jwk.x + jwk.y];
+    })"""
+    first = page.evaluate(thumbprint)
+    assert first[:2] == ["InvalidAccessError", False]
+    page.reload()
+    assert page.evaluate(thumbprint) == first
+    page.evaluate("() => new Promise((done) => { indexedDB.deleteDatabase('authlab-dpop').onsuccess = done; })")
+
+
+@pytest.mark.parametrize(("architecture", "storage", "payload"), CELLS, ids=["-".join(cell) for cell in CELLS])
+def test_the_attack_table_cell(stack, contexts, bff_session, architecture, storage, payload):
+    """Run the payload in the open page, close the tab, let the collector try again, then read the cell the page
+    shows: a token-mediating backend leaks the access token (alive after the tab closed) and never the refresh token;
+    proxying works through the BFF and the token-mediating page alike, and only while the page is open."""
+    context = contexts("chromium", "default")
+    page = open_section(context, stack, architecture, storage)
+    run = page.evaluate("() => window.authlab.browserApps.newRun()")
+    if architecture == "tmb":
+        page.click('button[data-browser-apps="me"]')  # the app gets its access token from /bff/token and keeps it
+        page.wait_for_function("() => window.authlab.browserApps.last?.status === 200")
+    page.click(f'button[data-payload="{payload}"]')
+    key = f"{architecture}/{storage}/{payload}"
+    page.wait_for_function("k => window.authlab.browserApps.payloads[k]", arg=key)
+    if payload == "proxy":  # the collector's command answered through the page, while it is open
+        proxied = "url => fetch(url).then((r) => r.json()).then((j) => j.items.some((i) => i.kind === 'proxied'))"
+        page.wait_for_function(proxied, arg=f"{stack['collector']}/records?run={run}", polling=100, timeout=10_000)
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)  # the tab closes: its pagehide notes when, for "used after the tab closed"
+    proxied = proxied_count(stack, run)
+    replay = requests.post(f"{stack['collector']}/replay", params={"run": run}, timeout=10)
+    assert replay.status_code == 200, replay.text
+
+    page = context.new_page()
+    page.goto(stack["a"] + "/")
+    cells = page.evaluate("""([run, key]) => {
+        const apps = window.authlab.browserApps;
+        apps.run = run;
+        apps.payloads[key] = { got: [], notes: [] };
+        return apps.showVerdicts();
+    }""", [run, key])
+    page.close()
+    [cell] = [c for c in cells if (c["architecture"], c["storage"], c["payload"]) == (architecture, storage, payload)]
+    if payload == "proxy":
+        assert cell["got"] == [] and cell["proxied"] is True and cell["used"] is False, cell
+        time.sleep(5 * INTERVAL_S)  # five of the payload's polls: a closed page answers none (a keepalive may land)
+        assert proxied_count(stack, run) <= proxied + 1, "requests went through a closed page"
+        assert cell["section"] == "§5.1.4"
+    else:
+        assert cell["got"] == ["access_token"], cell  # never the refresh token: it stays in the BFF
+        assert cell["used"] is True and cell["after_close"] is True, cell
+        assert cell["section"] == "§6.2"
