@@ -46,6 +46,10 @@ export function verdict(items, closed = null, notes = []) {
 }
 
 const $ = (selector) => document.querySelector(selector);
+// One short line for a screen reader, in the page's one live region (#announce); the panel itself is not live.
+const say = (text) => {
+  if ($("#announce")) $("#announce").textContent = text;
+};
 
 function radios(name, legend, options, current) {
   return el(
@@ -90,7 +94,7 @@ function draw(root) {
         el("div", { id: "browser-apps-storage" }, storageChoice()),
         el("div", { class: "actions" }, ["login", "me", "refresh", "logout"].map((verb) => el("button", { type: "button", dataset: { browserApps: verb } }, { login: "Log in", me: "Call me", refresh: "Refresh", logout: "Log out" }[verb]))),
       ),
-      el("p", {}, "Last step: ", el("output", { id: "browser-apps-status" }, "nothing yet")),
+      el("p", {}, "Last step: ", el("span", { id: "browser-apps-status" }, "nothing yet")),
       el("p", { class: "hint" }, "The page holds: ", el("span", { id: "browser-apps-holding" })),
       el("details", {}, el("summary", {}, "Last answer"), el("pre", { id: "browser-apps-body" })),
       attackPart(),
@@ -109,6 +113,7 @@ function show(step, result) {
   exposed.last = { step, ...state, status: result.status ?? null, error: result.error ?? null, body: result.body ?? null };
   const status = result.status === null || result.status === undefined ? "not sent" : result.status === 0 ? "no answer" : String(result.status);
   $("#browser-apps-status").textContent = `${step}: ${status}${result.error ? ` (${result.error})` : ""}`;
+  say(`Browser apps, ${step}: ${status}.`);
   $("#browser-apps-body").textContent = JSON.stringify(result.body ?? null, null, 2);
   showHolding();
 }
@@ -141,6 +146,7 @@ async function runPayload(payload) {
     const result = await attack.runPayload(payload, context);
     exposed.payloads[`${state.architecture}/${state.storage}/${payload}`] = { got: result.got, notes: result.notes };
     $("#browser-apps-status").textContent = `${attack.PAYLOADS[payload]}: took ${result.got.length ? result.got.join(", ") : "nothing"}${result.notes.length ? ` (${result.notes.join("; ")})` : ""}`;
+    say(`${attack.PAYLOADS[payload]}: took ${result.got.length ? result.got.join(", ") : "nothing"}.`);
   } catch (error) {
     $("#browser-apps-status").textContent = `${attack.PAYLOADS[payload]}: ${error.message}`;
   }
