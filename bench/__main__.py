@@ -10,7 +10,7 @@ from pathlib import Path
 
 from stack.procs import DEFAULT_SERVER, SERVERS
 
-from . import bench_page, chart, report
+from . import bench_page, bff_forwarding, chart, report
 from .run import Progress, Settings, measure
 from .servers import default_workers
 
@@ -61,6 +61,8 @@ def main(argv=None):
     settings = settings_from(args)
     progress, started = Progress(), time.time()
     result = measure(settings, progress)
+    progress("BFF forwarding: the same token through BFF-A and straight at the API")
+    result["bff_forwarding"] = bff_forwarding.measure(*((50, 1) if args.quick else (200, 3)))
     result.update(
         mode="quick" if args.quick else "full",
         started=_iso(started), finished=_iso(time.time()), elapsed_s=round(time.time() - started, 1),
@@ -72,6 +74,7 @@ def main(argv=None):
     json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     chart.draw(result, png_path)
     print("\n" + report.table(result) + "\n")
+    print("\n".join(bff_forwarding.lines(result["bff_forwarding"])) + "\n")
     print(f"wrote {_shown(json_path)} and {_shown(png_path)} in {result['elapsed_s']:.0f} s")
     if args.publish:
         PUBLISHED.mkdir(parents=True, exist_ok=True)

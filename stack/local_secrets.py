@@ -1,6 +1,7 @@
 """`make run`'s own secrets: random on the first start, kept in var/secrets.json (mode 0600), reused afterwards.
 
 The issuer's signing keys are generated in memory at every start (issuer/keys.py); only its rotation secret is here.
+BFF_A_/BFF_B_CLIENT_SECRET: the BFFs' client secrets at the AS (each BFF and the AS read the same value).
 REDIS_PASSWORD is the embedded Redis's (the app reaches it through REDIS_URL, never through this name).
 """
 
@@ -9,7 +10,8 @@ import os
 import secrets
 from pathlib import Path
 
-NAMES = ("SECRET_KEY", "JWT_SECRET", "ISSUER_ROTATE_SECRET", "REDIS_PASSWORD")
+NAMES = ("SECRET_KEY", "JWT_SECRET", "ISSUER_ROTATE_SECRET", "REDIS_PASSWORD", "BFF_A_CLIENT_SECRET",
+         "BFF_B_CLIENT_SECRET")
 
 
 def ensure(var):

@@ -2,6 +2,7 @@
 
 `make run-https` (`--https`) serves every origin over TLS with a local CA's certificate (see stack/certs.py).
 `--server` picks how the API and the issuer are served (docs/servers.md compares the choices).
+The two backends-for-frontend (A's, B's) and the attacker's collector (demo-only) start too: docs/browser-apps.md.
 The API signs with secrets generated on the first start and kept in var/secrets.json (unless the environment
 sets SECRET_KEY / JWT_SECRET). Redis is the app's alone: a unix socket in var/redis/ (0700), the password
 REDIS_PASSWORD from var/secrets.json, no TCP port (stack/redis_server.py). If Redis dies it is restarted on its AOF
@@ -26,7 +27,8 @@ from backend.config import SETTINGS, raw
 
 from . import certs, load_balancer, local_secrets, procs, redis_server
 
-ORIGINS = ("API_ORIGIN", "FRONTEND_A_ORIGIN", "FRONTEND_B_ORIGIN", "ISSUER_ORIGIN")
+ORIGINS = ("API_ORIGIN", "FRONTEND_A_ORIGIN", "FRONTEND_B_ORIGIN", "ISSUER_ORIGIN", "BFF_A_ORIGIN", "BFF_B_ORIGIN",
+           "COLLECTOR_ORIGIN")
 
 
 def port_of(origin):
@@ -40,7 +42,8 @@ def https_mode(var):
     if os.environ.get("TLS_CERT") and os.environ.get("TLS_KEY"):  # a certificate of your own
         return {"TLS_CERT": os.environ["TLS_CERT"], "TLS_KEY": os.environ["TLS_KEY"]}, None
     files = certs.ensure(var / "tls")
-    return {"TLS_CERT": str(files.cert), "TLS_KEY": str(files.key), "ISSUER_CA_FILE": str(files.ca)}, files
+    return {"TLS_CERT": str(files.cert), "TLS_KEY": str(files.key), "ISSUER_CA_FILE": str(files.ca),
+            "REQUESTS_CA_BUNDLE": str(files.ca)}, files  # the last: the BFFs and the collector call the AS and API
 
 
 def trust_note(files):
@@ -59,6 +62,36 @@ def wanted_ports():
         "API": port_of(raw("API_ORIGIN")), "frontend A": port_of(raw("FRONTEND_A_ORIGIN")),
         "frontend B": port_of(raw("FRONTEND_B_ORIGIN")), "issuer": port_of(raw("ISSUER_ORIGIN")),
     }
+
+
+def demo_options():
+    """Whether the demo options are on (the collector starts only then)."""
+    return SETTINGS["DEMO_COOKIE_OPTIONS"][1](raw("DEMO_COOKIE_OPTIONS"))
+
+
+def browser_app_ports():
+    """The ports of RFC 10017's parts: a BFF per frontend site, and the collector while the demo options are on."""
+    ports = {"BFF for A": port_of(raw("BFF_A_ORIGIN")), "BFF for B": port_of(raw("BFF_B_ORIGIN"))}
+    if demo_options():
+        ports["collector"] = port_of(raw("COLLECTOR_ORIGIN"))
+    return ports
+
+
+def browser_apps(ports, env):
+    """The BFFs (one process per frontend site) and the collector, each on loopback."""
+    services = [procs.bff("a", ports["BFF for A"], env), procs.bff("b", ports["BFF for B"], env)]
+    if "collector" in ports:
+        services.append(procs.collector(ports["collector"], env))
+    return services
+
+
+def browser_app_lines(ports):
+    """The banner's URLs of the BFFs and the collector."""
+    lines = (f"  BFF for A   {raw('BFF_A_ORIGIN')}/bff/login   (backend-for-frontend, same-site with A)\n"
+             f"  BFF for B   {raw('BFF_B_ORIGIN')}/bff/login   (backend-for-frontend, same-site with B)")
+    if "collector" in ports:
+        lines += f"\n  collector   {raw('COLLECTOR_ORIGIN')}/records?run=<id>   (the attacker's server, demo-only)"
+    return lines
 
 
 def without_password(url):
@@ -82,7 +115,8 @@ def exit_if_busy(ports):
         print(f"authlab: port {port} ({name}) is already in use by another process", file=sys.stderr)
     if busy:
         print("authlab: stop that process (or a `make run` left running elsewhere), or move authlab with "
-              "API_ORIGIN, FRONTEND_A_ORIGIN, FRONTEND_B_ORIGIN, ISSUER_ORIGIN", file=sys.stderr)
+              "API_ORIGIN, FRONTEND_A_ORIGIN, FRONTEND_B_ORIGIN, ISSUER_ORIGIN, BFF_A_ORIGIN, BFF_B_ORIGIN, "
+              "COLLECTOR_ORIGIN", file=sys.stderr)
         sys.exit(2)
 
 
@@ -162,7 +196,7 @@ def main(argv=None):
     kept = {k: v for k, v in local_secrets.ensure(var).items() if not os.environ.get(k)}
     redis_password = kept.pop("REDIS_PASSWORD", None) or os.environ["REDIS_PASSWORD"]
     env.update(kept)
-    ports = wanted_ports()
+    ports = {**wanted_ports(), **browser_app_ports()}
     exit_if_busy(ports)
     services, redis = [], None
     if not os.environ.get("REDIS_URL"):
@@ -175,6 +209,7 @@ def main(argv=None):
         procs.frontend("frontend_a", ports["frontend A"], env),
         procs.frontend("frontend_b", ports["frontend B"], env),
         *load_balancer.fronted(procs.issuer, "issuer", ports["issuer"], env, var / "front", server=args.server),
+        *browser_apps(ports, env),
     ]
 
     def stop(signum=None, frame=None, code=0):
@@ -204,7 +239,8 @@ def main(argv=None):
         f"  API         {raw('API_ORIGIN')}/api/health   (served by {args.server} behind HAProxy)\n"
         f"  frontend A  {raw('FRONTEND_A_ORIGIN')}   (same-site as the API)\n"
         f"  frontend B  {raw('FRONTEND_B_ORIGIN')}   (cross-site)\n"
-        f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)",
+        f"  issuer      {raw('ISSUER_ORIGIN')}/.well-known/jwks.json   (separate token issuer)\n"
+        + browser_app_lines(ports),
         flush=True,
     )
     restartable = {redis: 0} if redis else {}

@@ -137,14 +137,19 @@ class Launch:
 
 def launch_env(tmp_path, ports):
     """The environment a test gives `make run`: its free ports, its own var/, and none of the tests' secrets."""
-    from stack import local_secrets
+    from stack import local_secrets, procs
 
+    for name in ("bff_a", "bff_b", "collector"):  # never the demo's fixed ports, even where a test names no port
+        ports.setdefault(name, procs.free_port())
     env = {
         **os.environ,
         "API_ORIGIN": f"http://localhost:{ports['api']}",
         "FRONTEND_A_ORIGIN": f"http://localhost:{ports['a']}",
         "FRONTEND_B_ORIGIN": f"http://127.0.0.1:{ports['b']}",
         "ISSUER_ORIGIN": f"http://127.0.0.1:{ports['issuer']}",
+        "BFF_A_ORIGIN": f"http://localhost:{ports['bff_a']}",
+        "BFF_B_ORIGIN": f"http://127.0.0.1:{ports['bff_b']}",
+        "COLLECTOR_ORIGIN": f"http://127.0.0.1:{ports['collector']}",
         "AUTHLAB_VAR": str(tmp_path / "var"),
     }
     for name in ("REDIS_URL", "TLS_CERT", "TLS_KEY", "ALLOW_DEV_SECRETS", *local_secrets.NAMES):
@@ -158,7 +163,8 @@ def launched(tmp_path, *flags, until, ports=None, module="stack.run"):
     Launch once its output holds `until`, and sends the group SIGTERM afterwards, as Ctrl-C would."""
     from stack import procs
 
-    ports = ports or {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
+    ports = ports or {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis", "bff_a", "bff_b",
+                                                           "collector")}
     out, err = tmp_path / "run.out", tmp_path / "run.err"
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         run = subprocess.Popen(

@@ -1,4 +1,5 @@
-"""The BFF's fixtures: a BFF app (in process) on the tests' Redis, forwarding to one real API process per module."""
+"""The BFF's fixtures: BFF and collector apps (in process) on the tests' Redis, one real API process per module, and
+the real authorization server (the issuer's process) for the end-to-end tests; every origin on a free port."""
 
 import pytest
 import requests
@@ -10,17 +11,21 @@ from stack import procs
 from stack.environment import api_environment
 from tests.conftest import SECRET
 
-FRONTEND_A = "http://localhost:8001"
-FRONTEND_B = "http://127.0.0.1:8002"
-AS_ORIGIN = "http://127.0.0.1:8003"
+FRONTEND_A = f"http://localhost:{procs.free_port()}"  # never served: the BFF only compares Origin headers with it
+FRONTEND_B = f"http://127.0.0.1:{procs.free_port()}"
+AS_ORIGIN = f"http://127.0.0.1:{procs.free_port()}"  # the AS the end-to-end tests start (the others never call it)
+BFF_A = f"http://localhost:{procs.free_port()}"  # the in-process BFFs' origins (redirect URIs registered at the AS)
+BFF_B = f"http://127.0.0.1:{procs.free_port()}"
 CLIENT_SECRET = "test-bff-client-secret-0123456789abcdef"
+ORIGINS = {"FRONTEND_A_ORIGIN": FRONTEND_A, "FRONTEND_B_ORIGIN": FRONTEND_B, "ISSUER_ORIGIN": AS_ORIGIN,
+           "BFF_A_ORIGIN": BFF_A, "BFF_B_ORIGIN": BFF_B}
 
 
 @pytest.fixture(scope="module")
 def api(redis_service, tmp_path_factory):
     """One real API process for the module (the BFF forwards to it over HTTP)."""
     port = procs.free_port()
-    env = api_environment(port, redis_service.url, SECRET, lenient_limits=True)
+    env = api_environment(port, redis_service.url, SECRET, lenient_limits=True, **ORIGINS)
     with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as service:
         service.origin = f"http://localhost:{port}"
         yield service
@@ -32,12 +37,8 @@ def make_bff(redis_service, redis_db):
     apps = []
 
     def make(site="a", **overrides):
-        config = {
-            "BFF_SITE": site, "REDIS_URL": redis_service.url, "FRONTEND_A_ORIGIN": FRONTEND_A,
-            "FRONTEND_B_ORIGIN": FRONTEND_B, "ISSUER_ORIGIN": AS_ORIGIN,
-            f"BFF_{site.upper()}_CLIENT_SECRET": CLIENT_SECRET,
-            **overrides,
-        }
+        config = {"BFF_SITE": site, "REDIS_URL": redis_service.url, **ORIGINS,
+                  f"BFF_{site.upper()}_CLIENT_SECRET": CLIENT_SECRET, **overrides}
         apps.append(bff.create_app(config))
         return apps[-1]
 
@@ -85,8 +86,7 @@ def make_collector(redis_service, redis_db, api):
 
     def make(**overrides):
         config = {"REDIS_URL": redis_service.url, "API_ORIGIN": api.origin, "COLLECTOR_BACKGROUND": False,
-                  "COLLECTOR_DELAYS": "30,120", "FRONTEND_A_ORIGIN": FRONTEND_A, "FRONTEND_B_ORIGIN": FRONTEND_B,
-                  **overrides}
+                  "COLLECTOR_DELAYS": "30,120", **ORIGINS, **overrides}
         apps.append(collector.create_app(config))
         return apps[-1]
 
@@ -101,3 +101,13 @@ def run_due(app, now):
 
     with app.app_context():
         return schedule.run_due(now)
+
+
+@pytest.fixture(scope="module")
+def bff_a_process(redis_service, api, tmp_path_factory):
+    """BFF-A as `make run` serves it, on BFF_A's port, forwarding to the module's API."""
+    from urllib.parse import urlsplit
+
+    env = {"REDIS_URL": redis_service.url, "API_ORIGIN": api.origin, "BFF_A_CLIENT_SECRET": CLIENT_SECRET, **ORIGINS}
+    with procs.bff("a", urlsplit(BFF_A).port, env, log=tmp_path_factory.mktemp("bff") / "bff-a.log") as service:
+        yield service

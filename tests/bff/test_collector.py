@@ -133,3 +133,13 @@ def test_without_the_demo_options_the_collector_is_not_there(make_collector, pat
     response = client.open(path, method="POST" if path.startswith(("/collect", "/replay")) else "GET", json={})
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+
+
+def test_the_cookies_a_script_can_read_open_no_bff_session_though_a_server_forges_header_and_origin(make_collector,
+                                                                                                   bff_a_process):
+    client = make_collector().test_client()
+    response = collect(client, kind="cookies", cookies="theme=dark", site="a", payload="5.1.1")
+    assert response.status_code == 201
+    attempt = response.get_json()["attempt"]
+    assert (attempt["status"], attempt["worked"], attempt["error"]) == (401, False, "unauthorized")
+    assert attempt["how"] == "GET BFF /bff/api/jwt/me with the readable cookies"

@@ -18,7 +18,7 @@ from backend.config import SETTINGS
 from stack import procs
 from tests.helpers import bearer, forge, launch_env, launched
 
-LAST_LINE = "/.well-known/jwks.json   (separate token issuer)"  # make run's banner ends with the URLs
+LAST_LINE = "/records?run=<id>   (the attacker's server, demo-only)"  # make run's banner ends with the URLs
 
 
 def listening(port):
@@ -37,9 +37,18 @@ def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, serve
         assert f"http://localhost:{ports['api']}" in banner and f"served by {server}" in banner
         assert f"http://localhost:{ports['a']}" in banner and f"http://127.0.0.1:{ports['b']}" in banner
         assert f"http://127.0.0.1:{ports['issuer']}/.well-known/jwks.json" in banner
+        assert f"http://localhost:{ports['bff_a']}/bff/login" in banner
+        assert f"http://127.0.0.1:{ports['bff_b']}/bff/login" in banner
+        assert f"http://127.0.0.1:{ports['collector']}/records?run=<id>" in banner
+        for bff in (f"http://localhost:{ports['bff_a']}", f"http://127.0.0.1:{ports['bff_b']}"):
+            no_session = requests.get(f"{bff}/bff/session", timeout=5)
+            assert no_session.status_code == 401 and no_session.json()["error"] == "unauthorized"
+        nothing_yet = requests.get(f"http://127.0.0.1:{ports['collector']}/records?run=r1", timeout=5).json()
+        assert nothing_yet == {"run": "r1", "expires_in": None, "items": []}
         started = [line for line in banner.splitlines() if " started at " in line]
         assert [line.split(" started at ")[0].removeprefix("authlab: ") for line in started] == [
-            "redis", "api", "haproxy (api)", "frontend_a", "frontend_b", "issuer", "haproxy (issuer)"]
+            "redis", "api", "haproxy (api)", "frontend_a", "frontend_b", "issuer", "haproxy (issuer)", "bff_a", "bff_b",
+            "collector"]
         assert all(len(line) < 120 for line in started)
         assert banner.rstrip().splitlines()[-1].endswith(LAST_LINE)  # the URLs last
         health = browser.get(f"http://localhost:{ports['api']}/api/health", timeout=5)
@@ -67,7 +76,7 @@ def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, serve
 
 def test_run_with_a_busy_port_names_it_and_exits_non_zero(tmp_path):
     """A port held by someone else is found before anything starts: no "running" banner, no traceback, exit 2."""
-    ports = {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis")}
+    ports = {name: procs.free_port() for name in ("api", "a", "b", "issuer", "redis", "bff_a", "bff_b", "collector")}
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", ports["issuer"]))
         squatter.listen()
