@@ -69,9 +69,9 @@ function storageChoice() {
 function attackPart() {
   if (!attack.enabled()) return null;
   return el(
-    "div",
+    "details",
     { id: "browser-apps-attack" },
-    el("h3", {}, "Malicious JavaScript on this page (demo)"),
+    el("summary", {}, "Malicious JavaScript on this page (demo): RFC 10017's four payloads, and what the attacker's server managed"),
     el("p", { class: "hint" }, `Each payload runs in this page against the choice above and sends what it takes to the collector (${config.collector}, the attacker's server), which keeps using it, also after you close this tab.`),
     el("div", { class: "actions" }, Object.entries(attack.PAYLOADS).map(([payload, label]) => el("button", { type: "button", dataset: { payload } }, label))),
     el("p", {}, "Run ", el("code", { id: "browser-apps-run" }, exposed.run ?? "(none yet)"), " ", el("button", { type: "button", id: "browser-apps-verdicts" }, "Show the collector's verdicts")),

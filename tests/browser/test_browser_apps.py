@@ -14,6 +14,7 @@ import pytest
 import requests
 
 import bff
+from backend import clock
 from backend.stores import redis_client
 from bff import session_store
 from stack import procs
@@ -56,28 +57,41 @@ def stack(redis_service, tmp_path_factory):
             service.stop()
 
 
-@pytest.fixture
-def bff_session(stack, contexts):
+
+def seed_bff_session(stack):
     """Alice logged in at A's BFF as its callback leaves her (the AS's part is not here yet): tokens from the API's
-    own JWT login in the BFF's Redis record, its HttpOnly SameSite=Strict cookie in Chromium's jar."""
+    own JWT login in the BFF's Redis record; the session ID, for the cookie."""
     tokens = requests.post(f"{stack['api']}/api/jwt/login", json=ALICE, timeout=5).json()
     app = bff.create_app({**stack["env"], "BFF_SITE": "a"})
     try:
         with app.app_context():
-            from backend import clock
-
             now = clock.now()
-            session_id = session_store.create({
+            return session_store.create({
                 "user": "alice", "access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"],
                 "access_expires_at": now + 300, "expires_at": now + 3600})
     finally:
         redis_client.redis(app).close()
-    context = contexts("chromium", "default")
-    context.clear_cookies()
-    context.add_cookies([{"name": session_store.COOKIE, "value": session_id, "url": stack["bff"], "httpOnly": True,
-                          "sameSite": "Strict"}])
-    yield tokens
-    context.clear_cookies()
+
+
+def give_cookie(browser, origin, name, value):
+    """Put the BFF's HttpOnly, SameSite=Strict cookie in the browser's jar for `origin`, as its callback would."""
+    if hasattr(browser, "context"):  # Playwright
+        browser.context.add_cookies([{"name": name, "value": value, "url": origin, "httpOnly": True,
+                                      "sameSite": "Strict"}])
+        return
+    browser.driver.get(f"{origin}/bff/session")  # WebDriver sets cookies for the document it is on
+    browser.driver.add_cookie({"name": name, "value": value, "path": "/", "httpOnly": True, "sameSite": "Strict"})
+
+
+@pytest.fixture
+def logged_in_browser(stack, browser_for, engine_name):
+    """The engine's default-profile browser from an empty jar, with alice's BFF session cookie; emptied after."""
+    browser = browser_for(engine_name, "default")
+    origins = (stack["api"], stack["a"], stack["bff"])
+    browser.clear_cookies(origins)
+    give_cookie(browser, stack["bff"], session_store.COOKIE, seed_bff_session(stack))
+    yield browser
+    browser.clear_cookies(origins)
 
 
 def proxied_count(stack, run):
@@ -86,16 +100,17 @@ def proxied_count(stack, run):
     return sum(item["kind"] == "proxied" for item in items)
 
 
-def open_section(context, stack, architecture, storage):
-    """Page A with the section set to this architecture and storage, and the payloads' timers shortened."""
-    page = context.new_page()
+def open_section(browser, stack, architecture, storage):
+    """Page A from empty Web Storage, the section set to this architecture and storage, the payloads' timers short."""
+    page = browser.open(stack["a"] + "/")
+    page.evaluate("(localStorage.clear(), sessionStorage.clear())")
     page.goto(stack["a"] + "/")
-    page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
-    page.reload()
-    page.check(f'input[name="browser-apps-architecture"][value="{architecture}"]')
-    page.check(f'input[name="browser-apps-storage"][value="{storage}"]')
-    page.evaluate("ms => import('/shared/malicious_scripts.js').then((m) => { m.timing.intervalMs = ms; })",
-                  INTERVAL_S * 1000)
+    page.wait_until("window.authlab?.browserApps !== undefined", 10_000)
+    for name, value in (("architecture", architecture), ("storage", storage)):
+        page.evaluate(f"document.querySelector('input[name=\"browser-apps-{name}\"][value=\"{value}\"]').click()")
+    short = f"m.timing.intervalMs = {INTERVAL_S * 1000}"
+    page.evaluate(f"import('/shared/malicious_scripts.js').then((m) => {{ {short}; }})")
+    page.evaluate("document.querySelector('#browser-apps-attack').open = true")  # the folded demo part
     return page
 
 
@@ -136,43 +151,49 @@ def test_the_vendored_client_computes_s256_and_keeps_the_dpop_key_unexportable(o
     page.evaluate("() => new Promise((done) => { indexedDB.deleteDatabase('authlab-dpop').onsuccess = done; })")
 
 
+
 @pytest.mark.parametrize(("architecture", "storage", "payload"), CELLS, ids=["-".join(cell) for cell in CELLS])
-def test_the_attack_table_cell(stack, contexts, bff_session, architecture, storage, payload):
-    """Run the payload in the open page, close the tab, let the collector try again, then read the cell the page
-    shows: a token-mediating backend leaks the access token (alive after the tab closed) and never the refresh token;
-    proxying works through the BFF and the token-mediating page alike, and only while the page is open."""
-    context = contexts("chromium", "default")
-    page = open_section(context, stack, architecture, storage)
-    run = page.evaluate("() => window.authlab.browserApps.newRun()")
+def test_the_attack_table_cell(stack, logged_in_browser, architecture, storage, payload):
+    """Run the payload in the open page, leave it (the tab's pagehide), let the collector try again, then read the
+    cell the page shows: a token-mediating backend leaks the access token (alive after the page is gone) and never
+    the refresh token; proxying works through the BFF and the token-mediating page alike, only while it is open."""
+    page = open_section(logged_in_browser, stack, architecture, storage)
+    run = page.evaluate("window.authlab.browserApps.newRun()")
     if architecture == "tmb":
         page.click('button[data-browser-apps="me"]')  # the app gets its access token from /bff/token and keeps it
-        page.wait_for_function("() => window.authlab.browserApps.last?.status === 200")
+        page.wait_until("window.authlab.browserApps.last?.status === 200", 10_000)
     page.click(f'button[data-payload="{payload}"]')
     key = f"{architecture}/{storage}/{payload}"
-    page.wait_for_function("k => window.authlab.browserApps.payloads[k]", arg=key)
+    page.wait_until(f"window.authlab.browserApps.payloads[{key!r}] !== undefined", 15_000)
     if payload == "proxy":  # the collector's command answered through the page, while it is open
-        proxied = "url => fetch(url).then((r) => r.json()).then((j) => j.items.some((i) => i.kind === 'proxied'))"
-        page.wait_for_function(proxied, arg=f"{stack['collector']}/records?run={run}", polling=100, timeout=10_000)
-    with page.expect_event("close"):
-        page.close(run_before_unload=True)  # the tab closes: its pagehide notes when, for "used after the tab closed"
+        records = f"{stack['collector']}/records?run={run}"
+        assert page.evaluate(f"""(async () => {{
+            for (let i = 0; i < 100; i += 1) {{
+                const {{ items }} = await fetch({records!r}).then((r) => r.json());
+                if (items.some((item) => item.kind === 'proxied')) return true;
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }}
+            return false;
+        }})()""")
+    page.goto("about:blank")  # the page is gone: its pagehide notes when, for "used after the tab closed"
     proxied = proxied_count(stack, run)
     replay = requests.post(f"{stack['collector']}/replay", params={"run": run}, timeout=10)
     assert replay.status_code == 200, replay.text
 
-    page = context.new_page()
     page.goto(stack["a"] + "/")
-    cells = page.evaluate("""([run, key]) => {
+    page.wait_until("window.authlab?.browserApps !== undefined", 10_000)
+    cells = page.evaluate(f"""(() => {{
         const apps = window.authlab.browserApps;
-        apps.run = run;
-        apps.payloads[key] = { got: [], notes: [] };
+        apps.run = {run!r};
+        apps.payloads[{key!r}] = {{ got: [], notes: [] }};
         return apps.showVerdicts();
-    }""", [run, key])
+    }})()""")
     page.close()
     [cell] = [c for c in cells if (c["architecture"], c["storage"], c["payload"]) == (architecture, storage, payload)]
     if payload == "proxy":
         assert cell["got"] == [] and cell["proxied"] is True and cell["used"] is False, cell
-        time.sleep(5 * INTERVAL_S)  # five of the payload's polls: a closed page answers none (a keepalive may land)
-        assert proxied_count(stack, run) <= proxied + 1, "requests went through a closed page"
+        time.sleep(5 * INTERVAL_S)  # five of the payload's polls: a page that is gone answers none
+        assert proxied_count(stack, run) <= proxied + 1, "requests went through a page that is gone"
         assert cell["section"] == "§5.1.4"
     else:
         assert cell["got"] == ["access_token"], cell  # never the refresh token: it stays in the BFF
