@@ -50,19 +50,21 @@ SETTINGS = {
     "ISSUER_ALGORITHM": ("RS256", str),
     "ISSUER_KEY_OVERLAP": ("900", int),
     "ISSUER_ROTATE_SECRET": ("", str),  # the issuer's `POST /rotate` needs it; unset, rotation is off
-    "ALLOW_DEV_SECRETS": ("0", _flag),
-    # The backend-for-frontend (bff/) and the attacker's collector (collector/): docs/browser-apps.md.
-    "BFF_A_ORIGIN": ("http://localhost:8004", str),
+    "BFF_A_ORIGIN": ("http://localhost:8004", str),  # the BFFs: redirect URIs of the AS's confidential clients
     "BFF_B_ORIGIN": ("http://127.0.0.1:8005", str),
-    "BFF_SITE": ("a", str),  # which frontend this BFF process serves: a or b
-    "BFF_A_CLIENT_SECRET": ("", str),  # authlab-bff-a's secret at the AS; unset, BFF-A refuses to start
+    "BFF_A_CLIENT_SECRET": ("", str),  # authlab-bff-a's client secret at the AS; unset, that client is off
     "BFF_B_CLIENT_SECRET": ("", str),
+    "AS_CODE_TTL": ("60", int),  # seconds an authorization code lives (single-use)
+    "AS_REFRESH_FAMILY_TTL": ("86400", int),  # a refresh-token family's whole life; rotation never extends it
+    # The backend-for-frontend (bff/) and the attacker's collector (collector/): docs/browser-apps.md.
+    "BFF_SITE": ("a", str),  # which frontend this BFF process serves: a or b
     "BFF_SESSION_TTL": ("28800", int),
     "BFF_REFRESH_MARGIN": ("30", int),
     "BFF_API_PATHS": ("jwt/me", str),
     "COLLECTOR_ORIGIN": ("http://127.0.0.1:8006", str),
     "COLLECTOR_DELAYS": ("30,120,600", str),
-    "COLLECTOR_TTL": ("1800", int),  # tests that ask for the public defaults; `make run` generates its own
+    "COLLECTOR_TTL": ("1800", int),
+    "ALLOW_DEV_SECRETS": ("0", _flag),  # tests that ask for the public defaults; `make run` generates its own
 }
 
 # Defaults that are fine for a laptop but must never reach a real deployment.

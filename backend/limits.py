@@ -84,15 +84,16 @@ class Rule:
 
 
 def attempted_username():
-    """The username this request tries, from the Basic header or the JSON body; None if it names none."""
+    """The username this request tries, from the Basic header, the JSON body or a login form; None if it names none."""
     if request.endpoint in current_app.extensions["authlab.basic_endpoints"]:
         parsed = parse_basic(request.headers.get("Authorization"))
         return users.normalize(parsed[0]) if parsed else None
     try:
-        body = request.get_json(silent=True)
+        form = request.mimetype == "application/x-www-form-urlencoded"
+        body = request.form if form else request.get_json(silent=True)
     except RequestEntityTooLarge:  # the view answers 413 for it
         return None
-    name = body.get("username") if isinstance(body, dict) else None
+    name = body.get("username") if hasattr(body, "get") else None  # a JSON object, or the AS login page's form
     return users.normalize(name) if isinstance(name, str) and name else None
 
 

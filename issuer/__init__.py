@@ -1,11 +1,11 @@
-"""The token issuer: a separate small app standing in for a third-party identity provider (Auth0 and the like).
+"""The issuer: an OAuth 2.0 authorization server standing in for a third-party identity provider (Auth0 and the like).
 
-It signs RS256 (or EdDSA) access tokens for the demo users and publishes its public keys as a
-JWKS; the API holds none of its secrets and verifies its tokens from that JWKS alone.
+It runs the authorization code grant with PKCE for the contract's clients, rotates refresh tokens, signs RS256 (or
+EdDSA) JWT access tokens (RFC 9068) and publishes its public keys as a JWKS; the API holds none of its secrets and
+verifies its tokens from that JWKS alone (docs/authorization-server.md).
 
     make run                                      # starts it on ISSUER_ORIGIN (127.0.0.1:8003)
-    curl -s -H 'Content-Type: application/json' \\
-         -d '{"username": "alice", "password": "wonderland"}' 127.0.0.1:8003/token
+    curl -s 127.0.0.1:8003/.well-known/oauth-authorization-server
     curl -s 127.0.0.1:8003/.well-known/jwks.json
     curl -s -X POST -H 'Content-Type: application/json' -d '{}' \\
          -H "Authorization: Bearer $ISSUER_ROTATE_SECRET" 127.0.0.1:8003/rotate   # loopback, with the secret
@@ -13,25 +13,25 @@ JWKS; the API holds none of its secrets and verifies its tokens from that JWKS a
 
 import hmac
 import ipaddress
-import secrets
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_cors import CORS
 
-from backend import audit, clock, limits
+from backend import audit, limits
 from backend import config as settings
 from backend.stores import redis_client
 from backend.web import errors, https, request_bodies
 from backend.web.errors import ApiError
-from backend.web.request_bodies import checked_user, json_body, text_field
+from backend.web.request_bodies import json_body
 
+from . import authorization_server, login, password_grant
 from .keys import MAX_PUBLISHED, KeyRing, KeyRingFull
 
 bp = Blueprint("issuer", __name__)
 
 
 def create_app(config=None):
-    """Settings from the environment (the API's table), then overrides, then CORS for the two frontends."""
+    """Settings from the environment (the API's table), then overrides, CORS for the two frontends, the AS."""
     app = Flask(__name__)
     app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=64 * 1024)
     app.config.update(config or {})
@@ -40,12 +40,19 @@ def create_app(config=None):
     request_bodies.init_app(app)
     https.init_app(app, origin="ISSUER_ORIGIN")  # HSTS, nosniff; the client's address behind the proxy
     origins = [app.config["FRONTEND_A_ORIGIN"], app.config["FRONTEND_B_ORIGIN"]]
-    CORS(app, origins=origins, allow_headers=["Content-Type"], max_age=600, always_send=False)  # as the API
-    app.extensions["issuer.keys"] = KeyRing(app.config["ISSUER_ALGORITHM"], app.config["ISSUER_KEY_OVERLAP"])
+    # as the API; DPoP: the browser client's proof header at /token (RFC 9449)
+    CORS(app, origins=origins, allow_headers=["Content-Type", "DPoP"], max_age=600, always_send=False)
+    keys = app.extensions["issuer.keys"] = KeyRing(app.config["ISSUER_ALGORITHM"], app.config["ISSUER_KEY_OVERLAP"])
     app.register_blueprint(bp)
-    redis_client.init_app(app)  # the API's Redis, for the rate-limit counters alone (memory while it is out)
-    limits.init_app(app, logins=["issuer.token"], basics=[])  # the API's keys: a lock is a lock at both
-    audit.init_app(app, blueprints={"issuer"})
+    authorization_server.init_app(app, keys)
+    login.init_app(app)
+    demo = app.config["DEMO_COOKIE_OPTIONS"]
+    if demo:  # the exhibit of RFC 10017 section 7.3, demo-only
+        app.register_blueprint(password_grant.bp)
+    redis_client.init_app(app)  # the API's Redis: the AS's codes and refresh tokens, the shared rate-limit counters
+    logins = ["as_login.submit", "password_grant.token"] if demo else ["as_login.submit"]
+    limits.init_app(app, logins=logins, basics=[])  # the API's keys: a lock is a lock at both
+    audit.init_app(app, blueprints={"issuer", "as_login", "password_grant"})
     return app
 
 
@@ -56,23 +63,17 @@ def keys():
 @bp.get("/")
 def about():
     """Where everything is, like a (much) smaller OpenID discovery document."""
-    origin = current_app.config["ISSUER_ORIGIN"]
-    return jsonify(issuer=origin, token_endpoint=f"{origin}/token", jwks_uri=f"{origin}/.well-known/jwks.json")
+    return jsonify(authorization_server.metadata())
 
 
 @bp.post("/token")
 def token():
-    """An access token for a demo user, for the API's audience unless another `audience` is asked for."""
-    body = json_body()
-    user = checked_user(body)
-    config = current_app.config
-    now, seconds = clock.issued_at(), config["JWT_ACCESS_TTL"]
-    claims = {
-        "iss": config["ISSUER_ORIGIN"], "aud": text_field(body, "audience", default=config["JWT_AUDIENCE"]),
-        "sub": user.username, "iat": now, "exp": int(now) + seconds, "jti": secrets.token_urlsafe(16),
-    }
-    token = keys().sign(claims)
-    return jsonify(access_token=token, token_type="Bearer", expires_in=seconds), 200, {"Cache-Control": "no-store"}
+    """curl -s 127.0.0.1:8003/token -d grant_type=authorization_code -d client_id=authlab-a -d code=... (a form: the
+    OAuth token endpoint); a JSON body is the password grant's exhibit, while the demo options are on."""
+    exhibit = current_app.view_functions.get("password_grant.token")  # rate limited like every login
+    if exhibit is not None and request.mimetype == "application/json":
+        return exhibit()
+    return authorization_server.token_endpoint()
 
 
 @bp.get("/.well-known/jwks.json")

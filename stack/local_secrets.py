@@ -1,7 +1,7 @@
 """`make run`'s own secrets: random on the first start, kept in var/secrets.json (mode 0600), reused afterwards.
 
-The issuer's signing keys are generated in memory at every start (issuer/keys.py); only its rotation secret is here.
-BFF_A_/BFF_B_CLIENT_SECRET: the BFFs' client secrets at the AS (each BFF and the AS read the same value).
+The issuer's signing keys are generated in memory at every start (issuer/keys.py); only its rotation secret
+and the BFFs' client secrets (the AS and each BFF read the same one) are here.
 REDIS_PASSWORD is the embedded Redis's (the app reaches it through REDIS_URL, never through this name).
 """
 

@@ -49,10 +49,10 @@ def missing(message):
     return ApiError(401, "unauthorized", message, {"WWW-Authenticate": CHALLENGE})
 
 
-def from_header():
-    """The token of an `Authorization: Bearer` header, or None when there is no such header."""
+def from_header(schemes=("bearer",)):
+    """The token of an `Authorization: Bearer` header (or another of `schemes`: DPoP), or None without one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return (token.strip(), "header") if scheme.lower() == "bearer" else None
+    return (token.strip(), "header") if scheme.lower() in schemes else None
 
 
 def from_cookie(name, path="/"):
@@ -86,8 +86,9 @@ def serve_me(bp, auth, doc):
 class TokenAuth:
     """One token method: its cookie names and its verifier; the rest is the same for every method."""
 
-    def __init__(self, method, verify, cookie, looks_up=False, **other_cookies):
-        self.method, self.verify = method, verify
+    def __init__(self, method, verify, cookie, looks_up=False, schemes=("bearer",), **other_cookies):
+        self.method, self.verify, self.schemes = method, verify, schemes  # schemes: DPoP too where the verifier checks
+        # the proof (backend/methods/dpop_binding.py)
         self.looks_up = looks_up  # its verifier asks Redis about any string: logout-all tries it last
         # response field -> (cookie name, path); `access_token` is the one requests authenticate with
         self.cookies = {"access_token": (cookie, "/"), **other_cookies}
@@ -110,7 +111,7 @@ class TokenAuth:
     def authenticate(self):
         """The first token found (header, then cookie), checked; 401 with the bare challenge if none.
         The cookie jar is parsed only when no Bearer header came."""
-        found = from_header() or from_cookie(self.cookie)
+        found = from_header(self.schemes) or from_cookie(self.cookie)
         if found is not None:
             return self.check(*found)
         raise missing(f"no token: send `Authorization: Bearer <token>` or the {self.cookie} cookie (never the URL)")

@@ -25,7 +25,8 @@ from .jwt_codec import ACCESS, REFRESH
 
 bp = Blueprint("jwt", __name__, url_prefix="/api/jwt")
 MAX_PADDING = 6144  # a padded access token stays under bearer.MAX_TOKEN_LENGTH
-auth = bearer.TokenAuth("jwt", jwt_codec.verify_access, cookie="jwt_access", refresh_token=("jwt_refresh", "/api/jwt"))
+auth = bearer.TokenAuth("jwt", jwt_codec.verify_access, cookie="jwt_access", schemes=("bearer", "dpop"),
+                        refresh_token=("jwt_refresh", "/api/jwt"))
 
 
 def _pair(user, sid, extra=None, access_seconds=None):

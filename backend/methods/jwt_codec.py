@@ -15,7 +15,7 @@ from flask import current_app
 from backend import clock, users
 from backend.stores import revocation
 
-from . import jwks_client
+from . import dpop_binding, jwks_client
 from .bearer import InvalidToken, Principal
 
 ACCESS, REFRESH = "at+jwt", "refresh+jwt"
@@ -113,11 +113,13 @@ def _is_number(value):
 
 
 def verify_access(token):
-    """Verify an access token and, unless JWT_REVOCATION_CHECK is off, its revocation (one MGET)."""
+    """Verify an access token, its DPoP proof if it is bound, and, unless JWT_REVOCATION_CHECK is off, its revocation
+    (one MGET)."""
     claims = decode(token, ACCESS)
     user = users.get(claims["sub"])
     if user is None:
         raise InvalidToken("the token's subject is not a user here")
+    dpop_binding.check(claims, token)  # a `cnf.jkt` token needs a proof by that key (RFC 9449); one SET if so
     if current_app.config["JWT_REVOCATION_CHECK"]:
         reason = revocation.revoked_reason(claims, user.username)  # NFC, as logout-all names the user
         if reason:

@@ -19,7 +19,8 @@ def init_app(app):
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
         supports_credentials=True,
         always_send=False,  # no Origin, no CORS headers (flask-cors would otherwise list every origin)
-        allow_headers=["Authorization", "Content-Type", "X-CSRF-Token", "X-Viewer-Key"],  # the last: /api/inspect
+        # X-Viewer-Key: /api/inspect; DPoP: the proof a DPoP-bound token comes with (RFC 9449)
+        allow_headers=["Authorization", "Content-Type", "X-CSRF-Token", "X-Viewer-Key", "DPoP"],
         expose_headers=["WWW-Authenticate", "Retry-After", "Server-Timing"],  # why a request failed, what it cost
         vary_header=False,  # added below on every response, not only on matching ones
         max_age=600,

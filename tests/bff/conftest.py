@@ -21,9 +21,9 @@ ORIGINS = {"FRONTEND_A_ORIGIN": FRONTEND_A, "FRONTEND_B_ORIGIN": FRONTEND_B, "IS
            "BFF_A_ORIGIN": BFF_A, "BFF_B_ORIGIN": BFF_B}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(redis_service, tmp_path_factory):
-    """One real API process for the module (the BFF forwards to it over HTTP)."""
+    """One real API process for these tests (the BFF and the collector call it over HTTP), started once."""
     port = procs.free_port()
     env = api_environment(port, redis_service.url, SECRET, lenient_limits=True, **ORIGINS)
     with procs.api(port, env, workers=1, log=tmp_path_factory.mktemp("api") / "api.log") as service:
@@ -47,9 +47,21 @@ def make_bff(redis_service, redis_db):
         redis_client.redis(app).close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def api_token(api):
-    """A pair from the API's own JWT login, accepted by its `GET /api/jwt/me` like the AS's."""
+    """alice's pair from the API's own JWT login, accepted by `GET /api/jwt/me` like the AS's: one for all tests (a
+    password check costs ~0.3 s; emptying Redis leaves it valid). A test that logs it out takes `fresh_api_token`."""
+    return jwt_login(api)
+
+
+@pytest.fixture
+def fresh_api_token(api):
+    """A pair of this test's own."""
+    return jwt_login(api)
+
+
+def jwt_login(api):
+    """alice's pair from the API's `POST /api/jwt/login`."""
     alice = {"username": "alice", "password": "wonderland"}
     login = requests.post(f"{api.origin}/api/jwt/login", json=alice, timeout=5)
     assert login.status_code == 200, login.text
@@ -110,4 +122,18 @@ def bff_a_process(redis_service, api, tmp_path_factory):
 
     env = {"REDIS_URL": redis_service.url, "API_ORIGIN": api.origin, "BFF_A_CLIENT_SECRET": CLIENT_SECRET, **ORIGINS}
     with procs.bff("a", urlsplit(BFF_A).port, env, log=tmp_path_factory.mktemp("bff") / "bff-a.log") as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+def authorization_server(redis_service, tmp_path_factory):
+    """The real AS (the issuer's process) on AS_ORIGIN's port, with the BFFs' redirect URIs and secrets registered;
+    `.metadata` is its RFC 8414 document."""
+    from urllib.parse import urlsplit
+
+    env = {"REDIS_URL": redis_service.url, "BFF_A_CLIENT_SECRET": CLIENT_SECRET, "BFF_B_CLIENT_SECRET": CLIENT_SECRET,
+           "LOGIN_USER_LIMIT": "1000/minute", "LOGIN_CLIENT_LIMIT": "1000/minute", **ORIGINS}
+    log = tmp_path_factory.mktemp("as") / "as.log"
+    with procs.issuer(urlsplit(AS_ORIGIN).port, env, log=log) as service:
+        service.metadata = requests.get(AS_ORIGIN + "/.well-known/oauth-authorization-server", timeout=5).json()
         yield service

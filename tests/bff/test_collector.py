@@ -22,7 +22,8 @@ def records(client, run="r1"):
 
 
 def test_a_stolen_access_token_works_at_once_and_after_the_delays_until_it_is_logged_out(make_collector, api,
-                                                                                          api_token):
+                                                                                          fresh_api_token):
+    api_token = fresh_api_token
     app = make_collector()
     client = app.test_client()
     response = collect(client, kind="access_token", access_token=api_token["access_token"], payload="5.1.1")
@@ -143,3 +144,28 @@ def test_the_cookies_a_script_can_read_open_no_bff_session_though_a_server_forge
     attempt = response.get_json()["attempt"]
     assert (attempt["status"], attempt["worked"], attempt["error"]) == (401, False, "unauthorized")
     assert attempt["how"] == "GET BFF /bff/api/jwt/me with the readable cookies"
+
+
+def test_the_collector_process_tries_again_by_itself_after_its_delay(redis_service, redis_db, api, api_token,
+                                                                     tmp_path):
+    """The one real-time test of the schedule: a collector served as `make run` serves it, a delay of 1 s."""
+    import time
+
+    from stack import procs
+
+    port = procs.free_port()
+    env = {"REDIS_URL": redis_service.url, "API_ORIGIN": api.origin, "COLLECTOR_DELAYS": "1", "COLLECTOR_ORIGIN":
+           f"http://127.0.0.1:{port}"}
+    with procs.collector(port, env, log=tmp_path / "collector.log"):
+        origin = f"http://127.0.0.1:{port}"
+        sent = requests.post(f"{origin}/collect", timeout=5,
+                             json={"run": "r1", "kind": "access_token", "access_token": api_token["access_token"]})
+        assert sent.status_code == 201
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            [item] = requests.get(f"{origin}/records?run=r1", timeout=5).json()["items"]
+            if len(item["attempts"]) == 2:
+                break
+            time.sleep(0.1)
+    assert [(a["trigger"], a["status"]) for a in item["attempts"]] == [("at once", 200), ("after 1 s", 200)]
+    assert 1 <= item["attempts"][1]["after"] < 3

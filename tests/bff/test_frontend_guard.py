@@ -93,3 +93,41 @@ def test_cors_answers_no_other_origin(make_bff, origin):
 def test_a_bff_without_its_site_or_secret_refuses_to_start(make_bff, overrides, message):
     with pytest.raises(RuntimeError, match=message):
         make_bff(**overrides)
+
+
+def test_an_authorization_server_that_does_not_answer_is_a_503_in_json(make_bff):
+    from stack import procs
+
+    client = make_bff(ISSUER_ORIGIN=f"http://127.0.0.1:{procs.free_port()}").test_client()
+    response = client.get("/bff/login")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.get_json()["error"] == "authorization_server_unavailable"
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("POST", "/bff/api/jwt/me", 405), ("DELETE", "/bff/token", 405), ("GET", "/bff/logout", 405),
+    ("GET", "/bff/nothing", 404), ("GET", "/bff/callback", 400),
+])
+def test_wrong_methods_and_paths_are_json_errors(make_bff, method, path, status):
+    response = make_bff().test_client().open(path, method=method, headers=OWN)
+    assert response.status_code == status
+    assert set(response.get_json()) == {"error", "message"}
+
+
+@pytest.mark.parametrize(("origin", "cookie"), [
+    ("http://localhost:8004", "bff_session=v; Expires={}; HttpOnly; Path=/; SameSite=Strict"),
+    ("https://localhost:8004", "__Host-bff_session=v; Expires={}; Secure; HttpOnly; Path=/; SameSite=Strict"),
+])
+def test_the_session_cookie_is_strict_httponly_hostonly_and_over_https_secure_and_host_prefixed(make_bff, origin,
+                                                                                                 cookie):
+    from flask import make_response
+    from werkzeug.http import http_date
+
+    from backend.web import cookies
+    from bff import session_views
+
+    app = make_bff(BFF_A_ORIGIN=origin)
+    with app.test_request_context():
+        response = make_response("")
+        cookies.set_cookie(response, "bff_session", "v", session_views._session_cookie_options(), 2_000_000_000)
+    assert response.headers["Set-Cookie"] == cookie.format(http_date(2_000_000_000))

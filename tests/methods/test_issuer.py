@@ -54,6 +54,7 @@ def test_the_token_endpoint_answers_as_documented(issuer):
     assert body == {"access_token": body["access_token"], "token_type": "Bearer", "expires_in": 300}
     header = pyjwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "RS256" and header["typ"] == "at+jwt" and header["kid"] in published_kids(issuer)
+    assert "RFC 10017 section 7.3" in response.headers["Warning"]  # labelled: an exhibit, not a way to log in
 
 
 @pytest.mark.parametrize(
@@ -61,10 +62,10 @@ def test_the_token_endpoint_answers_as_documented(issuer):
     [
         ({"json": {"username": "alice", "password": "wrong"}}, 401, "invalid_credentials"),
         ({"data": "username=alice", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
-         415, "unsupported_media_type"),
+         400, "unsupported_grant_type"),  # a form is the OAuth token endpoint's (RFC 6749), which has no password grant
         ({"json": {"username": "alice"}}, 400, "invalid_request"),
     ],
-    ids=["wrong-password", "form-body", "missing-password"],
+    ids=["wrong-password", "form-body-is-oauth-without-a-password-grant", "missing-password"],
 )
 def test_the_token_endpoint_answers_bad_requests_in_json(issuer, kwargs, status, error):
     response = requests.post(f"{issuer.origin}/token", timeout=5, **kwargs)

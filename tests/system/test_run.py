@@ -43,6 +43,9 @@ def test_run_starts_everything_prints_the_urls_and_stops_cleanly(tmp_path, serve
         for bff in (f"http://localhost:{ports['bff_a']}", f"http://127.0.0.1:{ports['bff_b']}"):
             no_session = requests.get(f"{bff}/bff/session", timeout=5)
             assert no_session.status_code == 401 and no_session.json()["error"] == "unauthorized"
+        login = requests.get(f"http://localhost:{ports['bff_a']}/bff/login", allow_redirects=False, timeout=5)
+        assert login.status_code == 302, login.text  # the BFF found the AS through its metadata
+        assert login.headers["Location"].startswith(f"http://127.0.0.1:{ports['issuer']}/authorize?")
         nothing_yet = requests.get(f"http://127.0.0.1:{ports['collector']}/records?run=r1", timeout=5).json()
         assert nothing_yet == {"run": "r1", "expires_in": None, "items": []}
         started = [line for line in banner.splitlines() if " started at " in line]

@@ -53,19 +53,20 @@ def test_errors_carry_cors_headers_so_the_page_can_read_them(client):
     assert exposed == {"WWW-Authenticate", "Retry-After", "Server-Timing"}
 
 
-def test_preflight_allows_the_three_request_headers(client):
+def test_preflight_allows_the_four_request_headers(client):
+    """Authorization, Content-Type, the CSRF token, and the DPoP proof a bound token needs (RFC 9449)."""
     response = client.options(
         "/api/session/logout",
         headers={
             "Origin": A,
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type, x-csrf-token, x-other",
+            "Access-Control-Request-Headers": "authorization, content-type, x-csrf-token, dpop, x-other",
         },
     )
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == A
     allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
-    assert allowed == {"authorization", "content-type", "x-csrf-token"}
+    assert allowed == {"authorization", "content-type", "x-csrf-token", "dpop"}
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
 
 
