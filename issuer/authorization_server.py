@@ -17,7 +17,8 @@ import secrets
 from urllib.parse import urlencode
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
@@ -145,11 +146,18 @@ def _with_issuer(response):
     return response
 
 
+# Parameters Authlib quotes in its error descriptions, which it refuses to build (a 500) from `"`, `\` or non-ASCII;
+# neither a URI nor a response type may hold them anyway (RFC 3986, RFC 6749 §3.1.1).
+QUOTED = ("redirect_uri", "response_type")
+
+
 @bp.get("/authorize")
 def authorize():
     """open '127.0.0.1:8003/authorize?response_type=code&client_id=authlab-a&redirect_uri=...&code_challenge=...'"""
     user = login.current_user()
     try:
+        if any(invalid_error_characters(value) for name in QUOTED for value in request.args.getlist(name)):
+            raise InvalidRequestError(f"{' and '.join(QUOTED)} may hold only printable ASCII without quotes")
         grant = server().get_consent_grant(end_user=user)
         if request.args.get("prompt") == "none" and user is None:
             raise LoginRequired("no session at the authorization server", redirect_uri=grant.redirect_uri)

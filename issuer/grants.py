@@ -80,6 +80,7 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):
         return Code(record)
 
     def authenticate_user(self, authorization_code):
+        users.acted_for(authorization_code["user"])  # the audit log's user of this token request
         return users.get(authorization_code["user"])
 
     def save_token(self, token):
@@ -129,6 +130,7 @@ class RefreshToken(grants.RefreshTokenGrant):
         return Refresh(record)
 
     def authenticate_user(self, refresh_token):
+        users.acted_for(refresh_token["user"])
         return users.get(refresh_token["user"])
 
     def save_token(self, token):

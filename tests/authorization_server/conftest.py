@@ -98,6 +98,12 @@ def flow(as_app):
 
 
 @pytest.fixture
+def make_flow(make_issuer):
+    """A Flow on an AS of its own configuration."""
+    return lambda **overrides: Flow(make_issuer(**overrides).test_client())
+
+
+@pytest.fixture
 def clock_at(monkeypatch):
     """Move the one clock (backend/clock.py) by hand: clock_at(t) sets it to t seconds since the epoch."""
     import backend.clock

@@ -1,6 +1,8 @@
 """The authorization endpoint and the login page: exact redirect URIs, PKCE S256 only, `iss` in every answer to the
 client (RFC 9207), `prompt=none` from the AS session, and a login form that only its own page can post."""
 
+import re
+
 import pytest
 
 from tests.authorization_server.conftest import A_REDIRECT, query
@@ -129,8 +131,6 @@ def test_a_wrong_password_shows_the_form_again_with_a_401(flow):
 ], ids=["no-csrf", "wrong-csrf", "foreign-origin", "no-password"])
 def test_a_login_post_not_from_the_page_is_refused_in_json(flow, form, headers, status, error):
     """Login CSRF: another page must not log the browser into someone's account at the AS."""
-    import re
-
     csrf = re.search(r'name="csrf" value="([^"]+)"', flow.client.get("/login").get_data(as_text=True)).group(1)
     form = {k: csrf if v == "FROM-PAGE" else v for k, v in form.items()}
     response = flow.client.post("/login", data=form, headers=headers)
@@ -141,3 +141,38 @@ def test_a_login_post_not_from_the_page_is_refused_in_json(flow, form, headers, 
 def test_after_login_the_page_sends_you_only_back_to_authorize(flow):
     """No open redirect: `next` elsewhere lands on the AS's own root."""
     assert flow.login(next_="https://evil.example/").headers["Location"] == "/"
+
+
+def test_the_login_form_is_rate_limited_per_username_like_every_login(make_flow):
+    """Two wrong passwords (the limit here), then even the right one is a 429 and is never checked."""
+    flow = make_flow(LOGIN_USER_LIMIT="2/minute")
+    assert [flow.login(password="wrong").status_code for _ in range(2)] == [401, 401]
+    locked = flow.login()
+    assert locked.status_code == 429 and locked.get_json()["error"] == "rate_limited"
+    assert int(locked.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("params", [
+    {"redirect_uri": 'http://localhost:8001/"'}, {"redirect_uri": "http://localhost:8001/\\"},
+    {"redirect_uri": "http://localhost:8001/é"}, {"response_type": 'code"'}, {"response_type": "cödé"},
+], ids=["quote-in-uri", "backslash-in-uri", "non-ascii-uri", "quote-in-type", "non-ascii-type"])
+def test_parameters_authlib_would_quote_in_an_error_are_a_400_not_a_500(flow, params):
+    """Authlib refuses to build an error description holding them (a ValueError): they are refused before it."""
+    flow.login()
+    response = flow.authorize(**params)
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert response.get_json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(("path", "form"), [
+    ("/token", {"grant_type": 'é"\\'}),
+    ("/token", {"grant_type": "authorization_code", "client_id": 'é"\\', "code": "x"}),
+    ("/token", {"grant_type": "refresh_token", "client_id": "authlab-a", "refresh_token": 'é"', "scope": 'é"'}),
+    ("/revoke", {"token": 'é"\\', "client_id": 'é"\\', "token_type_hint": 'é"'}),
+    ("/revoke", {"token": "x", "client_id": "authlab-a", "token_type_hint": "id_token"}),
+], ids=["grant-type", "client-id", "refresh-and-scope", "revoke-junk", "revoke-unknown-hint"])
+def test_junk_at_the_token_and_revocation_endpoints_is_a_json_4xx(flow, path, form):
+    response = flow.client.post(path, data=form)
+    assert 400 <= response.status_code < 500 and response.is_json
+    assert response.get_json()["error"] in {"invalid_request", "invalid_client", "invalid_grant",
+                                            "unsupported_grant_type", "unsupported_token_type", "invalid_scope"}

@@ -85,10 +85,8 @@ def test_refresh_rotates_and_a_spent_refresh_token_revokes_the_whole_family(flow
     refused(flow.refresh(second["refresh_token"]))  # ... ends the live one too
 
 
-def test_a_family_lives_its_cap_and_no_rotation_extends_it(make_issuer, redis_db, clock_at):
-    from tests.authorization_server.conftest import Flow
-
-    flow = Flow(make_issuer(AS_REFRESH_FAMILY_TTL=100).test_client())
+def test_a_family_lives_its_cap_and_no_rotation_extends_it(make_flow, redis_db, clock_at):
+    flow = make_flow(AS_REFRESH_FAMILY_TTL=100)
     start = 2_000_000_000.0
     clock_at(start)
     refresh_token = flow.tokens()["refresh_token"]
@@ -148,10 +146,8 @@ def test_a_confidential_client_without_its_secret_is_invalid_client(flow, header
     assert response.status_code in (400, 401)
 
 
-def test_a_bff_whose_secret_is_not_configured_cannot_authenticate_at_all(make_issuer):
-    from tests.authorization_server.conftest import Flow
-
-    flow = Flow(make_issuer(BFF_A_CLIENT_SECRET="").test_client())
+def test_a_bff_whose_secret_is_not_configured_cannot_authenticate_at_all(make_flow):
+    flow = make_flow(BFF_A_CLIENT_SECRET="")
     code = flow.code(**BFF)
     response = flow.client.post("/token", headers=basic("authlab-bff-a", ""), data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": BFF["redirect_uri"],
