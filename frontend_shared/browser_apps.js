@@ -19,7 +19,7 @@ export function expected(architecture, storage, payload) {
   if (payload === "proxy") return ["works, only while the page is open", "§5.1.4"];
   if (architecture === "bff") return steal ? ["no token: the page holds none", "§6.1"] : ["no token: the code goes to the BFF", "§6.1"];
   if (architecture === "tmb") return steal ? ["access token, no refresh token", "§6.2"] : ["no token: the code goes to the BFF", "§6.2"];
-  if (!steal) return storage === "dpop" ? ["new tokens, bound to the attacker's own key", "§5.1.3, §9.2"] : ["new tokens, whatever the storage", "§5.1.3, §8"];
+  if (!steal) return storage === "dpop" ? ["new tokens: DPoP does not stop a new flow", "§5.1.3, §9.2"] : ["new tokens, whatever the storage", "§5.1.3, §8"];
   if (storage === "worker") return ["access token only: the worker keeps the refresh token", "§8"];
   if (storage === "dpop") return ["tokens taken, useless away from the page's key", "§9.2"];
   return ["access and refresh token", "§6.3, §8"];

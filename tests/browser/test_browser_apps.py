@@ -7,6 +7,7 @@ branch `authserver`) are not in the parametrization yet; docs/browser-apps.md li
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 
@@ -32,20 +33,24 @@ CELLS = [("tmb", storage, payload) for storage in ("memory", "sessionStorage", "
 
 @pytest.fixture(scope="module")
 def stack(redis_service, tmp_path_factory):
-    """The API, page A, A's BFF and the collector on free ports (Redis database 2), as `make run` relates them."""
-    api, page_a, bff_a, collector = (procs.free_port() for _ in range(4))
-    origins = {"api": f"http://localhost:{api}", "a": f"http://localhost:{page_a}",
-               "bff": f"http://localhost:{bff_a}", "collector": f"http://127.0.0.1:{collector}"}
+    """The API, pages A and B, the AS, A's BFF and the collector on free ports (Redis database 2), related as
+    `make run` relates them (A and the BFF on localhost; B, the AS and the collector on 127.0.0.1)."""
+    api, page_a, page_b, issuer, bff_a, collector = (procs.free_port() for _ in range(6))
+    origins = {"api": f"http://localhost:{api}", "a": f"http://localhost:{page_a}", "b": f"http://127.0.0.1:{page_b}",
+               "issuer": f"http://127.0.0.1:{issuer}", "bff": f"http://localhost:{bff_a}",
+               "collector": f"http://127.0.0.1:{collector}"}
     env = api_environment(
         api, redis_service.url.rsplit("/", 1)[0] + "/2", SECRET, lenient_limits=True,
-        JWT_SECRET=secrets.token_hex(32), FRONTEND_A_ORIGIN=origins["a"],
-        FRONTEND_B_ORIGIN=f"http://127.0.0.1:{procs.free_port()}", ISSUER_ORIGIN=f"http://127.0.0.1:{procs.free_port()}",
-        BFF_A_ORIGIN=origins["bff"], BFF_A_CLIENT_SECRET=secrets.token_hex(16), COLLECTOR_ORIGIN=origins["collector"],
-        COLLECTOR_DELAYS="3600", DEMO_COOKIE_OPTIONS="1",  # no scheduled use during a test: it asks for replays
+        JWT_SECRET=secrets.token_hex(32), FRONTEND_A_ORIGIN=origins["a"], FRONTEND_B_ORIGIN=origins["b"],
+        ISSUER_ORIGIN=origins["issuer"], BFF_A_ORIGIN=origins["bff"], BFF_A_CLIENT_SECRET=secrets.token_hex(16),
+        COLLECTOR_ORIGIN=origins["collector"], DEMO_COOKIE_OPTIONS="1",
+        COLLECTOR_DELAYS="3600",  # no scheduled use during a test: it asks for replays
     )
     logs = tmp_path_factory.mktemp("browser-apps")
     services = [procs.api(api, env, workers=1, log=logs / "api.log"),
+                procs.issuer(issuer, env, log=logs / "issuer.log"),
                 procs.frontend("frontend_a", page_a, env, log=logs / "frontend_a.log"),
+                procs.frontend("frontend_b", page_b, env, log=logs / "frontend_b.log"),
                 procs.bff("a", bff_a, env, log=logs / "bff_a.log"),
                 procs.collector(collector, env, log=logs / "collector.log")]
     try:
@@ -55,7 +60,6 @@ def stack(redis_service, tmp_path_factory):
     finally:
         for service in reversed(services):
             service.stop()
-
 
 
 def seed_bff_session(stack):
@@ -87,7 +91,7 @@ def give_cookie(browser, origin, name, value):
 def logged_in_browser(stack, browser_for, engine_name):
     """The engine's default-profile browser from an empty jar, with alice's BFF session cookie; emptied after."""
     browser = browser_for(engine_name, "default")
-    origins = (stack["api"], stack["a"], stack["bff"])
+    origins = (stack["api"], stack["a"], stack["bff"], stack["issuer"])
     browser.clear_cookies(origins)
     give_cookie(browser, stack["bff"], session_store.COOKIE, seed_bff_session(stack))
     yield browser
@@ -100,11 +104,24 @@ def proxied_count(stack, run):
     return sum(item["kind"] == "proxied" for item in items)
 
 
-def open_section(browser, stack, architecture, storage):
-    """Page A from empty Web Storage, the section set to this architecture and storage, the payloads' timers short."""
-    page = browser.open(stack["a"] + "/")
+def wait_for_proxied(page, stack, run):
+    """Until the collector has an answer the open page proxied for it (§5.1.4), polled from the page."""
+    records = f"{stack['collector']}/records?run={run}"
+    assert page.evaluate(f"""(async () => {{
+        for (let i = 0; i < 100; i += 1) {{
+            const {{ items }} = await fetch({records!r}).then((r) => r.json());
+            if (items.some((item) => item.kind === 'proxied')) return true;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }}
+        return false;
+    }})()"""), "the open page proxied nothing"
+
+
+def open_section(browser, stack, architecture, storage, frontend="a"):
+    """The page from empty Web Storage, the section set to this architecture and storage, the payloads' timers short."""
+    page = browser.open(stack[frontend] + "/")
     page.evaluate("(localStorage.clear(), sessionStorage.clear())")
-    page.goto(stack["a"] + "/")
+    page.goto(stack[frontend] + "/")
     page.wait_until("window.authlab?.browserApps !== undefined", 10_000)
     for name, value in (("architecture", architecture), ("storage", storage)):
         page.evaluate(f"document.querySelector('input[name=\"browser-apps-{name}\"][value=\"{value}\"]').click()")
@@ -165,16 +182,8 @@ def test_the_attack_table_cell(stack, logged_in_browser, architecture, storage, 
     page.click(f'button[data-payload="{payload}"]')
     key = f"{architecture}/{storage}/{payload}"
     page.wait_until(f"window.authlab.browserApps.payloads[{key!r}] !== undefined", 15_000)
-    if payload == "proxy":  # the collector's command answered through the page, while it is open
-        records = f"{stack['collector']}/records?run={run}"
-        assert page.evaluate(f"""(async () => {{
-            for (let i = 0; i < 100; i += 1) {{
-                const {{ items }} = await fetch({records!r}).then((r) => r.json());
-                if (items.some((item) => item.kind === 'proxied')) return true;
-                await new Promise((resolve) => setTimeout(resolve, 100));
-            }}
-            return false;
-        }})()""")
+    if payload == "proxy":
+        wait_for_proxied(page, stack, run)
     page.goto("about:blank")  # the page is gone: its pagehide notes when, for "used after the tab closed"
     proxied = proxied_count(stack, run)
     replay = requests.post(f"{stack['collector']}/replay", params={"run": run}, timeout=10)
@@ -199,3 +208,123 @@ def test_the_attack_table_cell(stack, logged_in_browser, architecture, storage, 
         assert cell["got"] == ["access_token"], cell  # never the refresh token: it stays in the BFF
         assert cell["used"] is True and cell["after_close"] is True, cell
         assert cell["section"] == "§6.2"
+
+
+BROWSER_STORAGES = ("localStorage", "sessionStorage", "memory", "worker", "dpop")
+PAYLOADS = ("steal-once", "new-flow", "proxy", "steal-persistently")  # in the order one login runs them
+
+
+def log_in_at_the_as(page, frontend_origin, form=True):
+    """Press the section's Log in: the AS's login page (a form; not again while the AS session lasts), alice's
+    password, and back on the page's `/` with a code that the client redeems; then Call me."""
+    page.click('button[data-browser-apps="login"]')
+    if form:
+        page.wait_until("document.querySelector('form input[name=\"username\"]') !== null", 10_000)
+        page.evaluate("(document.querySelector('input[name=\"username\"]').value = 'alice',"
+                      " document.querySelector('input[name=\"password\"]').value = 'wonderland')")
+        page.click("form button")
+    page.wait_until(f"location.origin === {frontend_origin!r} && window.authlab?.browserApps?.last?.step === 'login'",
+                    15_000)
+    login = page.evaluate("window.authlab.browserApps.last")
+    assert login["status"] == 200, login
+    page.click('button[data-browser-apps="me"]')
+    page.wait_until("window.authlab.browserApps.last.step === 'me'", 10_000)
+    me = page.evaluate("window.authlab.browserApps.last")
+    assert me["status"] == 200 and me["body"]["user"] == "alice", me
+
+
+def run_browser_client(browser, stack, frontend, storage):
+    """One login of the browser client on `frontend` with `storage`, every payload in it (a run each), the page left,
+    the collector's replay, and the cells the page then shows: {payload: cell}."""
+    origin = stack[frontend]
+    browser.clear_cookies((stack["api"], stack["a"], stack["b"], stack["issuer"]))
+    page = open_section(browser, stack, "browser", storage, frontend)
+    page.evaluate("import('/shared/malicious_scripts.js').then((m) => { m.timing.silentFlowMs = 3000; })")
+    log_in_at_the_as(page, origin)
+    page.evaluate("document.querySelector('#browser-apps-attack').open = true")
+    runs, notes = {}, {}
+    for payload in PAYLOADS:
+        if payload == "steal-persistently":  # a login of its own: the first theft's use rotated the refresh token
+            wait_for_proxied(page, stack, runs["proxy"])
+            log_in_at_the_as(page, origin, form=False)
+            page.evaluate("document.querySelector('#browser-apps-attack').open = true")
+        runs[payload] = page.evaluate("window.authlab.browserApps.newRun()")
+        key = f"browser/{storage}/{payload}"
+        page.click(f'button[data-payload="{payload}"]')
+        page.wait_until(f"window.authlab.browserApps.payloads[{key!r}] !== undefined", 15_000)
+        notes[payload] = page.evaluate(f"window.authlab.browserApps.payloads[{key!r}]")
+    page.goto("about:blank")
+    for run in runs.values():
+        assert requests.post(f"{stack['collector']}/replay", params={"run": run}, timeout=10).status_code == 200
+    page.goto(origin + "/")
+    page.wait_until("window.authlab?.browserApps !== undefined", 10_000)
+    cells = {}
+    for payload, run in runs.items():
+        key = f"browser/{storage}/{payload}"
+        [cells[payload]] = page.evaluate(f"""(() => {{
+            const apps = window.authlab.browserApps;
+            apps.run = {run!r};
+            apps.payloads = {{ [{key!r}]: {json.dumps(notes[payload])} }};
+            return apps.showVerdicts();
+        }})()""")
+        cells[payload]["seen"] = notes[payload]
+    page.close()
+    return cells
+
+
+@pytest.fixture(scope="module")
+def browser_client_cells(stack, browser_for):
+    """browser_client_cells(engine, frontend, storage): run once per module, read by each payload's test."""
+    done = {}
+
+    def get(engine_name, frontend, storage):
+        if (engine_name, frontend, storage) not in done:
+            done[engine_name, frontend, storage] = run_browser_client(browser_for(engine_name, "default"), stack,
+                                                                      frontend, storage)
+        return done[engine_name, frontend, storage]
+
+    return get
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("storage", BROWSER_STORAGES)
+def test_the_browser_client_cell(browser_client_cells, engine_name, storage, payload):
+    """From B (same-site with the AS): RFC 10017 §6.3, the browser client is open to every payload whatever the
+    storage; a worker keeps only the refresh token from a script (§8); DPoP makes what is taken useless away from the
+    page's key (§9.2) but stops neither a new flow nor proxying."""
+    cell = browser_client_cells(engine_name, "b", storage)[payload]
+    if payload in ("steal-once", "steal-persistently"):
+        if storage == "worker":
+            assert cell["got"] == ["access_token"], cell  # the refresh token never leaves the worker
+            assert cell["used"] is True and cell["after_close"] is True, cell
+        elif storage == "dpop":
+            assert sorted(cell["got"]) == ["access_token", "refresh_token"], cell
+            assert cell["used"] is False, cell  # bound to a key that never left the browser
+            assert "non-extractable" in " ".join(cell["seen"]["notes"]), cell
+        else:
+            assert sorted(cell["got"]) == ["access_token", "refresh_token"], cell
+            assert cell["used"] is True and cell["after_close"] is True, cell
+    elif payload == "new-flow":
+        assert cell["got"] == ["code"], cell  # the attacker's own PKCE: the collector redeems it, any storage
+        assert cell["used"] is True and cell["after_close"] is True, cell
+    else:
+        assert cell["got"] == [] and cell["proxied"] is True, cell
+    assert cell["expects"] == browser_client_expectation(storage, payload)
+
+
+def browser_client_expectation(storage, payload):
+    """What the page says RFC 10017 expects of the cell (its own table, frontend_shared/browser_apps.js)."""
+    if payload == "proxy":
+        return "works, only while the page is open"
+    if payload == "new-flow":
+        return "new tokens: DPoP does not stop a new flow" if storage == "dpop" else "new tokens, whatever the storage"
+    return {"worker": "access token only: the worker keeps the refresh token",
+            "dpop": "tokens taken, useless away from the page's key"}.get(storage, "access and refresh token")
+
+
+def test_a_silent_flow_from_another_site_than_the_as_gets_no_code(browser_client_cells, engine_name):
+    """From A (localhost, another site than the AS on 127.0.0.1) the hidden frame's request carries no AS session
+    cookie (SameSite=Lax): the AS answers login_required, and the page says so. Stealing still works there."""
+    cells = browser_client_cells(engine_name, "a", "sessionStorage")
+    assert cells["new-flow"]["got"] == [] and "login_required" in cells["new-flow"]["refused"], cells["new-flow"]
+    assert sorted(cells["steal-once"]["got"]) == ["access_token", "refresh_token"], cells["steal-once"]
