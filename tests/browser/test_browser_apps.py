@@ -217,14 +217,15 @@ PAYLOADS = ("steal-once", "new-flow", "proxy", "steal-persistently")  # in the o
 def log_in_at_the_as(page, frontend_origin, form=True):
     """Press the section's Log in: the AS's login page (a form; not again while the AS session lasts), alice's
     password, and back on the page's `/` with a code that the client redeems; then Call me."""
+    page.evaluate("window.leftBehind = true")  # gone once the AS has sent the browser back: a new document
     page.click('button[data-browser-apps="login"]')
     if form:
         page.wait_until("document.querySelector('form input[name=\"username\"]') !== null", 10_000)
         page.evaluate("(document.querySelector('input[name=\"username\"]').value = 'alice',"
                       " document.querySelector('input[name=\"password\"]').value = 'wonderland')")
         page.click("form button")
-    page.wait_until(f"location.origin === {frontend_origin!r} && window.authlab?.browserApps?.last?.step === 'login'",
-                    15_000)
+    page.wait_until(f"location.origin === {frontend_origin!r} && window.leftBehind === undefined"
+                    " && window.authlab?.browserApps?.last?.step === 'login'", 15_000)
     login = page.evaluate("window.authlab.browserApps.last")
     assert login["status"] == 200, login
     page.click('button[data-browser-apps="me"]')
