@@ -87,17 +87,6 @@ def give_cookie(browser, origin, name, value):
     browser.driver.add_cookie({"name": name, "value": value, "path": "/", "httpOnly": True, "sameSite": "Strict"})
 
 
-@pytest.fixture
-def logged_in_browser(stack, browser_for, engine_name):
-    """The engine's default-profile browser from an empty jar, with alice's BFF session cookie; emptied after."""
-    browser = browser_for(engine_name, "default")
-    origins = (stack["api"], stack["a"], stack["bff"], stack["issuer"])
-    browser.clear_cookies(origins)
-    give_cookie(browser, stack["bff"], session_store.COOKIE, seed_bff_session(stack))
-    yield browser
-    browser.clear_cookies(origins)
-
-
 def proxied_count(stack, run):
     """How many answers the page has proxied for the collector in this run."""
     items = requests.get(f"{stack['collector']}/records", params={"run": run}, timeout=5).json()["items"]
@@ -169,47 +158,6 @@ def test_the_vendored_client_computes_s256_and_keeps_the_dpop_key_unexportable(o
 
 
 
-@pytest.mark.parametrize(("architecture", "storage", "payload"), CELLS, ids=["-".join(cell) for cell in CELLS])
-def test_the_attack_table_cell(stack, logged_in_browser, architecture, storage, payload):
-    """Run the payload in the open page, leave it (the tab's pagehide), let the collector try again, then read the
-    cell the page shows: a token-mediating backend leaks the access token (alive after the page is gone) and never
-    the refresh token; proxying works through the BFF and the token-mediating page alike, only while it is open."""
-    page = open_section(logged_in_browser, stack, architecture, storage)
-    run = page.evaluate("window.authlab.browserApps.newRun()")
-    if architecture == "tmb":
-        page.click('button[data-browser-apps="me"]')  # the app gets its access token from /bff/token and keeps it
-        page.wait_until("window.authlab.browserApps.last?.status === 200", 10_000)
-    page.click(f'button[data-payload="{payload}"]')
-    key = f"{architecture}/{storage}/{payload}"
-    page.wait_until(f"window.authlab.browserApps.payloads[{key!r}] !== undefined", 15_000)
-    if payload == "proxy":
-        wait_for_proxied(page, stack, run)
-    page.goto("about:blank")  # the page is gone: its pagehide notes when, for "used after the tab closed"
-    proxied = proxied_count(stack, run)
-    replay = requests.post(f"{stack['collector']}/replay", params={"run": run}, timeout=10)
-    assert replay.status_code == 200, replay.text
-
-    page.goto(stack["a"] + "/")
-    page.wait_until("window.authlab?.browserApps !== undefined", 10_000)
-    cells = page.evaluate(f"""(() => {{
-        const apps = window.authlab.browserApps;
-        apps.run = {run!r};
-        apps.payloads[{key!r}] = {{ got: [], notes: [] }};
-        return apps.showVerdicts();
-    }})()""")
-    page.close()
-    [cell] = [c for c in cells if (c["architecture"], c["storage"], c["payload"]) == (architecture, storage, payload)]
-    if payload == "proxy":
-        assert cell["got"] == [] and cell["proxied"] is True and cell["used"] is False, cell
-        time.sleep(5 * INTERVAL_S)  # five of the payload's polls: a page that is gone answers none
-        assert proxied_count(stack, run) <= proxied + 1, "requests went through a page that is gone"
-        assert cell["section"] == "§5.1.4"
-    else:
-        assert cell["got"] == ["access_token"], cell  # never the refresh token: it stays in the BFF
-        assert cell["used"] is True and cell["after_close"] is True, cell
-        assert cell["section"] == "§6.2"
-
-
 BROWSER_STORAGES = ("localStorage", "sessionStorage", "memory", "worker", "dpop")
 PAYLOADS = ("steal-once", "new-flow", "proxy", "steal-persistently")  # in the order one login runs them
 
@@ -232,36 +180,48 @@ def log_in_at_the_as(page, frontend_origin, form=True):
     page.wait_until("window.authlab.browserApps.last.step === 'me'", 10_000)
     me = page.evaluate("window.authlab.browserApps.last")
     assert me["status"] == 200 and me["body"]["user"] == "alice", me
+    page.evaluate("document.querySelector('#browser-apps-attack').open = true")  # the folded demo part, again
 
 
-def run_browser_client(browser, stack, frontend, storage):
-    """One login of the browser client on `frontend` with `storage`, every payload in it (a run each), the page left,
-    the collector's replay, and the cells the page then shows: {payload: cell}."""
+def attack(browser, stack, frontend, architecture, storage):
+    """One login on `frontend` in this architecture and storage, each payload run in it (a run each), the page left,
+    the collector's replay, and the cells the page then shows: {payload: cell}. A cell also says how many requests
+    went through the page after it was gone (`proxied_after_leaving`)."""
     origin = stack[frontend]
-    browser.clear_cookies((stack["api"], stack["a"], stack["b"], stack["issuer"]))
-    page = open_section(browser, stack, "browser", storage, frontend)
+    browser.clear_cookies((stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"]))
+    if architecture != "browser":  # alice's BFF session, as its callback leaves it
+        give_cookie(browser, stack["bff"], session_store.COOKIE, seed_bff_session(stack))
+    page = open_section(browser, stack, architecture, storage, frontend)
     page.evaluate("import('/shared/malicious_scripts.js').then((m) => { m.timing.silentFlowMs = 3000; })")
-    log_in_at_the_as(page, origin)
-    page.evaluate("document.querySelector('#browser-apps-attack').open = true")
+    if architecture == "browser":
+        log_in_at_the_as(page, origin)
+    elif architecture == "tmb":
+        page.click('button[data-browser-apps="me"]')  # the app gets its access token from /bff/token and keeps it
+        page.wait_until("window.authlab.browserApps.last?.status === 200", 10_000)
+    payloads = PAYLOADS if architecture == "browser" else MEDIATED[architecture]
     runs, notes = {}, {}
-    for payload in PAYLOADS:
-        if payload == "steal-persistently":  # a login of its own: the first theft's use rotated the refresh token
+    for payload in payloads:
+        if payload == "steal-persistently" and architecture == "browser":
+            # a login of its own: the first theft's use at the collector rotated the refresh token
             wait_for_proxied(page, stack, runs["proxy"])
             log_in_at_the_as(page, origin, form=False)
-            page.evaluate("document.querySelector('#browser-apps-attack').open = true")
         runs[payload] = page.evaluate("window.authlab.browserApps.newRun()")
-        key = f"browser/{storage}/{payload}"
+        key = f"{architecture}/{storage}/{payload}"
         page.click(f'button[data-payload="{payload}"]')
         page.wait_until(f"window.authlab.browserApps.payloads[{key!r}] !== undefined", 15_000)
         notes[payload] = page.evaluate(f"window.authlab.browserApps.payloads[{key!r}]")
-    page.goto("about:blank")
+    if "proxy" in runs:
+        wait_for_proxied(page, stack, runs["proxy"])
+    page.goto("about:blank")  # the page is gone: its pagehide notes when, for "used after the tab closed"
+    left = time.monotonic()
+    proxied = {payload: proxied_count(stack, run) for payload, run in runs.items()}
     for run in runs.values():
         assert requests.post(f"{stack['collector']}/replay", params={"run": run}, timeout=10).status_code == 200
     page.goto(origin + "/")
     page.wait_until("window.authlab?.browserApps !== undefined", 10_000)
     cells = {}
     for payload, run in runs.items():
-        key = f"browser/{storage}/{payload}"
+        key = f"{architecture}/{storage}/{payload}"
         [cells[payload]] = page.evaluate(f"""(() => {{
             const apps = window.authlab.browserApps;
             apps.run = {run!r};
@@ -270,30 +230,54 @@ def run_browser_client(browser, stack, frontend, storage):
         }})()""")
         cells[payload]["seen"] = notes[payload]
     page.close()
+    time.sleep(max(0.0, 5 * INTERVAL_S - (time.monotonic() - left)))  # five of the payloads' polls since it was left
+    for payload, run in runs.items():
+        cells[payload]["proxied_after_leaving"] = proxied_count(stack, run) - proxied[payload]
     return cells
 
 
 @pytest.fixture(scope="module")
-def browser_client_cells(stack, browser_for):
-    """browser_client_cells(engine, frontend, storage): run once per module, read by each payload's test."""
+def attack_cells(stack, browser_for):
+    """attack_cells(engine, frontend, architecture, storage): attack() run once per module, read by each cell's test."""
     done = {}
 
-    def get(engine_name, frontend, storage):
-        if (engine_name, frontend, storage) not in done:
-            done[engine_name, frontend, storage] = run_browser_client(browser_for(engine_name, "default"), stack,
-                                                                      frontend, storage)
-        return done[engine_name, frontend, storage]
+    def get(engine_name, frontend, architecture, storage):
+        key = engine_name, frontend, architecture, storage
+        if key not in done:
+            done[key] = attack(browser_for(engine_name, "default"), stack, frontend, architecture, storage)
+        return done[key]
 
-    return get
+    yield get
+    for engine_name in {key[0] for key in done}:  # the shared browsers leave with empty jars
+        browser_for(engine_name, "default").clear_cookies(
+            (stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"]))
+
+
+MEDIATED = {"tmb": ("steal-once", "proxy", "steal-persistently"), "bff": ("proxy",)}
+
+
+@pytest.mark.parametrize(("architecture", "storage", "payload"), CELLS, ids=["-".join(cell) for cell in CELLS])
+def test_the_mediated_cell(attack_cells, engine_name, architecture, storage, payload):
+    """A token-mediating backend leaks the access token (alive after the page is gone) and never the refresh token
+    (§6.2); proxying works through the BFF and the token-mediating page alike, only while the page is open (§5.1.4)."""
+    cell = attack_cells(engine_name, "a", architecture, storage)[payload]
+    if payload == "proxy":
+        assert cell["got"] == [] and cell["proxied"] is True and cell["used"] is False, cell
+        assert cell["proxied_after_leaving"] <= 1, cell  # one answer may still have been on its way
+        assert cell["section"] == "§5.1.4"
+    else:
+        assert cell["got"] == ["access_token"], cell  # never the refresh token: it stays in the BFF
+        assert cell["used"] is True and cell["after_close"] is True, cell
+        assert cell["section"] == "§6.2"
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 @pytest.mark.parametrize("storage", BROWSER_STORAGES)
-def test_the_browser_client_cell(browser_client_cells, engine_name, storage, payload):
+def test_the_browser_client_cell(attack_cells, engine_name, storage, payload):
     """From B (same-site with the AS): RFC 10017 §6.3, the browser client is open to every payload whatever the
     storage; a worker keeps only the refresh token from a script (§8); DPoP makes what is taken useless away from the
     page's key (§9.2) but stops neither a new flow nor proxying."""
-    cell = browser_client_cells(engine_name, "b", storage)[payload]
+    cell = attack_cells(engine_name, "b", "browser", storage)[payload]
     if payload in ("steal-once", "steal-persistently"):
         if storage == "worker":
             assert cell["got"] == ["access_token"], cell  # the refresh token never leaves the worker
@@ -309,7 +293,7 @@ def test_the_browser_client_cell(browser_client_cells, engine_name, storage, pay
         assert cell["got"] == ["code"], cell  # the attacker's own PKCE: the collector redeems it, any storage
         assert cell["used"] is True and cell["after_close"] is True, cell
     else:
-        assert cell["got"] == [] and cell["proxied"] is True, cell
+        assert cell["got"] == [] and cell["proxied"] is True and cell["proxied_after_leaving"] <= 1, cell
     assert cell["expects"] == browser_client_expectation(storage, payload)
 
 
@@ -323,9 +307,9 @@ def browser_client_expectation(storage, payload):
             "dpop": "tokens taken, useless away from the page's key"}.get(storage, "access and refresh token")
 
 
-def test_a_silent_flow_from_another_site_than_the_as_gets_no_code(browser_client_cells, engine_name):
+def test_a_silent_flow_from_another_site_than_the_as_gets_no_code(attack_cells, engine_name):
     """From A (localhost, another site than the AS on 127.0.0.1) the hidden frame's request carries no AS session
     cookie (SameSite=Lax): the AS answers login_required, and the page says so. Stealing still works there."""
-    cells = browser_client_cells(engine_name, "a", "sessionStorage")
+    cells = attack_cells(engine_name, "a", "browser", "sessionStorage")
     assert cells["new-flow"]["got"] == [] and "login_required" in cells["new-flow"]["refused"], cells["new-flow"]
     assert sorted(cells["steal-once"]["got"]) == ["access_token", "refresh_token"], cells["steal-once"]
