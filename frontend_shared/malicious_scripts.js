@@ -185,8 +185,13 @@ async function newFlow(context) {
     await send(context, "new-flow", { kind: "code", code: answer.get("code"), client_id: clientId });
     return { got: ["code"], notes: [] };
   }
+  // A frame's request to the AS carries its session cookie (SameSite=Lax) only from the AS's own site.
+  const otherSite = new URL(config.issuer).hostname !== location.hostname;
+  const why = answer?.get("error") === "login_required" && otherSite
+    ? ` (this page is another site than the AS, so the frame's request carried no AS session cookie: it is SameSite=Lax)`
+    : "";
   const note = answer?.get("error")
-    ? `the AS answered ${answer.get("error")}${answer.get("error_description") ? `: ${answer.get("error_description")}` : ""}`
+    ? `the AS answered ${answer.get("error")}${answer.get("error_description") ? `: ${answer.get("error_description")}` : ""}${why}`
     : browser
       ? `no code within ${timing.silentFlowMs / 1000} s: the frame never came back to this origin (the AS's session cookie did not reach it in a frame, or the AS refused to be framed)`
       : "the code went to the BFF's callback, another origin: out of this script's reach, and useless without the BFF's secret";

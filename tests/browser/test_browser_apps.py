@@ -312,5 +312,6 @@ def test_a_silent_flow_from_another_site_than_the_as_gets_no_code(attack_cells, 
     """From A (localhost, another site than the AS on 127.0.0.1) the hidden frame's request carries no AS session
     cookie (SameSite=Lax): the AS answers login_required, and the page says so. Stealing still works there."""
     cells = attack_cells(engine_name, "a", "browser", "sessionStorage")
-    assert cells["new-flow"]["got"] == [] and "login_required" in cells["new-flow"]["refused"], cells["new-flow"]
+    refused = cells["new-flow"]["refused"]
+    assert cells["new-flow"]["got"] == [] and "login_required" in refused and "SameSite=Lax" in refused, refused
     assert sorted(cells["steal-once"]["got"]) == ["access_token", "refresh_token"], cells["steal-once"]
