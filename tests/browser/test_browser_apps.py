@@ -201,7 +201,7 @@ def attack(browser, stack, frontend, architecture, storage):
     payloads = PAYLOADS if architecture == "browser" else MEDIATED[architecture]
     runs, notes = {}, {}
     for payload in payloads:
-        if payload == "steal-persistently" and storage == "memory":
+        if payload == "steal-persistently" and (architecture, storage) == ("browser", "memory"):
             # a login of its own: the first theft made the app refresh, and the collector's use of what it read
             # rotated the refresh token the app holds in memory (the next refresh is a reuse: the family is revoked)
             wait_for_proxied(page, stack, runs["proxy"])
