@@ -72,10 +72,15 @@ function attackPart() {
     "details",
     { id: "browser-apps-attack" },
     el("summary", {}, "Malicious JavaScript on this page (demo): RFC 10017's four payloads, and what the attacker's server managed"),
-    el("p", { class: "hint" }, `Each payload runs in this page against the choice above and sends what it takes to the collector (${config.collector}, the attacker's server), which keeps using it, also after you close this tab.`),
-    el("div", { class: "actions" }, Object.entries(attack.PAYLOADS).map(([payload, label]) => el("button", { type: "button", dataset: { payload } }, label))),
-    el("p", {}, "Run ", el("code", { id: "browser-apps-run" }, exposed.run ?? "(none yet)"), " ", el("button", { type: "button", id: "browser-apps-verdicts" }, "Show the collector's verdicts")),
-    el("div", { id: "browser-apps-table" }),
+    // Its controls exist only while it is open (hidden otherwise: a closed details still lays its content out).
+    el(
+      "div",
+      { id: "browser-apps-attack-controls", hidden: true },
+      el("p", { class: "hint" }, `Each payload runs in this page against the choice above and sends what it takes to the collector (${config.collector}, the attacker's server), which keeps using it, also after you close this tab.`),
+      el("div", { class: "actions" }, Object.entries(attack.PAYLOADS).map(([payload, label]) => el("button", { type: "button", dataset: { payload } }, label))),
+      el("p", {}, "Run ", el("code", { id: "browser-apps-run" }, exposed.run ?? "(none yet)"), " ", el("button", { type: "button", id: "browser-apps-verdicts" }, "Show the collector's verdicts")),
+      el("div", { id: "browser-apps-table" }),
+    ),
   );
 }
 
@@ -191,6 +196,9 @@ async function init() {
   window.authlab.browserApps = Object.assign(exposed, { expected, verdict, showVerdicts, runPayload, step, newRun });
   draw(root);
   showHolding();
+  $("#browser-apps-attack")?.addEventListener("toggle", (event) => {
+    $("#browser-apps-attack-controls").hidden = !event.target.open;
+  });
   root.addEventListener("change", (event) => {
     const name = event.target.name?.replace("browser-apps-", "");
     if (name !== "architecture" && name !== "storage") return;

@@ -106,6 +106,12 @@ def wait_for_proxied(page, stack, run):
     }})()"""), "the open page proxied nothing"
 
 
+def open_attack(page):
+    """Unfold the demo part, as a person would, and wait for its controls (drawn on the details' toggle)."""
+    page.evaluate("document.querySelector('#browser-apps-attack').open = true")
+    page.wait_until("!document.querySelector('#browser-apps-attack-controls').hidden", 5_000)
+
+
 def open_section(browser, stack, architecture, storage, frontend="a"):
     """The page from empty Web Storage, the section set to this architecture and storage, the payloads' timers short."""
     page = browser.open(stack[frontend] + "/")
@@ -116,7 +122,7 @@ def open_section(browser, stack, architecture, storage, frontend="a"):
         page.evaluate(f"document.querySelector('input[name=\"browser-apps-{name}\"][value=\"{value}\"]').click()")
     short = f"m.timing.intervalMs = {INTERVAL_S * 1000}"
     page.evaluate(f"import('/shared/malicious_scripts.js').then((m) => {{ {short}; }})")
-    page.evaluate("document.querySelector('#browser-apps-attack').open = true")  # the folded demo part
+    open_attack(page)
     return page
 
 
@@ -180,7 +186,7 @@ def log_in_at_the_as(page, frontend_origin, form=True):
     page.wait_until("window.authlab.browserApps.last.step === 'me'", 10_000)
     me = page.evaluate("window.authlab.browserApps.last")
     assert me["status"] == 200 and me["body"]["user"] == "alice", me
-    page.evaluate("document.querySelector('#browser-apps-attack').open = true")  # the folded demo part, again
+    open_attack(page)
 
 
 def attack(browser, stack, frontend, architecture, storage):
