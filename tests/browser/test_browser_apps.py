@@ -22,6 +22,8 @@ from stack import procs
 from stack.environment import api_environment
 from tests.conftest import SECRET
 
+from .test_accessibility import AXE, violations
+
 pytestmark = pytest.mark.browser
 
 INTERVAL_S = 0.2  # how often the payloads poll and look again during a test
@@ -321,3 +323,20 @@ def test_a_silent_flow_from_another_site_than_the_as_gets_no_code(attack_cells, 
     refused = cells["new-flow"]["refused"]
     assert cells["new-flow"]["got"] == [] and "login_required" in refused and "SameSite=Lax" in refused, refused
     assert sorted(cells["steal-once"]["got"]) == ["access_token", "refresh_token"], cells["steal-once"]
+
+
+def test_the_section_has_no_axe_violations_with_a_verdict_table(stack, browser_for):
+    """axe-core on the page with the section in use: logged in at the AS, the demo part open, a payload run and the
+    collector's verdicts drawn as a table. Zero violations."""
+    browser = browser_for("chromium", "default")
+    browser.clear_cookies()
+    page = open_section(browser, stack, "browser", "sessionStorage", "b")
+    log_in_at_the_as(page, stack["b"])
+    page.click('button[data-payload="steal-once"]')
+    page.wait_until("window.authlab.browserApps.payloads['browser/sessionStorage/steal-once'] !== undefined", 15_000)
+    page.click("#browser-apps-verdicts")
+    page.wait_until("document.querySelector('#browser-apps-table table') !== null", 10_000)
+    found = violations(page.page, AXE.read_text())  # axe-core, pinned in package-lock.json (make install)
+    page.close()
+    browser.clear_cookies()
+    assert found == []
