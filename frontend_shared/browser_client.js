@@ -132,7 +132,7 @@ function ask(message) {
 export async function startLogin({ architecture, storage }) {
   if (architecture !== "browser") {
     const mode = architecture === "tmb" ? "token-mediating" : "bff";
-    location.assign(`${config.bff}/bff/login?${new URLSearchParams({ mode, return_to: redirectUri })}`);
+    location.assign(`${config.bff}/bff/login?${new URLSearchParams({ mode })}`); // the BFF sends the browser back to this page
     return;
   }
   const as = await authorizationServer();
