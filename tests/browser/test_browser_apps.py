@@ -1,9 +1,6 @@
-"""RFC 10017 in a real browser: the page's "Browser apps" section, and its §5.1 payloads run in Chromium against a real
-BFF and a real collector, each cell of the attack table asserted from the collector's records as the page shows them.
-
-Cells that need the authorization server (every browser-client cell, and §5.1.3 anywhere: the AS is being built on
-branch `authserver`) are not in the parametrization yet; docs/browser-apps.md lists them.
-"""
+"""RFC 10017 in real browsers: the page's "Browser apps" section, and its §5.1 payloads run in each engine against the
+real AS, BFF and collector, each cell of the attack table asserted from the collector's records as the page shows
+them. Not in the parametrization (docs/browser-apps.md says why): the BFF's steal cells and §5.1.3 through a BFF."""
 
 import base64
 import hashlib
@@ -14,10 +11,6 @@ import time
 import pytest
 import requests
 
-import bff
-from backend import clock
-from backend.stores import redis_client
-from bff import session_store
 from stack import procs
 from stack.environment import api_environment
 from tests.conftest import SECRET
@@ -27,7 +20,6 @@ from .test_accessibility import AXE, violations
 pytestmark = pytest.mark.browser
 
 INTERVAL_S = 0.2  # how often the payloads poll and look again during a test
-ALICE = {"username": "alice", "password": "wonderland"}
 # architecture, storage, payload: what runs without the AS, with what RFC 10017 expects of it
 CELLS = [("tmb", storage, payload) for storage in ("memory", "sessionStorage", "localStorage")
          for payload in ("steal-once", "steal-persistently", "proxy")] + [("bff", "cookie", "proxy")]
@@ -62,31 +54,6 @@ def stack(redis_service, tmp_path_factory):
     finally:
         for service in reversed(services):
             service.stop()
-
-
-def seed_bff_session(stack):
-    """Alice logged in at A's BFF as its callback leaves her (the AS's part is not here yet): tokens from the API's
-    own JWT login in the BFF's Redis record; the session ID, for the cookie."""
-    tokens = requests.post(f"{stack['api']}/api/jwt/login", json=ALICE, timeout=5).json()
-    app = bff.create_app({**stack["env"], "BFF_SITE": "a"})
-    try:
-        with app.app_context():
-            now = clock.now()
-            return session_store.create({
-                "user": "alice", "access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"],
-                "access_expires_at": now + 300, "expires_at": now + 3600})
-    finally:
-        redis_client.redis(app).close()
-
-
-def give_cookie(browser, origin, name, value):
-    """Put the BFF's HttpOnly, SameSite=Strict cookie in the browser's jar for `origin`, as its callback would."""
-    if hasattr(browser, "context"):  # Playwright
-        browser.context.add_cookies([{"name": name, "value": value, "url": origin, "httpOnly": True,
-                                      "sameSite": "Strict"}])
-        return
-    browser.driver.get(f"{origin}/bff/session")  # WebDriver sets cookies for the document it is on
-    browser.driver.add_cookie({"name": name, "value": value, "path": "/", "httpOnly": True, "sameSite": "Strict"})
 
 
 def proxied_count(stack, run):
@@ -170,9 +137,10 @@ BROWSER_STORAGES = ("localStorage", "sessionStorage", "memory", "worker", "dpop"
 PAYLOADS = ("steal-once", "new-flow", "proxy", "steal-persistently")  # in the order one login runs them
 
 
-def log_in_at_the_as(page, frontend_origin, form=True):
+def log_in_at_the_as(page, frontend_origin, form=True, back="login"):
     """Press the section's Log in: the AS's login page (a form; not again while the AS session lasts), alice's
-    password, and back on the page's `/` with a code that the client redeems; then Call me."""
+    password, and back on the page's `/` (the browser client redeems the code itself, `back` = "login"; a BFF has
+    done it on its callback, and the page shows its session, `back` = "session"); then Call me."""
     page.evaluate("window.leftBehind = true")  # gone once the AS has sent the browser back: a new document
     page.click('button[data-browser-apps="login"]')
     if form:
@@ -181,7 +149,7 @@ def log_in_at_the_as(page, frontend_origin, form=True):
                       " document.querySelector('input[name=\"password\"]').value = 'wonderland')")
         page.click("form button")
     page.wait_until(f"location.origin === {frontend_origin!r} && window.leftBehind === undefined"
-                    " && window.authlab?.browserApps?.last?.step === 'login'", 15_000)
+                    f" && window.authlab?.browserApps?.last?.step === {back!r}", 15_000)
     login = page.evaluate("window.authlab.browserApps.last")
     assert login["status"] == 200, login
     page.click('button[data-browser-apps="me"]')
@@ -197,15 +165,11 @@ def attack(browser, stack, frontend, architecture, storage):
     went through the page after it was gone (`proxied_after_leaving`)."""
     origin = stack[frontend]
     browser.clear_cookies((stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"]))
-    if architecture != "browser":  # alice's BFF session, as its callback leaves it
-        give_cookie(browser, stack["bff"], session_store.COOKIE, seed_bff_session(stack))
     page = open_section(browser, stack, architecture, storage, frontend)
     page.evaluate("import('/shared/malicious_scripts.js').then((m) => { m.timing.silentFlowMs = 3000; })")
-    if architecture == "browser":
-        log_in_at_the_as(page, origin)
-    elif architecture == "tmb":
-        page.click('button[data-browser-apps="me"]')  # the app gets its access token from /bff/token and keeps it
-        page.wait_until("window.authlab.browserApps.last?.status === 200", 10_000)
+    # the BFF's login (its callback sets its cookie), or the browser client's own; the token-mediating page's
+    # Call me gets its access token from /bff/token and keeps it
+    log_in_at_the_as(page, origin, back="login" if architecture == "browser" else "session")
     payloads = PAYLOADS if architecture == "browser" else MEDIATED[architecture]
     runs, notes = {}, {}
     for payload in payloads:
