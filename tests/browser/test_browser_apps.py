@@ -37,6 +37,7 @@ def stack(redis_service, tmp_path_factory):
         api, redis_service.url.rsplit("/", 1)[0] + "/2", SECRET, lenient_limits=True,
         JWT_SECRET=secrets.token_hex(32), FRONTEND_A_ORIGIN=origins["a"], FRONTEND_B_ORIGIN=origins["b"],
         ISSUER_ORIGIN=origins["issuer"], BFF_A_ORIGIN=origins["bff"], BFF_A_CLIENT_SECRET=secrets.token_hex(16),
+        BFF_B_ORIGIN=f"http://127.0.0.1:{procs.free_port()}",  # B's BFF is not started: no cell of B uses it
         COLLECTOR_ORIGIN=origins["collector"], DEMO_COOKIE_OPTIONS="1",
         COLLECTOR_DELAYS="3600",  # no scheduled use during a test: it asks for replays
     )
