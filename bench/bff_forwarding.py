@@ -50,22 +50,29 @@ def _seed_session(redis_url, access_token):
                                      "access_expires_at": now + 3600, "expires_at": now + 3600})
 
 
-def measure(requests_per_round=200, rounds=3, workdir=None):
-    """{"direct": {...}, "bff": {...}, "added_ms_p50": ...}: medians over rounds, Redis work per request of each."""
+def measure(requests_per_round=200, rounds=3, workdir=None, running=None):
+    """{"direct": {...}, "bff": {...}, "added_ms_p50": ...}: medians over rounds, Redis work per request of each.
+
+    Its own Redis and API, unless `running` names ones already up: {"redis_url", "api"} (the tests')."""
     with contextlib.ExitStack() as stack:
         folder = Path(workdir or stack.enter_context(tempfile.TemporaryDirectory()))
-        redis = stack.enter_context(redis_server.server(procs.free_port(), folder / "redis", log=folder / "redis.log"))
-        api_port, bff_port = procs.free_port(), procs.free_port()
-        env = api_environment(api_port, redis.url, SECRET, lenient_limits=True, JWT_SECRET=SECRET + "-jwt",
-                              JWT_ACCESS_TTL="3600")
-        stack.enter_context(procs.api(api_port, env, workers=1, log=folder / "api.log"))
-        bff_env = {**env, "BFF_A_ORIGIN": f"http://localhost:{bff_port}", "FRONTEND_A_ORIGIN": FRONTEND_A,
-                   "BFF_A_CLIENT_SECRET": "bench"}
+        bff_port = procs.free_port()
+        if running:
+            redis_url, api = running["redis_url"], running["api"]
+        else:
+            redis = stack.enter_context(redis_server.server(procs.free_port(), folder / "redis",
+                                                            log=folder / "redis.log"))
+            api_port = procs.free_port()
+            env = api_environment(api_port, redis.url, SECRET, lenient_limits=True, JWT_SECRET=SECRET + "-jwt",
+                                  JWT_ACCESS_TTL="3600")
+            stack.enter_context(procs.api(api_port, env, workers=1, log=folder / "api.log"))
+            redis_url, api = redis.url, f"http://localhost:{api_port}"
+        bff_env = {"REDIS_URL": redis_url, "API_ORIGIN": api, "BFF_A_ORIGIN": f"http://localhost:{bff_port}",
+                   "FRONTEND_A_ORIGIN": FRONTEND_A, "BFF_A_CLIENT_SECRET": "bench"}
         stack.enter_context(procs.bff("a", bff_port, bff_env, log=folder / "bff.log"))
-        api = f"http://localhost:{api_port}"
         login = requests.post(f"{api}/api/jwt/login", json={"username": "alice", "password": "wonderland"}, timeout=5)
         token = login.json()["access_token"]
-        cookie = _seed_session(redis.url, token)
+        cookie = _seed_session(redis_url, token)
         ways = {
             "direct": (f"{api}/api/jwt/me", {"Authorization": f"Bearer {token}"}),
             "bff": (f"http://localhost:{bff_port}/bff/api/jwt/me",
@@ -81,7 +88,7 @@ def measure(requests_per_round=200, rounds=3, workdir=None):
                 medians[name].append((statistics.median(times), statistics.quantiles(times, n=10)[-1]))
         result = {}
         for name, (url, headers) in ways.items():
-            work = redis_count.counted(redis.url, 50, lambda u=url, h=headers, n=name: _timed(sessions[n], u, h, 50))
+            work = redis_count.counted(redis_url, 50, lambda u=url, h=headers, n=name: _timed(sessions[n], u, h, 50))
             result[name] = {
                 "p50_ms": round(statistics.median(m[0] for m in medians[name]), 3),
                 "p90_ms": round(statistics.median(m[1] for m in medians[name]), 3),

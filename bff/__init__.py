@@ -4,7 +4,7 @@ A confidential client of the authorization server (authlab-bff-a / authlab-bff-b
 tokens in Redis under an HttpOnly, SameSite=Strict cookie, and forwards an allowlisted set of API calls with the
 access token. `GET /bff/token` is the token-mediating mode (§6.2): the access token, never the refresh token.
 
-    BFF_SITE=a make run                     # make run starts both: A's on localhost:8004, B's on 127.0.0.1:8005
+    make run                                 # starts both: A's on localhost:8004 (BFF_SITE=a), B's on 127.0.0.1:8005
     curl -i localhost:8004/bff/login         # 302 to the authorization server
     curl -s -b 'bff_session=...' -H 'X-CSRF: 1' -H 'Origin: http://localhost:8001' localhost:8004/bff/api/jwt/me
 

@@ -1,7 +1,7 @@
 """Logging in through the BFF: code + PKCE at the AS, a session cookie for the page, logout that revokes at the AS."""
 
 import jwt
-from flask import Blueprint, current_app, jsonify, redirect, request
+from flask import Blueprint, current_app, jsonify, request
 
 from backend import clock
 from backend.web import cookies
@@ -25,6 +25,11 @@ def _login_cookie_options():
     return {"samesite": "Lax", "secure": current_app.config["HTTPS"], "partitioned": False}
 
 
+def redirect_to(url):
+    """A 302 with no body (Flask's `redirect` adds a small HTML page; nothing here answers in HTML)."""
+    return current_app.response_class(status=302, headers={"Location": url})
+
+
 def current_session():
     """(session ID, record) of this request's session cookie; 401 without a live one."""
     session_id = cookies.get(session_store.COOKIE)
@@ -39,7 +44,7 @@ def login():
     """curl -i localhost:8004/bff/login   # 302 to the AS's authorization endpoint (code, PKCE S256, state)."""
     url, state, verifier = authorization_client.authorization_url()
     session_store.start_login(state, verifier)
-    response = redirect(url, 302)
+    response = redirect_to(url)
     expires = clock.now() + session_store.LOGIN_SECONDS
     cookies.set_cookie(response, LOGIN_COOKIE, state, _login_cookie_options(), expires)
     return response
@@ -70,7 +75,7 @@ def callback():
         "expires_at": now + current_app.config["BFF_SESSION_TTL"],
     }
     session_id = session_store.create(record)
-    response = redirect(current_app.config["BFF_FRONTEND_ORIGIN"] + "/", 302)
+    response = redirect_to(current_app.config["BFF_FRONTEND_ORIGIN"] + "/")
     cookies.delete_cookie(response, LOGIN_COOKIE, _login_cookie_options())
     cookies.set_cookie(response, session_store.COOKIE, session_id, _session_cookie_options(), record["expires_at"])
     return response

@@ -1,6 +1,8 @@
 """Using the session: allowlisted API calls forwarded with the access token (§6.1), or the access token itself for a
 token-mediating page (§6.2). The refresh token never leaves; it is used here when the access token is due."""
 
+import threading
+
 import requests
 from flask import Blueprint, current_app, jsonify, request
 
@@ -14,6 +16,14 @@ from .session_views import current_session
 bp = Blueprint("bff_tokens", __name__, url_prefix="/bff")
 
 FORWARD_TIMEOUT = 5
+_connections = threading.local()  # one keep-alive connection pool to the API per server thread
+
+
+def _api():
+    """This thread's HTTP session to the API: a new TCP connection per forwarded call would cost more than the call."""
+    if not hasattr(_connections, "session"):
+        _connections.session = requests.Session()  # it trusts REQUESTS_CA_BUNDLE (make run-https's local CA)
+    return _connections.session
 
 
 def fresh_access_token():
@@ -51,7 +61,7 @@ def forward(path):
                        f"{', '.join(sorted(current_app.config['BFF_ALLOWED_PATHS']))})")
     record = fresh_access_token()
     try:
-        answer = requests.get(f"{current_app.config['API_ORIGIN']}/api/{path}", params=request.args,
+        answer = _api().get(f"{current_app.config['API_ORIGIN']}/api/{path}", params=request.args,
                               headers={"Authorization": f"Bearer {record['access_token']}"}, timeout=FORWARD_TIMEOUT)
         body = answer.json()
     except (requests.RequestException, ValueError) as exc:

@@ -62,7 +62,7 @@ def keys():
 
 @bp.get("/")
 def about():
-    """Where everything is, like a (much) smaller OpenID discovery document."""
+    """curl -s 127.0.0.1:8003/   (where everything is: the RFC 8414 metadata, as at /.well-known/...)"""
     return jsonify(authorization_server.metadata())
 
 

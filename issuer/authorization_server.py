@@ -16,6 +16,7 @@ metadata document (RFC 8414), the AS session's `prompt=none`, and DPoP binding a
 import secrets
 from urllib.parse import urlencode
 
+import jwt
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
@@ -39,26 +40,52 @@ class LoginRequired(OAuth2Error):
 
 
 class Issuer(IssuerParameter):
+    """RFC 9207's `iss`, so that a client talking to two servers can tell whose answer it got (mix-up attacks)."""
+
     def get_issuer(self):
         return current_app.config["ISSUER_ORIGIN"]
 
 
 class Revocation(RevocationEndpoint):
-    """RFC 7009 for refresh tokens (the whole family ends); an access token is a JWT that lives out its minutes."""
+    """RFC 7009: a refresh token ends its whole family (and the API refuses the family's access tokens from then on);
+    an access token of ours goes on the API's denylist until it expires."""
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
     def query_token(self, token_string, token_type_hint):
         found = records.refresh(token_string)
-        return None if found is None else _Revocable(found[0])
+        if found is not None:
+            return _Revocable(found[0], kind="refresh")
+        claims = _own_access_token(token_string)
+        return None if claims is None else _Revocable(user=claims["sub"], client=claims.get("client_id"),
+                                                      jti=claims["jti"], exp=claims["exp"], kind="access")
 
     def revoke_token(self, token, request):
-        records.revoke_family(token["user"], token["family"])
+        if token["kind"] == "refresh":
+            records.revoke_family(token["user"], token["family"])
+        else:
+            records.deny_access_token(token["user"], token["jti"], token["exp"])
 
 
 class _Revocable(dict):
+    """A token /revoke found: a refresh token's record or an access token's claims, with its client."""
+
     def check_client(self, client):
         return self["client"] == client.client_id
+
+
+def _own_access_token(token):
+    """The claims of an unexpired access token this AS signed (a key it still publishes), else None."""
+    config = current_app.config
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = next((key for key in current_app.extensions["issuer.keys"].published() if key.kid == kid), None)
+        if key is None:
+            return None
+        return jwt.decode(token, key.private.public_key(), algorithms=[key.algorithm], audience=config["JWT_AUDIENCE"],
+                          issuer=config["ISSUER_ORIGIN"], options={"require": ["sub", "jti", "exp"]})
+    except jwt.PyJWTError:
+        return None
 
 
 class AccessTokens(BearerTokenGenerator):
@@ -71,10 +98,12 @@ class AccessTokens(BearerTokenGenerator):
     def access_token(self, client, grant_type, user, scope):
         """Built here, signed by the KeyRing: Authlib's JWT generator signs through joserfc, whose default registry
         refuses EdDSA (one of ISSUER_ALGORITHM's two choices)."""
-        now = int(clock.now())
+        now = clock.issued_at()  # to the millisecond, as the API's: a token minted after a logout-all must pass it
         claims = {"iss": self.config["ISSUER_ORIGIN"], "aud": self.config["JWT_AUDIENCE"], "sub": user.username,
-                  "client_id": client.client_id, "iat": now, "exp": now + self.config["JWT_ACCESS_TTL"],
+                  "client_id": client.client_id, "iat": now, "exp": int(now) + self.config["JWT_ACCESS_TTL"],
                   "jti": secrets.token_urlsafe(16), "scope": scope}
+        if g.get("family_id"):  # its refresh family: revoking the family ends its access tokens at the API too
+            claims["sid"] = g.family_id
         if g.get("jkt"):
             claims["cnf"] = {"jkt": g.jkt}
         return self.keys.sign(claims)
@@ -87,6 +116,8 @@ class AccessTokens(BearerTokenGenerator):
 
 
 class Server(AuthorizationServer):
+    """Authlib's Flask server over the fixed clients (clients.py)."""
+
     def query_client(self, client_id):
         return current_app.extensions["issuer.clients"].get(client_id)
 
@@ -153,7 +184,14 @@ QUOTED = ("redirect_uri", "response_type")
 
 @bp.get("/authorize")
 def authorize():
-    """open '127.0.0.1:8003/authorize?response_type=code&client_id=authlab-a&redirect_uri=...&code_challenge=...'"""
+    """curl -si '127.0.0.1:8003/authorize?response_type=code&client_id=authlab-a&redirect_uri=...&code_challenge=...'"""
+    response = _authorization_response()
+    response.headers["Cache-Control"] = "no-store"  # a Location holding a code is never to be kept
+    return response
+
+
+def _authorization_response():
+    """A code for the signed-in user, the way to the login page, or the RFC's error (to the client where allowed)."""
     user = login.current_user()
     try:
         if any(invalid_error_characters(value) for name in QUOTED for value in request.args.getlist(name)):

@@ -11,7 +11,7 @@ from flask import current_app, g
 
 from backend import clock, users
 
-from . import records
+from . import clients, records
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # each client allows only its own (clients.py)
 
@@ -76,7 +76,7 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):
         if "family" in record:  # redeemed before: this is a replay, and what the first use issued is suspect
             records.revoke_family(record["user"], record["family"])
             raise InvalidGrantError("this code was used already: the tokens it issued are revoked")
-        g.code = code
+        g.code, g.family_id = code, records.new_family_id()  # the family this redemption opens: the tokens' `sid`
         return Code(record)
 
     def authenticate_user(self, authorization_code):
@@ -87,10 +87,10 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):
         """Open the refresh token's family, then redeem the code for it; a code redeemed meanwhile revokes both."""
         user, client = self.request.user.username, self.request.client.client_id
         jkt = g.get("jkt") if self.request.client.public else None  # a BFF keeps its tokens itself (RFC 9449 §5)
-        family, ends = records.new_family(user, client, token["refresh_token"], jkt, family_seconds())
-        first = records.redeem_code(g.code, family, ends)
-        if first != family:
-            for spent in filter(None, (first, family)):
+        ends = records.new_family(g.family_id, user, client, token["refresh_token"], jkt, family_seconds())
+        first = records.redeem_code(g.code, g.family_id, ends)
+        if first != g.family_id:
+            for spent in filter(None, (first, g.family_id)):
                 records.revoke_family(user, spent)
             raise InvalidGrantError("this code was used already: the tokens it issued are revoked")
 
@@ -105,7 +105,7 @@ class Refresh(dict):
         return self["client"] == client.client_id
 
     def get_scope(self):
-        return ""
+        return clients.SCOPE
 
 
 class RefreshToken(grants.RefreshTokenGrant):
@@ -119,14 +119,14 @@ class RefreshToken(grants.RefreshTokenGrant):
         if found is None:
             return None
         record, family = found
-        if family is None or "revoked" in family or float(family["ends"]) <= clock.now():
-            return None  # revoked, or past its lifetime cap (Redis drops it then too)
+        if family is None or "revoked" in family or "ended_by_api" in family or float(family["ends"]) <= clock.now():
+            return None  # revoked here or ended by the API, or past its lifetime cap (Redis drops it then too)
         if family["live"] != records.digest(refresh_token):
             records.revoke_family(record["user"], record["family"])
             raise InvalidGrantError("this refresh token was used already: its whole family is revoked")
         if family["jkt"] and g.get("jkt") != family["jkt"]:  # bound to a DPoP key (a public client's)
             raise InvalidGrantError("this refresh token is bound to a DPoP key: send a proof made with it")
-        g.refresh_token, g.family = refresh_token, family
+        g.refresh_token, g.family, g.family_id = refresh_token, family, record["family"]
         return Refresh(record)
 
     def authenticate_user(self, refresh_token):
@@ -135,7 +135,10 @@ class RefreshToken(grants.RefreshTokenGrant):
 
     def save_token(self, token):
         record = self.request.refresh_token
-        if not records.rotate(g.refresh_token, token["refresh_token"], dict(record), g.family):
+        outcome = records.rotate(g.refresh_token, token["refresh_token"], dict(record), g.family)
+        if outcome == "revoked":  # meanwhile
+            raise InvalidGrantError()
+        if outcome == "spent":  # a concurrent use of the same token won: one of the two is a replay
             records.revoke_family(record["user"], record["family"])
             raise InvalidGrantError("this refresh token was used already: its whole family is revoked")
 

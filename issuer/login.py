@@ -32,9 +32,9 @@ PAGE = """<!doctype html>
 <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
 <p><button>Log in</button></p>
 </form>
-<p>Demo users: alice / wonderland, bob / builder, zoë / pässwörd, admin / admin-pass.</p>
-</main></body></html>
+{hint}</main></body></html>
 """
+HINT = "<p>Demo users: alice / wonderland, bob / builder, zoë / pässwörd, admin / admin-pass.</p>\n"
 
 
 def init_app(app):
@@ -65,14 +65,16 @@ def _page(note, status=200):
     # form-action: the browser checks the redirects after the POST too (to /authorize, then to the client)
     policy = ("default-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
               f"form-action 'self' {origins}")
-    html = PAGE.format(note=escape(note), csrf=escape(session["csrf"]), next=escape(_next(request.values.get("next"))))
+    hint = HINT if current_app.config["DEMO_COOKIE_OPTIONS"] else ""  # the demo's passwords, with the demo options
+    html = PAGE.format(note=escape(note), csrf=escape(session["csrf"]), next=escape(_next(request.values.get("next"))),
+                       hint=hint)
     return html, status, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": policy,
                           "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
 
 
 @bp.get("/login")
 def form():
-    """open http://127.0.0.1:8003/login"""
+    """curl -s -c jar 127.0.0.1:8003/login   (in a browser: the form; the cookie jar keeps the form's CSRF binding)"""
     return _page("Signed in as " + current_user().username if current_user() else "Not signed in.")
 
 

@@ -2,10 +2,19 @@
 
     key                                  type    holds                                       lives
     as:code:<sha256 of the code>         hash    user, client, redirect_uri, challenge,      AS_CODE_TTL (60 s); once
-                                                 scope, jkt; `family` once redeemed          redeemed: as its family
+                                                 scope; `family` once redeemed               redeemed: as its family
     as:refresh:<sha256 of the token>     hash    user, client, family, jkt                   until its family's end
     as:family:{<user>}:<id>              hash    client, live (sha256 of the one live        until its end: created
                                                  refresh token), ends, jkt; `revoked`        + AS_REFRESH_FAMILY_TTL
+    jwt:ended:{<user>}:<id>              string  the API's marker (backend/stores/keys.py):   the access tokens'
+                                                 the family's access tokens are refused      lifetime
+    jwt:deny:{<user>}:<jti>              string  the API's denylist: one revoked access      until its `exp`
+                                                 token (RFC 7009)
+
+A family's id is its access tokens' `sid` claim, the name the API gives its own refresh families: revoking a family
+here sets the API's `jwt:ended` marker for it, so the API refuses every access token the family issued at once, and
+a family the API ended (its logout of one of them, or the user's logout everywhere, `logout_all:{<user>}`, after
+the family began) cannot refresh here any more. Those keys carry the user's tag: one script sees them all.
 
 Codes and refresh tokens are looked up by the token alone, so their keys are single (untagged, like the API's
 `token:<sha256>`); each family carries its user's hash tag like every per-user key of the API
@@ -18,6 +27,8 @@ Redis yields no usable code or token.
 import hashlib
 import math
 import secrets
+
+from flask import current_app
 
 from backend import clock
 from backend.stores import keys as api_keys
@@ -52,17 +63,23 @@ redis.call('EXPIREAT', KEYS[1], ARGV[2])
 return ARGV[1]
 """
 
-# Rotates a family: `live` from ARGV[1] to ARGV[2] only if ARGV[1] is still the live one and the family is not revoked.
+# Rotates a family (KEYS[1]): `live` from ARGV[1] to ARGV[2]; 1, or 0 when ARGV[1] was spent already, or -1 when the
+# family is revoked here, ended by the API (KEYS[2]), or older than the user's last logout everywhere (KEYS[3]).
 _ROTATE = """
-if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+local since = redis.call('GET', KEYS[3])
+if since and tonumber(since) >= tonumber(redis.call('HGET', KEYS[1], 'created')) then return -1 end
 if redis.call('HGET', KEYS[1], 'live') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'live', ARGV[2])
 return 1
 """
 
-# Marks a family revoked if it still exists (HSET alone would make an expired one again, without a TTL).
+# Marks a family (KEYS[1]) revoked if it still exists (HSET alone would make an expired one again, without a TTL),
+# and its access tokens ended at the API (KEYS[2], for ARGV[1] seconds).
 _REVOKE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'revoked', '1') end
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
 """
 
 
@@ -94,10 +111,16 @@ def redeem_code(code, family, ends):
     return answer.decode() if answer else None
 
 
-def new_family(user, client, refresh_token, jkt, seconds):
-    """A new refresh-token family for `user`, ending `seconds` from now whatever rotations follow; (id, end)."""
-    family, ends = secrets.token_urlsafe(12), math.ceil(clock.now()) + seconds
-    fields = {"client": client, "user": user, "live": digest(refresh_token), "ends": str(ends), "jkt": jkt or ""}
+def new_family_id():
+    return secrets.token_urlsafe(12)
+
+
+def new_family(family, user, client, refresh_token, jkt, seconds):
+    """Refresh-token family `family` for `user`, ending `seconds` from now whatever rotations follow; its end."""
+    created = clock.issued_at()
+    ends = math.ceil(created) + seconds
+    fields = {"client": client, "user": user, "live": digest(refresh_token), "ends": str(ends), "jkt": jkt or "",
+              "created": repr(created)}
     with store().pipeline(transaction=False) as pipe:  # two slots on a cluster: the family first
         pipe.hset(family_key(user, family), mapping=fields)
         pipe.expireat(family_key(user, family), ends)
@@ -105,31 +128,51 @@ def new_family(user, client, refresh_token, jkt, seconds):
                                                        "jkt": jkt or ""})
         pipe.expireat(refresh_key(refresh_token), ends)
         pipe.execute()
-    return family, ends
+    return ends
 
 
 def refresh(token):
-    """(the refresh token's record, its family's record) or None where either is gone."""
+    """(the refresh token's record, its family's record or None) or None: two round trips, the family's with the
+    API's markers for it (one slot), which set the family's `ended_by_api` when the API ended it (its logout of one
+    of the family's access tokens, or the user's logout everywhere after the family began)."""
     record = _text(store().hgetall(refresh_key(token)))
     if not record:
         return None
-    family = _text(store().hgetall(family_key(record["user"], record["family"])))
+    user, family_id = record["user"], record["family"]
+    with store().pipeline(transaction=False) as pipe:
+        pipe.hgetall(family_key(user, family_id))
+        pipe.mget(api_keys.jwt_ended(user, family_id), api_keys.logout_all(user))
+        family, (ended, since) = pipe.execute()
+    family = _text(family)
+    if family and (ended or (since is not None and float(since) >= float(family["created"]))):
+        family["ended_by_api"] = "1"
     return record, family or None
 
 
 def rotate(token, new_token, record, family):
-    """Make `new_token` the family's live refresh token if `token` still is; False if it was spent or revoked."""
-    key = family_key(record["user"], record["family"])
-    if not store().eval(_ROTATE, 1, key, digest(token), digest(new_token)):
-        return False
+    """Make `new_token` the family's live refresh token if `token` still is: "rotated", "spent" or "revoked"."""
+    user, family_id = record["user"], record["family"]
+    done = store().eval(_ROTATE, 3, family_key(user, family_id), api_keys.jwt_ended(user, family_id),
+                        api_keys.logout_all(user), digest(token), digest(new_token))
+    if done != 1:
+        return "spent" if done == 0 else "revoked"
     ends = int(family["ends"])
     with store().pipeline() as pipe:
         pipe.hset(refresh_key(new_token), mapping={**record})
         pipe.expireat(refresh_key(new_token), ends)
         pipe.execute()
-    return True
+    return "rotated"
 
 
 def revoke_family(user, family):
-    """End a family for good: marked `revoked`, its end kept (a family already gone stays gone)."""
-    store().eval(_REVOKE, 1, family_key(user, family))
+    """End a family for good: marked `revoked` (its end kept; one already gone stays gone), and its access tokens
+    refused by the API from now on (the marker outlives the last of them)."""
+    config = current_app.config
+    store().eval(_REVOKE, 2, family_key(user, family), api_keys.jwt_ended(user, family),
+                 config["JWT_ACCESS_TTL"] + config["JWT_LEEWAY"])
+
+
+def deny_access_token(user, jti, exp):
+    """Put one access token on the API's denylist (backend/stores/keys.py) until it expires (RFC 7009)."""
+    seconds = max(1, math.ceil(exp - clock.now()) + current_app.config["JWT_LEEWAY"])
+    store().set(api_keys.jwt_deny(user, jti), "1", ex=seconds)

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from backend import clock
 from backend.stores import redis_client
 from issuer import create_app as create_issuer
 
@@ -38,6 +39,12 @@ class Flow:
         return self.client.post("/login", data={"username": username, "password": password, "csrf": csrf,
                                                 "next": next_})
 
+    def signed_in(self, username="alice"):
+        """The AS session the login page sets, without its password check (scrypt, ~0.1 s): for tests of what
+        follows a login (the login itself has its own tests)."""
+        with self.client.session_transaction() as session:
+            session.update(user=username, auth_time=clock.now(), csrf="test-csrf")
+
     def authorize(self, client_id="authlab-a", redirect_uri=A_REDIRECT, verifier=None, **params):
         """GET /authorize with an S256 challenge of `verifier` (None: a fresh one); params add or override (None
         drops one)."""
@@ -47,8 +54,8 @@ class Flow:
         return self.client.get("/authorize", query_string={k: v for k, v in args.items() if v is not None})
 
     def code(self, **params):
-        """A fresh code for alice (logged in first), and its verifier in .verifier."""
-        self.login()
+        """A fresh code for alice (signed in first), and its verifier in .verifier."""
+        self.signed_in()
         response = self.authorize(**params)
         assert response.status_code == 302, response.get_data(as_text=True)
         return query(response)["code"]

@@ -11,12 +11,13 @@ ISSUER = "http://127.0.0.1:8003"
 
 
 def test_a_logged_in_user_gets_a_code_with_the_state_and_the_issuer(flow):
-    flow.login()
+    flow.signed_in()
     response = flow.authorize()
     assert response.status_code == 302
     assert response.headers["Location"].startswith(A_REDIRECT + "?")
     params = query(response)
     assert params["state"] == "s-1" and params["iss"] == ISSUER and len(params["code"]) >= 43
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_without_a_session_authorize_sends_the_browser_to_the_login_page_and_back(flow):
@@ -40,7 +41,7 @@ PKCE_REFUSED = {
 @pytest.mark.parametrize("params", PKCE_REFUSED.values(), ids=PKCE_REFUSED)
 def test_pkce_s256_is_required_anything_else_is_invalid_request_at_the_client(flow, params):
     """RFC 9700 §2.1.1 / RFC 10017: S256 only; the error goes back to the (verified) redirect URI with state and iss."""
-    flow.login()
+    flow.signed_in()
     response = flow.authorize(**params)
     assert response.status_code == 302
     answer = query(response)
@@ -62,7 +63,7 @@ MISMATCHED = {
 @pytest.mark.parametrize("redirect_uri", MISMATCHED.values(), ids=MISMATCHED)
 def test_a_redirect_uri_not_registered_exactly_is_refused_without_redirecting(flow, redirect_uri):
     """RFC 6749 §4.1.2.1: never redirect to an unverified URI; the RFC's error body, here, instead."""
-    flow.login()
+    flow.signed_in()
     response = flow.authorize(redirect_uri=redirect_uri)
     assert response.status_code == 400 and "Location" not in response.headers
     assert response.get_json()["error"] == "invalid_request"
@@ -80,7 +81,7 @@ def test_an_unknown_client_or_a_missing_redirect_uri_is_answered_here(flow, para
 
 
 def test_an_implicit_grant_is_not_offered(flow):
-    flow.login()
+    flow.signed_in()
     response = flow.authorize(response_type="token")
     assert response.status_code == 302 and query(response)["error"] == "unsupported_response_type"
 
@@ -93,7 +94,7 @@ def test_prompt_none_without_a_session_answers_login_required_at_the_client(flow
 
 
 def test_prompt_none_with_a_session_answers_with_a_code_and_no_page(flow):
-    flow.login()
+    flow.signed_in()
     assert "code" in query(flow.authorize(prompt="none"))
 
 
@@ -158,7 +159,7 @@ def test_the_login_form_is_rate_limited_per_username_like_every_login(make_flow)
 ], ids=["quote-in-uri", "backslash-in-uri", "non-ascii-uri", "quote-in-type", "non-ascii-type"])
 def test_parameters_authlib_would_quote_in_an_error_are_a_400_not_a_500(flow, params):
     """Authlib refuses to build an error description holding them (a ValueError): they are refused before it."""
-    flow.login()
+    flow.signed_in()
     response = flow.authorize(**params)
     assert response.status_code == 400 and "Location" not in response.headers
     assert response.get_json()["error"] == "invalid_request"
@@ -176,3 +177,16 @@ def test_junk_at_the_token_and_revocation_endpoints_is_a_json_4xx(flow, path, fo
     assert 400 <= response.status_code < 500 and response.is_json
     assert response.get_json()["error"] in {"invalid_request", "invalid_client", "invalid_grant",
                                             "unsupported_grant_type", "unsupported_token_type", "invalid_scope"}
+
+
+@pytest.mark.parametrize("demo", [True, False], ids=["demo-on", "demo-off"])
+def test_the_login_page_names_the_demo_users_only_with_the_demo_options(make_flow, demo):
+    page = make_flow(DEMO_COOKIE_OPTIONS=demo).client.get("/login").get_data(as_text=True)
+    assert ("alice / wonderland" in page) is demo
+
+
+def test_over_https_the_as_session_is_a_secure_host_only_cookie(make_flow):
+    page = make_flow(ISSUER_ORIGIN="https://127.0.0.1:8003").client.get("/login", base_url="https://127.0.0.1:8003")
+    cookie = page.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-as_session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie

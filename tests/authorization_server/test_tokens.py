@@ -2,12 +2,13 @@
 cap, revocation (RFC 7009), confidential clients, and RFC 9068 access tokens; every error the RFC's JSON."""
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
 
 from issuer import records
-from tests.authorization_server.conftest import BFF_SECRET
+from tests.authorization_server.conftest import BFF_SECRET, Flow
 
 ISSUER = "http://127.0.0.1:8003"
 
@@ -33,10 +34,10 @@ def test_the_access_token_has_every_claim_rfc_9068_asks_for(flow):
     token = flow.tokens()["access_token"]
     header, claims = jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
     assert header["typ"] == "at+jwt" and header["alg"] == "EdDSA" and header["kid"]
-    assert set(claims) == {"iss", "aud", "sub", "client_id", "iat", "exp", "jti", "scope"}
+    assert set(claims) == {"iss", "aud", "sub", "client_id", "iat", "exp", "jti", "scope", "sid"}
     assert (claims["iss"], claims["aud"], claims["sub"], claims["client_id"]) == (
         ISSUER, "authlab-api", "alice", "authlab-a")
-    assert claims["exp"] - claims["iat"] == 300
+    assert 299 < claims["exp"] - claims["iat"] <= 300
 
 
 def test_a_code_is_single_use_and_its_reuse_revokes_the_refresh_token_it_issued(flow):
@@ -166,3 +167,13 @@ def test_a_bff_whose_secret_is_not_configured_cannot_authenticate_at_all(make_fl
 ], ids=["password", "client-credentials", "no-code", "no-refresh-token", "unknown-refresh-token", "empty"])
 def test_bad_token_requests_get_the_rfcs_error_body(flow, form, error):
     refused(flow.token(**form), error)
+
+
+def test_of_two_concurrent_uses_of_one_refresh_token_exactly_one_wins_and_the_family_ends(as_app):
+    """Whichever order Redis sees them in, the loser is a reuse: its family, the winner's new token included, ends."""
+    refresh_token = Flow(as_app.test_client()).tokens()["refresh_token"]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: Flow(as_app.test_client()).refresh(refresh_token), range(2)))
+    assert sorted(answer.status_code for answer in answers) == [200, 400]
+    (won,) = [answer.get_json() for answer in answers if answer.status_code == 200]
+    refused(Flow(as_app.test_client()).refresh(won["refresh_token"]))

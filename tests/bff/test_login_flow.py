@@ -89,6 +89,7 @@ def stored(bff_client):
 def test_login_sets_a_strict_httponly_host_cookie_and_the_session_works(bff_a):
     callback = log_in(bff_a)
     assert callback.status_code == 302 and callback.headers["Location"] == FRONTEND_A + "/"
+    assert callback.get_data() == b""  # no HTML, not even a redirect page
     cookie = next(c for c in callback.headers.getlist("Set-Cookie") if c.startswith("bff_session="))
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "path", "expires"} <= attributes and "domain" not in attributes and "secure" not in attributes
@@ -227,3 +228,53 @@ def test_a_stolen_refresh_token_works_until_the_victims_refresh_trips_reuse_dete
     assert item["refused"]["status"] == 400 and item["refused"]["error"] == "invalid_grant"
     assert item["worked_until"] == first["at"]
     assert re.fullmatch(r"sha256:[0-9a-f]{12}", item["fingerprint"])
+
+
+@pytest.mark.parametrize(("kind", "status", "error"), [
+    ("access_token", 401, "invalid_token"),  # sent as Bearer: the collector has no key to prove possession with
+    ("refresh_token", 400, "invalid_grant"),  # a public client's refresh token is bound to the same key
+])
+def test_dpop_bound_tokens_are_worth_nothing_to_the_collector(make_collector, authorization_server, kind, status,
+                                                             error):
+    """RFC 10017 §9.2: a non-extractable key stops the use of exfiltrated tokens elsewhere."""
+    from tests.dpop_client import ProofKey
+
+    key, verifier = ProofKey(), secrets.token_urlsafe(48)
+    code = _browser_client_login(requests.Session(), _challenge(verifier))
+    token_endpoint = authorization_server_metadata()["token_endpoint"]
+    pair = requests.post(token_endpoint, headers={"DPoP": key.proof("POST", token_endpoint)}, timeout=5, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": FRONTEND_A + "/", "client_id": "authlab-a",
+        "code_verifier": verifier}).json()
+    assert pair["token_type"] == "DPoP"
+    answer = make_collector().test_client().post("/collect", json={
+        "run": "r1", "kind": kind, kind: pair[kind], "client_id": "authlab-a", "storage": "dpop"})
+    attempt = answer.get_json()["attempt"]
+    assert (attempt["status"], attempt["worked"], attempt["error"]) == (status, False, error), attempt
+
+
+def test_a_call_that_finds_a_refresh_under_way_waits_for_it_instead_of_spending_the_token_twice(bff_a, redis_db):
+    """Two refreshes of one rotating refresh token look like theft to the AS (the family is revoked): a call that
+    finds another call's refresh lock waits for that refresh's result and sends nothing to the AS."""
+    import threading
+
+    log_in(bff_a)
+    session_id, before = stored(bff_a)
+    with bff_a.app.app_context():
+        session_store.save(session_id, {**before, "access_expires_at": before["access_expires_at"] - 10_000})
+        assert session_store.refresh_lock(session_id)  # another call of this session is refreshing
+    waits = lambda: redis_db.info("commandstats").get("cmdstat_exists", {}).get("calls", 0)  # noqa: E731
+    polled_before, answers = waits(), []
+    caller = threading.Thread(target=lambda: answers.append(bff_a.get("/bff/api/jwt/me", headers=OWN)))
+    caller.start()
+    while waits() < polled_before + 2 and caller.is_alive():  # it polls the lock: it is waiting
+        pass
+    assert waits() >= polled_before + 2, "the call did not wait for the refresh under way"
+    with bff_a.app.app_context():  # the other call's refresh is done: its result stored, the lock gone
+        session_store.save(session_id, before)
+        session_store.release_refresh_lock(session_id)
+    caller.join(10)
+    assert answers[0].status_code == 200, answers[0].get_json()
+    assert stored(bff_a)[1]["refresh_token"] == before["refresh_token"]  # nothing was refreshed by this call
+    with bff_a.app.app_context():  # and the refresh token is unspent at the AS: the next refresh works
+        session_store.save(session_id, {**before, "access_expires_at": before["access_expires_at"] - 10_000})
+    assert bff_a.get("/bff/api/jwt/me", headers=OWN).status_code == 200
