@@ -6,7 +6,7 @@ TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 NPM_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 
-.PHONY: install run run-https run-ha test lint bench matrix screenshots clean
+.PHONY: install run run-https run-ha test lint bench matrix screenshots vendor clean
 
 install: $(STAMP) $(NPM_STAMP)
 
@@ -45,6 +45,14 @@ matrix: install
 
 screenshots: install
 	AUTHLAB_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py
+
+# The pages' browser OAuth client, vendored as one file (no build step). Upgrade: npm install --save-exact
+# oauth4webapi@X && make vendor; tests/test_vendored.py fails while the copy and the pin disagree.
+vendor: $(NPM_STAMP)
+	mkdir -p frontend_shared/vendor
+	{ echo "// oauth4webapi $$(node -p 'require("./node_modules/oauth4webapi/package.json").version') (npm, MIT: oauth4webapi.LICENSE.md), vendored unchanged below this line by make vendor"; \
+	  cat node_modules/oauth4webapi/build/index.js; } > frontend_shared/vendor/oauth4webapi.js
+	cp node_modules/oauth4webapi/LICENSE.md frontend_shared/vendor/oauth4webapi.LICENSE.md
 
 clean:
 	rm -rf $(VENV) node_modules var reports .pytest_cache .hypothesis

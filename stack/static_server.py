@@ -21,7 +21,7 @@ from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
 from kernel.http.headers import header_bytes
-from kernel.settings import raw
+from kernel.settings import SETTINGS, raw
 
 from .procs import ROOT
 
@@ -48,7 +48,17 @@ def page_config(name):
         "issuer": raw("ISSUER_ORIGIN"),
         # B's own origin serves /api/ too (api_proxy below): the API on the page's own site.
         "apiProxy": raw(f"FRONTEND_{me}_ORIGIN") if me in PROXIED else None,
+        # RFC 10017's three architectures (docs/browser-apps.md): this site's BFF, the public client id at the AS
+        # (the issuer), and, with the demo options only, the attacker's collector the payloads send to.
+        "bff": raw(f"BFF_{me}_ORIGIN"),
+        "clientId": f"authlab-{me.lower()}",
+        "collector": raw("COLLECTOR_ORIGIN") if demo_options() else None,
     }
+
+
+def demo_options():
+    """The demo switch (docs/configuration.md): off, the pages offer no malicious scripts and allow no collector."""
+    return SETTINGS["DEMO_COOKIE_OPTIONS"][1](raw("DEMO_COOKIE_OPTIONS"))
 
 
 # Page A's server also serves this small page: B opens it in a window of its own to look from the API's site.
@@ -120,12 +130,15 @@ def api_proxy(api_origin, cafile=None):
 
 def content_security_policy(config, nonce):
     """The page's policy: its own scripts and the nonce (Measure's stand-in for an injected script uses it), fetches
-    to itself, the API and the issuer, no plugins, no <base>, forms only to itself and the API (B's "price of
-    cookies" posts one there), and no page may frame it."""
+    to itself, the API, the issuer (the AS), its BFF and, demo only, the collector (a real page's policy would stop
+    that exfiltration: docs/browser-apps.md); no plugins, no <base>, forms only to itself and the API (B's "price of
+    cookies" posts one there); frames only of the AS (a silent `prompt=none` flow), and only its own origin may
+    frame it (the flow lands on this page's `/`)."""
+    connect = " ".join(filter(None, ["'self'", config["api"], config["issuer"], config["bff"], config["collector"]]))
     return "; ".join([
         "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'", "style-src 'self'", "img-src 'self' data:",
-        f"connect-src 'self' {config['api']} {config['issuer']}", "object-src 'none'", "base-uri 'none'",
-        f"form-action 'self' {config['api']}", "frame-ancestors 'none'",
+        f"connect-src {connect}", f"frame-src 'self' {config['issuer']}", "object-src 'none'", "base-uri 'none'",
+        f"form-action 'self' {config['api']}", "frame-ancestors 'self'",
     ])
 
 
