@@ -28,15 +28,15 @@ def _digest(session_id):
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def start_login(state, verifier):
-    """Remember a login under way (its PKCE verifier) until the callback, for five minutes at most."""
-    redis().set(keys.bff_login(_site(), state), verifier, ex=LOGIN_SECONDS)
+def start_login(state, verifier, mode):
+    """Remember a login under way (its PKCE verifier, the session's mode) until the callback, five minutes at most."""
+    redis().set(keys.bff_login(_site(), state), json.dumps({"verifier": verifier, "mode": mode}), ex=LOGIN_SECONDS)
 
 
 def finish_login(state):
-    """The verifier of the login `state` names, once (GETDEL): a replayed callback finds nothing."""
-    verifier = redis().getdel(keys.bff_login(_site(), state))
-    return verifier.decode() if verifier else None
+    """{"verifier", "mode"} of the login `state` names, once (GETDEL): a replayed callback finds nothing."""
+    started = redis().getdel(keys.bff_login(_site(), state))
+    return json.loads(started) if started else None
 
 
 def create(record):

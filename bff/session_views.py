@@ -39,11 +39,20 @@ def current_session():
     return session_id, record
 
 
+# A session is a backend-for-frontend (RFC 10017 section 6.1: its tokens never leave the server) unless the login asks
+# for the token-mediating mode (section 6.2: `GET /bff/token` hands the page the access token, never the refresh one).
+MODES = ("bff", "token-mediating")
+
+
 @bp.get("/login")
 def login():
-    """curl -i localhost:8004/bff/login   # 302 to the AS's authorization endpoint (code, PKCE S256, state)."""
+    """curl -i 'localhost:8004/bff/login?mode=bff'   # 302 to the AS (code, PKCE S256, state); mode=token-mediating
+    lets the session's page fetch its access token (`GET /bff/token`)."""
+    mode = request.args.get("mode", "bff")
+    if mode not in MODES:
+        raise ApiError(400, "invalid_request", f"`mode` is one of {', '.join(MODES)}")
     url, state, verifier = authorization_client.authorization_url()
-    session_store.start_login(state, verifier)
+    session_store.start_login(state, verifier, mode)
     response = redirect_to(url)
     expires = clock.now() + session_store.LOGIN_SECONDS
     cookies.set_cookie(response, LOGIN_COOKIE, state, _login_cookie_options(), expires)
@@ -54,8 +63,8 @@ def login():
 def callback():
     """curl -i 'localhost:8004/bff/callback?code=...&state=...&iss=...'   # what the AS redirects the browser to."""
     state = request.args.get("state", "")
-    verifier = session_store.finish_login(state) if state and state == cookies.get(LOGIN_COOKIE) else None
-    if verifier is None:
+    started = session_store.finish_login(state) if state and state == cookies.get(LOGIN_COOKIE) else None
+    if started is None:
         raise ApiError(400, "invalid_state", "no login of this browser is under way with that state: start at "
                        "/bff/login (a login lasts five minutes and completes once)")
     authorization_client.check_issuer(request.args.get("iss"))
@@ -64,7 +73,7 @@ def callback():
     code = request.args.get("code")
     if not code:
         raise ApiError(400, "invalid_request", "the callback needs `code` (or the AS's `error`)")
-    tokens = authorization_client.redeem(code, verifier)
+    tokens = authorization_client.redeem(code, started["verifier"])
     now = clock.now()
     # The token came straight from the AS's token endpoint (authenticated, server to server): its `sub` is trusted
     # without a signature check here; the API verifies the token itself on every forwarded call.
@@ -72,7 +81,7 @@ def callback():
     record = {
         "user": user, "access_token": tokens["access_token"], "refresh_token": tokens.get("refresh_token"),
         "access_expires_at": now + int(tokens.get("expires_in", 0)),
-        "expires_at": now + current_app.config["BFF_SESSION_TTL"],
+        "expires_at": now + current_app.config["BFF_SESSION_TTL"], "mode": started["mode"],
     }
     session_id = session_store.create(record)
     response = redirect_to(current_app.config["BFF_FRONTEND_ORIGIN"] + "/")

@@ -76,6 +76,10 @@ def forward(path):
 @own_frontend_only
 def token():
     """curl -s -b bff_session=... -H 'X-CSRF: 1' -H 'Origin: http://localhost:8001' localhost:8004/bff/token"""
+    _, record = current_session()
+    if record.get("mode") != "token-mediating":
+        raise ApiError(403, "not_token_mediating", "this session is a backend-for-frontend (RFC 10017 section 6.1): "
+                       "its tokens never leave the server; log in with /bff/login?mode=token-mediating for 6.2")
     record = fresh_access_token()
     seconds = max(0, int(record["access_expires_at"] - clock.now()))
     return jsonify(access_token=record["access_token"], expires_in=seconds), 200, {"Cache-Control": "no-store"}

@@ -68,13 +68,14 @@ def jwt_login(api):
     return login.json()
 
 
-def seed_session(app, access_token, refresh_token=None, access_seconds=300, user="alice"):
+def seed_session(app, access_token, refresh_token=None, access_seconds=300, user="alice", mode="token-mediating"):
     """A BFF session as the callback leaves it (the AS's part is tested end to end elsewhere); returns its ID."""
     from kernel import clock
 
     now = clock.now()
     record = {"user": user, "access_token": access_token, "refresh_token": refresh_token,
-              "access_expires_at": now + access_seconds, "expires_at": now + app.config["BFF_SESSION_TTL"]}
+              "access_expires_at": now + access_seconds, "expires_at": now + app.config["BFF_SESSION_TTL"],
+              "mode": mode}
     with app.app_context():
         return session_store.create(record)
 

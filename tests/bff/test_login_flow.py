@@ -70,10 +70,10 @@ def bff_a(make_bff, api, authorization_server):
     return client
 
 
-def log_in(bff_client, browser=None):
+def log_in(bff_client, browser=None, mode="bff"):
     """The whole login: /bff/login, the AS's form, /bff/callback; returns the callback's answer."""
     browser = browser or requests.Session()
-    start = bff_client.get("/bff/login")
+    start = bff_client.get(f"/bff/login?mode={mode}")
     assert start.status_code == 302
     callback = through_the_as(browser, start.headers["Location"], BFF_A + "/bff/callback")
     return bff_client.get(callback.removeprefix(BFF_A))
@@ -101,8 +101,24 @@ def test_login_sets_a_strict_httponly_host_cookie_and_the_session_works(bff_a):
     assert jwt.decode(record["access_token"], options={"verify_signature": False})["iss"] == AS_ORIGIN
 
 
-def test_no_bff_answer_carries_a_token_and_the_token_endpoint_only_the_access_token(bff_a):
+def test_a_bff_session_never_hands_out_a_token_not_even_at_the_token_endpoint(bff_a):
+    """RFC 10017 section 6.1: a session opened as a BFF keeps its tokens; `GET /bff/token` is 403 for it."""
     log_in(bff_a)
+    _, record = stored(bff_a)
+    refused = bff_a.get("/bff/token", headers=OWN)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "not_token_mediating"
+    assert record["access_token"] not in refused.get_data(as_text=True)
+    assert bff_a.get("/bff/api/jwt/me", headers=OWN).status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["token_mediating", "", "BFF"])
+def test_an_unknown_mode_is_a_json_400(bff_a, mode):
+    response = bff_a.get(f"/bff/login?mode={mode}")
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+
+
+def test_no_bff_answer_carries_a_token_and_the_token_endpoint_only_the_access_token(bff_a):
+    log_in(bff_a, mode="token-mediating")
     _, record = stored(bff_a)
     bff_a.get("/bff/session")
     bff_a.get("/bff/api/jwt/me", headers=OWN)
@@ -111,8 +127,9 @@ def test_no_bff_answer_carries_a_token_and_the_token_endpoint_only_the_access_to
     assert mediated.status_code == 200 and set(mediated.get_json()) == {"access_token", "expires_in"}
     assert mediated.get_json()["access_token"] == record["access_token"]
     bff_a.post("/bff/logout", headers=OWN)
-    assert [path for path, _ in bff_a.answers] == ["/bff/login", bff_a.answers[1][0], "/bff/session", "/bff/api/jwt/me",
-                                                  "/bff/api/jwt/me", "/bff/token", "/bff/logout"]
+    assert [path for path, _ in bff_a.answers] == ["/bff/login?mode=token-mediating", bff_a.answers[1][0],
+                                                  "/bff/session", "/bff/api/jwt/me", "/bff/api/jwt/me", "/bff/token",
+                                                  "/bff/logout"]
     for path, response in bff_a.answers:
         everything = response.get_data(as_text=True) + json.dumps(list(response.headers.items()))
         assert record["refresh_token"] not in everything, path
