@@ -15,7 +15,7 @@ from kernel import clock
 from kernel.stores import keys
 from kernel.stores.redis_client import redis
 
-COOKIE = "bff_session"  # `__Host-bff_session` in HTTPS mode (backend/web/cookies.py names it)
+COOKIE = "bff_session"  # `__Host-bff_session` in HTTPS mode (kernel/http/cookies.py names it)
 LOGIN_SECONDS = 300
 LOCK_SECONDS = 10  # the most one refresh at the AS may take
 

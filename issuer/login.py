@@ -5,7 +5,7 @@
 The session is Flask's signed cookie (`as_session`; `__Host-as_session`, Secure, over HTTPS): HttpOnly, SameSite=Lax,
 holding the user and when they logged in (older than SESSION_ABSOLUTE_TIMEOUT: logged out). The form carries a
 CSRF token bound to that cookie and any Origin must be the AS's own (login CSRF); passwords are rate limited like
-every login (backend/limits.py). The page runs no script and loads nothing; its CSP says so.
+every login (issuer/rate_limits.py). The page runs no script and loads nothing; its CSP says so.
 """
 
 import hmac

@@ -6,7 +6,7 @@
     as:refresh:<sha256 of the token>     hash    user, client, family, jkt                   until its family's end
     as:family:{<user>}:<id>              hash    client, live (sha256 of the one live        until its end: created
                                                  refresh token), ends, jkt; `revoked`        + AS_REFRESH_FAMILY_TTL
-    jwt:ended:{<user>}:<id>              string  the API's marker (backend/stores/keys.py):   the access tokens'
+    jwt:ended:{<user>}:<id>              string  the API's marker (kernel/stores/keys.py):   the access tokens'
                                                  the family's access tokens are refused      lifetime
     jwt:deny:{<user>}:<jti>              string  the API's denylist: one revoked access      until its `exp`
                                                  token (RFC 7009)
@@ -18,7 +18,7 @@ the family began) cannot refresh here any more. Those keys carry the user's tag:
 
 Codes and refresh tokens are looked up by the token alone, so their keys are single (untagged, like the API's
 `token:<sha256>`); each family carries its user's hash tag like every per-user key of the API
-(backend/stores/keys.py). A redeemed code and a spent refresh token stay (as markers) until their family ends, so a
+(kernel/stores/keys.py). A redeemed code and a spent refresh token stay (as markers) until their family ends, so a
 second use is recognised and revokes the family: rotation compares-and-swaps the family's `live` in one script, and
 the family's end is fixed at creation (EXPIREAT), so no rotation ever extends it. Only hashes are stored: a copy of
 Redis yields no usable code or token.
@@ -173,6 +173,6 @@ def revoke_family(user, family):
 
 
 def deny_access_token(user, jti, exp):
-    """Put one access token on the API's denylist (backend/stores/keys.py) until it expires (RFC 7009)."""
+    """Put one access token on the API's denylist (kernel/stores/keys.py) until it expires (RFC 7009)."""
     seconds = max(1, math.ceil(exp - clock.now()) + current_app.config["JWT_LEEWAY"])
     store().set(api_keys.jwt_deny(user, jti), "1", ex=seconds)

@@ -19,7 +19,7 @@
 Why not flask-limiter (used before): its `deduct_when` counts a failure *after* the view, so concurrent guesses
 all passed the check before any was counted (30-50 parallel wrong passwords got 15-17 hash checks, not 10); and
 it hooks after-request and teardown functions into every request of the app. The windows and 429s are the same
-as it had. Key names carry the counted identity as a hash tag (backend/stores/keys.py).
+as it had. Key names carry the counted identity as a hash tag (kernel/stores/keys.py).
 """
 
 import functools

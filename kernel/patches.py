@@ -13,7 +13,7 @@ instead of silently leaving the library unpatched.
 - redis-py: connections that report each round trip (Server-Timing counts them), also on cluster nodes found
   later.
 - Overridden in subclasses elsewhere (asserted here, see OVERRIDDEN): Flask-Session's storage hooks and its
-  Redis constructor (backend/stores/sessions.py), redis-py's pipeline transaction (WaitingPipeline).
+  Redis constructor (kernel/stores/sessions.py), redis-py's pipeline transaction (WaitingPipeline).
 """
 
 import functools
@@ -40,13 +40,13 @@ def require(owner, name):
 
 # (owner, attribute, where it is overridden): subclass hooks that are private names of their library.
 OVERRIDDEN = (
-    (ServerSideSessionInterface, "_retrieve_session_data", "backend/stores/sessions.py"),
-    (ServerSideSessionInterface, "_upsert_session", "backend/stores/sessions.py"),
-    (ServerSideSessionInterface, "_delete_session", "backend/stores/sessions.py"),
-    (ServerSideSessionInterface, "_get_store_id", "backend/stores/sessions.py"),
-    (ServerSideSessionInterface, "_generate_sid", "backend/stores/sessions.py"),
-    (ServerSideSessionInterface, "__init__", "backend/stores/sessions.py (RedisSessions skips the Redis one's)"),
-    (Pipeline, "_execute_transaction", "backend/stores/redis_client.py (WaitingPipeline)"),
+    (ServerSideSessionInterface, "_retrieve_session_data", "kernel/stores/sessions.py"),
+    (ServerSideSessionInterface, "_upsert_session", "kernel/stores/sessions.py"),
+    (ServerSideSessionInterface, "_delete_session", "kernel/stores/sessions.py"),
+    (ServerSideSessionInterface, "_get_store_id", "kernel/stores/sessions.py"),
+    (ServerSideSessionInterface, "_generate_sid", "kernel/stores/sessions.py"),
+    (ServerSideSessionInterface, "__init__", "kernel/stores/sessions.py (RedisSessions skips the Redis one's)"),
+    (Pipeline, "_execute_transaction", "kernel/stores/redis_client.py (WaitingPipeline)"),
     (LoginManager, "_session_protection_failed", "LoginManagerWithoutProtection below"),
     (LoginManager, "_update_remember_cookie", "LoginManagerWithoutProtection below"),
 )
@@ -89,7 +89,7 @@ def after_this_request_of(context, hook):
 class LoginManagerWithoutProtection(LoginManager):
     """Flask-Login without its session protection and without its remember-cookie hook. Sessions are bound
     instead by a random 256-bit ID in an HttpOnly cookie, a new ID at every login, idle and absolute lifetimes,
-    and server-side deletion at logout and logout-all (backend/stores/sessions.py); authlab never issues the
+    and server-side deletion at logout and logout-all (kernel/stores/sessions.py); authlab never issues the
     remember cookie, and the hook read the session after every request, even one whose session could not open."""
 
     def __init__(self, *args, **kwargs):

@@ -112,7 +112,7 @@ def make_flow(make_issuer):
 
 @pytest.fixture
 def clock_at(monkeypatch):
-    """Move the one clock (backend/clock.py) by hand: clock_at(t) sets it to t seconds since the epoch."""
+    """Move the one clock (kernel/clock.py) by hand: clock_at(t) sets it to t seconds since the epoch."""
     import kernel.clock
 
     def set_to(seconds):

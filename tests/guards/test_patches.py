@@ -18,7 +18,7 @@ def test_every_overridden_target_exists_in_the_installed_library(owner, name, wh
 def test_a_missing_overridden_target_fails_with_a_clear_error():
     stand_in = type("FlaskSessionWithoutHooks", (), {})
     with pytest.raises(patches.MissingPatchTarget, match="_retrieve_session_data"):
-        patches.check_overridden([(stand_in, "_retrieve_session_data", "backend/stores/sessions.py")])
+        patches.check_overridden([(stand_in, "_retrieve_session_data", "kernel/stores/sessions.py")])
 
 
 def test_the_cors_patch_fails_on_a_flask_cors_without_its_hook_maker():

@@ -22,7 +22,7 @@ def test_me_answers_from_the_token_alone(client, app):
 
 
 def test_notes_token_stateless_signed_tokens_leave_nothing_in_redis_and_cost_no_command(client, redis_db):
-    token = access_token(client, "signed")  # the login itself counts against the rate limits (backend/rate_limits.py)
+    token = access_token(client, "signed")  # the login counts against the rate limits
     before = redis_commands(redis_db)
     assert client.get("/api/signed/me", headers=bearer(token)).status_code == 200
     assert redis_commands(redis_db) - before == 1  # only the INFO call itself
