@@ -16,7 +16,7 @@ from . import browsers
 RUN_TIMEOUT_MS = 90_000
 # The page has run its own modules (the method table loaded: a top-level await); only then may the harness import
 # them itself (WPE WebKit 2.38 resolves a dynamic import of a module still in its top-level await too early).
-PAGE_READY = "window.authlab !== undefined"
+PAGE_READY = "window.authlab?.steps !== undefined"
 # The matrix's columns per browser: each page, and page B calling the API through its own origin's /api/ (the
 # reverse proxy of stack/static_server.py: the API on the page's own site), where only cookies are in question.
 FRONTENDS = ("A", "B", "B_proxy")

@@ -13,8 +13,9 @@ import { keptBody, saved, tab } from "./storage.js";
 import { runInjected } from "./thief.js";
 import { announce, build, buildTableFailure, renderCompare, renderMatrix, renderMeasurements, renderState, renderStep, renderWire, resetStep, showError, USERS } from "./view.js";
 
-// What the page has observed, for people (rendered) and for the automated tests (read as JSON).
-window.authlab = { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null, limited: null };
+// What the page has observed, for people (rendered) and for the automated tests (read as JSON). Merged into what is
+// there: the browser-apps section (its own module, which waits for no method table) may have run first.
+window.authlab = Object.assign(window.authlab ?? {}, { steps: [], matrix: null, measurements: null, compare: null, wire: [], expiry: null, limited: null });
 // Methods this tab has logged in with (and not out of), for the "why" of a 401 (kept across a reload).
 const loggedIn = tab.get("loggedIn") || {};
 const keepLoggedIn = () => tab.set("loggedIn", loggedIn);

@@ -206,7 +206,7 @@ def open_frontend(contexts, servers):
         page.goto(servers.frontend(frontend) + "/")
         page.evaluate("() => localStorage.clear()")
         page.reload()
-        page.wait_for_function("() => window.authlab !== undefined")  # the method table is in, the page wired
+        page.wait_for_function("() => window.authlab?.steps !== undefined")  # the method table is in, the page wired
         return page
 
     yield open_

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.browser
 INTERVAL_S = 0.2  # how often the payloads poll and look again during a test
 # architecture, storage, payload: what runs without the AS, with what RFC 10017 expects of it
 CELLS = [("tmb", storage, payload) for storage in ("memory", "sessionStorage", "localStorage")
-         for payload in ("steal-once", "steal-persistently", "proxy")] + [("bff", "cookie", "proxy")]
+         for payload in ("steal-once", "steal-persistently", "new-flow", "proxy")] + [
+    ("bff", "cookie", payload) for payload in ("steal-once", "steal-persistently", "new-flow", "proxy")]
 
 
 @pytest.fixture(scope="module")
@@ -227,18 +228,26 @@ def attack_cells(stack, browser_for):
             (stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"]))
 
 
-MEDIATED = {"tmb": ("steal-once", "proxy", "steal-persistently"), "bff": ("proxy",)}
+MEDIATED = {architecture: ("steal-once", "new-flow", "proxy", "steal-persistently") for architecture in ("tmb", "bff")}
 
 
 @pytest.mark.parametrize(("architecture", "storage", "payload"), CELLS, ids=["-".join(cell) for cell in CELLS])
 def test_the_mediated_cell(attack_cells, engine_name, architecture, storage, payload):
     """A token-mediating backend leaks the access token (alive after the page is gone) and never the refresh token
-    (§6.2); proxying works through the BFF and the token-mediating page alike, only while the page is open (§5.1.4)."""
+    (§6.2); a BFF page leaks no token at all (§6.1); a silent flow from either gets no code the attacker can redeem
+    (the page's only client is the BFF's, whose code goes to the BFF); proxying works through both, only while the
+    page is open (§5.1.4)."""
     cell = attack_cells(engine_name, "a", architecture, storage)[payload]
     if payload == "proxy":
         assert cell["got"] == [] and cell["proxied"] is True and cell["used"] is False, cell
         assert cell["proxied_after_leaving"] <= 1, cell  # one answer may still have been on its way
         assert cell["section"] == "§5.1.4"
+    elif payload == "new-flow":  # the only client such a page has is the BFF's: its code goes to the BFF's callback
+        assert cell["got"] == [] and cell["used"] is False, cell
+        assert cell["section"] == ("§6.1" if architecture == "bff" else "§6.2")
+    elif architecture == "bff":
+        assert cell["got"] == [] and cell["used"] is False, cell  # a BFF session's tokens never reach the page (§6.1)
+        assert cell["section"] == "§6.1"
     else:
         assert cell["got"] == ["access_token"], cell  # never the refresh token: it stays in the BFF
         assert cell["used"] is True and cell["after_close"] is True, cell

@@ -63,7 +63,7 @@ def test_the_page_shows_what_the_endpoint_says(open_frontend):
     page = open_frontend("A")
     serve_changed_table(page, relabelled)
     page.reload()
-    page.wait_for_function("() => window.authlab !== undefined")
+    page.wait_for_function("() => window.authlab?.steps !== undefined")
     labels = dict(offered(page))
     assert labels["token"] == "Random token (as the table says)" and "signed" not in labels
     assert page.evaluate("() => import('/shared/compare.js').then((m) => m.COMPARED.length)") == len(REGISTRY) - 1
