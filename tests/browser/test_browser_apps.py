@@ -228,7 +228,7 @@ def attack_cells(stack, browser_for):
             (stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"]))
 
 
-MEDIATED = {architecture: ("steal-once", "new-flow", "proxy", "steal-persistently") for architecture in ("tmb", "bff")}
+MEDIATED = dict.fromkeys(("tmb", "bff"), ("steal-once", "new-flow", "proxy", "steal-persistently"))
 
 
 @pytest.mark.parametrize(("architecture", "storage", "payload"), CELLS, ids=["-".join(cell) for cell in CELLS])
