@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import claims
+from . import bff_forwarding, claims
 from .format import ratio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,8 @@ def render(result, chart="bench/bench.png"):  # relative to docs/bench.md
                 + ", ".join(f"{name.replace('_', ' ')} {value:,.1f}" for name, value in floors.items())
                 + ". A method's floor is the sum of the primitives it cannot avoid per request."]
     out += ["", f"![bench chart]({chart})", ""]
+    if result.get("bff_forwarding"):  # what the backend-for-frontend adds (bench/bff_forwarding.py)
+        out += ["```", *bff_forwarding.lines(result["bff_forwarding"]), "```", ""]
     out += _scale(result["scale"])
     out += _topologies(result.get("topologies"))
     out += ["", *claims.table(result)]
