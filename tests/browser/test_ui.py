@@ -107,7 +107,7 @@ def test_hand_off_a_header_token_from_a_to_b_in_the_url_fragment(open_frontend, 
         page.click("#handoff")
     b = opened.value
     try:
-        b.wait_for_function("() => window.authlab && window.authlab.steps.length > 0")
+        b.wait_for_function("() => window.authlab?.steps?.length > 0")
         assert b.text_content("#status") == "200"
         assert b.text_content("#why").startswith("Handed over from " + page.evaluate("location.origin"))
         assert "#" not in b.url and "token" not in b.url
