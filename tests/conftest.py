@@ -17,17 +17,12 @@ JWT_SECRET = "test-jwt-hmac-key-0123456789abcdef-0123456789abcdef"
 ROTATE_SECRET = "test-issuer-rotate-secret-0123456789abcdef"
 
 
-# The browser tests in two groups of about equal time, one per worker (a group's tests share a browser per engine and
-# profile, and a module's stack): the matrix and its reports, and the pages' own tests. The rest spread over both.
-MATRIX_MODULES = {"test_matrix.py", "test_reports.py", "test_https.py"}
-
-
 def pytest_collection_modifyitems(items):
-    """`make test` runs two workers: each browser group goes to one, the other tests spread over both."""
+    """`make test` runs two workers: every browser test goes to one (they share a browser per engine and profile),
+    the other tests spread over both."""
     for item in items:
         if item.get_closest_marker("browser"):
-            group = "browsers-matrix" if item.path.name in MATRIX_MODULES else "browsers-pages"
-            item.add_marker(pytest.mark.xdist_group(group))
+            item.add_marker(pytest.mark.xdist_group("browsers"))
 
 
 WORKER_SUMMARIES = []
