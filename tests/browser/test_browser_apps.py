@@ -91,10 +91,18 @@ def open_section(browser, stack, architecture, storage, frontend="a"):
     page.wait_until("window.authlab?.browserApps !== undefined", 10_000)
     for name, value in (("architecture", architecture), ("storage", storage)):
         page.evaluate(f"document.querySelector('input[name=\"browser-apps-{name}\"][value=\"{value}\"]').click()")
-    short = f"m.timing.intervalMs = {INTERVAL_S * 1000}"
-    page.evaluate(f"import('/shared/malicious_scripts.js').then((m) => {{ {short}; }})")
+    short_timers(page, architecture)
     open_attack(page)
     return page
+
+
+def short_timers(page, architecture):
+    """The payloads' timers short for a test, again after every navigation (the AS's login page and back load the
+    module anew): polls every INTERVAL_S; a silent flow's frame waited for 3 s (a browser client's comes back within
+    a second or two), 1.5 s where it never comes back (a BFF's code goes to the BFF)."""
+    wait = 3000 if architecture == "browser" else 1500
+    page.evaluate("import('/shared/malicious_scripts.js').then((m) => {"
+                  f" m.timing.intervalMs = {INTERVAL_S * 1000}; m.timing.silentFlowMs = {wait}; }})")
 
 
 def test_the_section_offers_each_architecture_its_storages_and_keeps_the_choice(open_frontend):
@@ -168,12 +176,10 @@ def attack(browser, stack, frontend, architecture, storage):
     origin = stack[frontend]
     browser.clear_cookies((stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"]))
     page = open_section(browser, stack, architecture, storage, frontend)
-    # a browser client's frame comes back within a second or two; a BFF's never does (its code goes to the BFF)
-    wait = 3000 if architecture == "browser" else 1500
-    page.evaluate(f"import('/shared/malicious_scripts.js').then((m) => {{ m.timing.silentFlowMs = {wait}; }})")
     # the BFF's login (its callback sets its cookie), or the browser client's own; the token-mediating page's
     # Call me gets its access token from /bff/token and keeps it
     log_in_at_the_as(page, origin, back="login" if architecture == "browser" else "session")
+    short_timers(page, architecture)
     payloads = PAYLOADS if architecture == "browser" else MEDIATED[architecture]
     runs, notes = {}, {}
     for payload in payloads:
@@ -182,6 +188,7 @@ def attack(browser, stack, frontend, architecture, storage):
             # app still holds is spent; sent again, it would be a reuse, and the AS revokes the whole family
             wait_for_proxied(page, stack, runs["proxy"])
             log_in_at_the_as(page, origin, form=False)
+            short_timers(page, architecture)
         runs[payload] = page.evaluate("window.authlab.browserApps.newRun()")
         key = f"{architecture}/{storage}/{payload}"
         page.click(f'button[data-payload="{payload}"]')
