@@ -14,11 +14,11 @@ import logging
 def create_app(config=None):
     """Build the API: environment settings, then `config` overrides (tests), then each concern, then the routes."""
     from kernel import patches, settings
-    from kernel.http import cookies, cors, errors, https, request_bodies, server_timing
+    from kernel.http import cookies, cors, errors, https, server_timing
     from kernel.stores import redis_client, sessions
 
     from . import inspect_records, logout_all, openapi, shared_endpoints
-    from .methods import REGISTRY, bearer_auths, jwks_client, jwt_codec, rate_limits, session_paths
+    from .methods import REGISTRY, bearer_auths, jwks_client, jwt_codec, rate_limits, session_paths, signed
     from .methods import session as session_method
     from .methods.kinds import Verification
 
@@ -30,15 +30,15 @@ def create_app(config=None):
     app.config.update(settings.derived(app.config))
 
     errors.init_app(app)
-    request_bodies.init_app(app)
     https.init_app(app)
     cors.init_app(app)
     redis_client.init_app(app)
     if app.config["DEMO_COOKIE_OPTIONS"]:  # demo introspection: what each request cost, on every answer
         server_timing.init_app(app)
-        patches.count_round_trips(redis_client.redis(app), server_timing.round_trip)
+        patches.count_round_trips(redis_client.pooled(app), server_timing.round_trip)
     sessions.init_app(app, paths=(*session_paths(), logout_all.PATH), cookie_jar=cookies)
     session_method.init_app(app)
+    signed.init_app(app)
     jwt_codec.init_app(app)
     jwks_client.init_app(app)
     stored_logins = {endpoint for method in REGISTRY if method.kind == Verification.REDIS

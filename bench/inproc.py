@@ -23,7 +23,7 @@ def app_like(env):
     try:
         yield app
     finally:
-        redis_client.redis(app).close()
+        redis_client.pooled(app).close()
 
 
 def _start_response(status, headers, exc_info=None):

@@ -14,10 +14,9 @@ docs/browser-apps.md says more. It never imports the API: only the shared pieces
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask
-
 from kernel import settings
-from kernel.http import errors, https, request_bodies
+from kernel.http import errors, https
+from kernel.http.application import Application
 from kernel.stores import redis_client
 
 SITES = {"a": "FRONTEND_A_ORIGIN", "b": "FRONTEND_B_ORIGIN"}
@@ -47,12 +46,11 @@ def create_app(config=None):
     from . import frontend_guard, session_views, token_views
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = Flask(__name__)
+    app = Application(__name__)
     app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=16 * 1024)
     app.config.update(config or {})
     app.config.update(site_settings(app.config))
     errors.init_app(app)
-    request_bodies.init_app(app)
     https.init_app(app, origin="BFF_ORIGIN")
     redis_client.init_app(app)
     frontend_guard.init_app(app)

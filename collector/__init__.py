@@ -19,11 +19,11 @@ It never imports the API: only the shared pieces, and the API and the AS over HT
 
 import logging
 
-from flask import Flask
 from flask_cors import CORS
 
 from kernel import settings
-from kernel.http import errors, https, request_bodies
+from kernel.http import errors, https
+from kernel.http.application import Application
 from kernel.stores import redis_client
 
 
@@ -33,12 +33,11 @@ def create_app(config=None):
     from . import schedule, views
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = Flask(__name__)
+    app = Application(__name__)
     app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=32 * 1024, COLLECTOR_BACKGROUND=True)
     app.config.update(config or {})
     app.config["COLLECTOR_DELAY_LIST"] = sorted({int(d) for d in app.config["COLLECTOR_DELAYS"].split(",") if d})
     errors.init_app(app)
-    request_bodies.init_app(app)
     https.init_app(app, origin="COLLECTOR_ORIGIN")
     redis_client.init_app(app)
     # Any page may send here (that is the attack); no credentials, so `*` is what a real attacker would answer.

@@ -14,12 +14,13 @@ verifies its tokens from that JWKS alone (docs/authorization-server.md).
 import hmac
 import ipaddress
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_cors import CORS
 
 from kernel import settings
 from kernel.audit import audited
-from kernel.http import errors, https, request_bodies
+from kernel.http import errors, https
+from kernel.http.application import Application
 from kernel.http.errors import ApiError
 from kernel.http.request_bodies import json_body
 from kernel.stores import redis_client
@@ -33,12 +34,11 @@ bp = audited(Blueprint("issuer", __name__))
 
 def create_app(config=None):
     """Settings from the environment (the API's table), then overrides, CORS for the two frontends, the AS."""
-    app = Flask(__name__)
+    app = Application(__name__)
     app.config.from_mapping(settings.from_env(), MAX_CONTENT_LENGTH=64 * 1024)
     app.config.update(config or {})
     settings.refuse_public_secrets(app.config, names={"SECRET_KEY"})  # it keys the shared rate-limit counters
     errors.init_app(app)
-    request_bodies.init_app(app)
     https.init_app(app, origin="ISSUER_ORIGIN")  # HSTS, nosniff; the client's address behind the proxy
     origins = [app.config["FRONTEND_A_ORIGIN"], app.config["FRONTEND_B_ORIGIN"]]
     # as the API; DPoP: the browser client's proof header at /token (RFC 9449)

@@ -108,7 +108,7 @@ class PasswordLimits:
         client_windows = tuple(parse_many(config["LOGIN_CLIENT_LIMIT"]))
         per_client = Rule("login-client", client_windows, _client_key, False, False)
         basic_client = Rule("login-client", client_windows, _client_key, False, True)  # the same budget, once named
-        counters = Counters(redis_client.redis(app))
+        counters = Counters(redis_client.pooled(app))
         app.extensions["authlab.limits"] = counters
         app.extensions["authlab.password_limits"] = AppLimits(
             {"json": (per_client, per_user), "basic": (basic_client, per_user)}, counters, frozenset(needs_store))

@@ -87,7 +87,7 @@ def make_app(redis_service, redis_db):
 
     yield make
     for app in apps:
-        redis_client.redis(app).close()
+        redis_client.pooled(app).close()
 
 
 @pytest.fixture

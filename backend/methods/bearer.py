@@ -29,9 +29,10 @@ class InvalidToken(Exception):
     """A token was presented and is not acceptable; the message says why."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Principal:
-    """Who a verified token speaks for, and what the shared layer needs to know about it."""
+    """Who a verified token speaks for, and what the shared layer needs to know about it. Made once per request and
+    never changed (`replace` makes the cookie's copy); not frozen: a frozen dataclass's `__init__` costs 0.5 µs more."""
 
     user: users.User
     token: str
@@ -54,7 +55,7 @@ def missing(message):
 
 def from_header(schemes=("bearer",)):
     """The token of an `Authorization: Bearer` header (or another of `schemes`: DPoP), or None without one."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, token = request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")  # as headers.get, 0.5 µs less
     return (token.strip(), Storage.HEADER) if scheme.lower() in schemes else None
 
 
@@ -124,8 +125,8 @@ class TokenAuth:
 
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            g.principal = self.authenticate()
-            users.acted_for(g.principal.user.username)  # a token accepted: the audit log's `ok`
+            principal = g.principal = self.authenticate()
+            users.acted_for(principal.user.username)  # a token accepted: the audit log's `ok`
             return view(*args, **kwargs)
 
         return wrapper

@@ -6,16 +6,16 @@ would call it, ~1.5 µs, for every request): CrossOriginApp attaches it to the r
 only, and its error-handler wrappers skip the others (kernel/patches.py: cors_only_with_origin).
 """
 
-from flask import Flask
 from flask_cors import CORS
 
 from kernel import patches
+from kernel.http.application import Application
 from kernel.http.headers import add_to_every_answer
 
 cors = CORS()
 
 
-class CrossOriginApp(Flask):
+class CrossOriginApp(Application):
     """A Flask app whose CORS hook runs for the requests that bring an `Origin`, and costs the others nothing."""
 
     cors_hook = None  # flask-cors's after-request hook, set by init_app

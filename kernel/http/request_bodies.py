@@ -2,28 +2,11 @@
 those live with the methods, backend/methods/credentials.py)."""
 
 from flask import current_app, request
-from flask.json.provider import DefaultJSONProvider
 
 from .errors import ApiError
 
 MAX_CREDENTIAL_LENGTH = 1024
 TTL_RANGE = (10, 3600)  # a demo login's `ttl`: long enough to act in, short enough to watch run out
-
-
-class BoundedJSON(DefaultJSONProvider):
-    """Flask's JSON, but a body nested deeper than the parser's recursion limit is malformed JSON (a 400), not a
-    RecursionError (a 500): werkzeug turns the ValueError into its 400, which errors.py renders as the API's JSON."""
-
-    def loads(self, s, **kwargs):
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
-
-
-def init_app(app):
-    """Every JSON body this app reads goes through BoundedJSON."""
-    app.json = BoundedJSON(app)
 
 
 def json_body():

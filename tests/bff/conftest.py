@@ -44,7 +44,7 @@ def make_bff(redis_service, redis_db):
 
     yield make
     for app in apps:
-        redis_client.redis(app).close()
+        redis_client.pooled(app).close()
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +105,7 @@ def make_collector(redis_service, redis_db, api):
 
     yield make
     for app in apps:
-        redis_client.redis(app).close()
+        redis_client.pooled(app).close()
 
 
 def run_due(app, now):

@@ -216,7 +216,8 @@ def test_session_interface_is_handed_the_cluster_client(redis_cluster):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         app = create_app({"SECRET_KEY": SECRET, "REDIS_URL": redis_cluster.url})
-    assert app.session_interface.client is redis_client.redis(app)
+    with app.app_context():
+        assert app.session_interface.client is redis_client.pooled(app)  # a cluster's client is shared by threads
     assert redis_client.redis(app).topology == "cluster"
 
 
@@ -228,7 +229,7 @@ def test_a_logout_all_racing_a_login_misses_nothing_on_the_cluster(redis_cluster
     try:
         assert_a_racing_logout_all_misses_nothing(app, monkeypatch, method)
     finally:
-        redis_client.redis(app).close()
+        redis_client.pooled(app).close()
 
 
 def test_issuer_counts_on_the_cluster(redis_cluster):

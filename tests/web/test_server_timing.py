@@ -63,4 +63,4 @@ def test_with_the_demo_options_off_it_costs_nothing(make_app):
     response = app.test_client().get("/api/public")
     assert response.status_code == 200
     assert "Server-Timing" not in response.headers and "Timing-Allow-Origin" not in response.headers
-    assert redis_client.redis(app).connection_pool.connection_class.__name__ != "CountingConnection"
+    assert redis_client.pooled(app).connection_pool.connection_class.__name__ != "CountingConnection"
