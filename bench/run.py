@@ -28,7 +28,7 @@ class Settings:
     pair_public: bool = True  # a load of public right before each method (else one public load per round)
     warmup_s: int = 1
     warm_all: bool = True  # warm every endpoint (else one per API configuration)
-    rounds: int = 3
+    rounds: int = 5  # medians of 5 paired rounds: a round alone moves by up to 0.1 x on 2 shared cores
     counted: int = 100  # exact requests per method for Redis counts and bytes (Basic: a tenth, at least 3)
     inproc_budget_s: float = 1.5
     inproc_password_calls: int = 50  # in-process calls for a method that hashes a password (each ~0.1-0.4 s)
