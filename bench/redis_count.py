@@ -14,16 +14,19 @@ def snapshot(client):
 
 
 def per_request(before, after, requests):
-    """Commands and round trips per request between two snapshots, not counting the second INFO itself."""
+    """Commands and round trips per request between two snapshots, not counting the second INFO itself, nor the
+    handshake of a connection opened meanwhile (a server thread's first, kernel/stores/redis_client.py): redis-py
+    sends each handshake command and reads its answer before the next, one round trip each."""
     (calls0, reads0), (calls1, reads1) = before, after
     delta = {name: calls1[name] - calls0.get(name, 0) for name in calls1 if name != "info"}
     delta = {name: n for name, n in delta.items() if n}
     work = {name: n for name, n in delta.items() if name not in HANDSHAKE}
+    handshake = sum(delta.values()) - sum(work.values())
     return {
         "commands": sum(work.values()) / requests,
-        "round_trips": (reads1 - reads0 - 1) / requests,
+        "round_trips": (reads1 - reads0 - 1 - handshake) / requests,
         "by_command": {name: n / requests for name, n in sorted(work.items())},
-        "handshake_commands": sum(delta.values()) - sum(work.values()),
+        "handshake_commands": handshake,
     }
 
 
