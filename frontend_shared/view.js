@@ -19,7 +19,8 @@ const NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "e
 function methodCount() {
   const ways = `The API's ${NUMBERS[METHOD_COUNT] ?? METHOD_COUNT} ${METHOD_COUNT === 1 ? "way" : "ways"} to log in (GET /api/methods)`;
   const accepted = Object.values(METHODS).filter(({ acceptedBy }) => acceptedBy);
-  return ways + accepted.map(({ label, acceptedBy }) => `; ${label} is another site's token, which ${METHODS[acceptedBy].label} accepts`).join("") + ".";
+  const others = accepted.map(({ label, acceptedBy }) => `; ${label} is another site's token, which ${METHODS[acceptedBy].label} accepts`);
+  return `${ways}${others.join("")}.`;
 }
 
 function radios(name, legend, options) {
