@@ -57,6 +57,7 @@ class SignedTokens:
 
 
 def init_app(app):
+    """Make the app's SignedTokens from its settings: once, not per token."""
     app.extensions["authlab.signed"] = SignedTokens(app.config)
 
 
