@@ -6,6 +6,8 @@ import pytest
 from backend.methods import REGISTRY
 from tests.helpers import PAGE_CHOICES
 
+from .test_ui import step
+
 pytestmark = pytest.mark.browser
 
 CHOICES = [(choice.name, choice.label) for choice in PAGE_CHOICES]  # (value, label) of each method choice, in order
@@ -49,13 +51,6 @@ def relabelled(table):
     methods["session"]["cookies"][0]["name"] = "renamed_session_cookie"
     table["methods"] = [entry for entry in table["methods"] if entry["name"] != "signed"]
     return table
-
-
-def step(page, verb):
-    before = page.evaluate("() => window.authlab.steps.length")
-    page.click(f'button[data-verb="{verb}"]')
-    page.wait_for_function("n => window.authlab.steps.length > n", arg=before)
-    return page.text_content("#status"), page.text_content("#why")
 
 
 def test_the_page_shows_what_the_endpoint_says(open_frontend):
