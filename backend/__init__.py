@@ -13,7 +13,7 @@ import logging
 
 def create_app(config=None):
     """Build the API: environment settings, then `config` overrides (tests), then each concern, then the routes."""
-    from kernel import patches, settings
+    from kernel import patches, settings, users
     from kernel.http import cookies, cors, errors, https, server_timing
     from kernel.stores import redis_client, sessions
 
@@ -30,6 +30,7 @@ def create_app(config=None):
     app.config.update(settings.derived(app.config))
 
     errors.init_app(app)
+    users.init_app(app)
     https.init_app(app)
     cors.init_app(app)
     redis_client.init_app(app)

@@ -17,7 +17,7 @@ import ipaddress
 from flask import Blueprint, current_app, jsonify, request
 from flask_cors import CORS
 
-from kernel import settings
+from kernel import settings, users
 from kernel.audit import audited
 from kernel.http import errors, https
 from kernel.http.application import Application
@@ -39,6 +39,7 @@ def create_app(config=None):
     app.config.update(config or {})
     settings.refuse_public_secrets(app.config, names={"SECRET_KEY"})  # it keys the shared rate-limit counters
     errors.init_app(app)
+    users.init_app(app)  # its login page checks passwords
     https.init_app(app, origin="ISSUER_ORIGIN")  # HSTS, nosniff; the client's address behind the proxy
     origins = [app.config["FRONTEND_A_ORIGIN"], app.config["FRONTEND_B_ORIGIN"]]
     # as the API; DPoP: the browser client's proof header at /token (RFC 9449)

@@ -64,6 +64,7 @@ SETTINGS = {
     "COLLECTOR_ORIGIN": ("http://127.0.0.1:8006", str),
     "COLLECTOR_DELAYS": ("30,120,600", str),
     "COLLECTOR_TTL": ("1800", int),
+    "KEEP_HASH_MEMORY": ("1", _flag),  # keep scrypt's work area between password checks (kernel/hash_memory.py)
     "ALLOW_DEV_SECRETS": ("0", _flag),  # tests that ask for the public defaults; `make run` generates its own
 }
 

@@ -8,6 +8,8 @@ from flask import after_this_request, current_app, g, has_request_context
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import hash_memory
+
 # (username, password, role) — the demo users (README). Hashed once per process, never stored as text.
 DEMO_USERS = (
     ("alice", "wonderland", "user"),
@@ -29,6 +31,12 @@ class User(UserMixin):
     def me(self, method, **extra):
         """The body every method's `me` endpoint answers with."""
         return {"user": self.username, "method": method, "role": self.role, **extra}
+
+
+def init_app(app):
+    """Checking a password pays for one scrypt hash; with KEEP_HASH_MEMORY, not also for mapping its 32 MiB anew."""
+    if app.config["KEEP_HASH_MEMORY"] and not hash_memory.keep():
+        app.logger.info("KEEP_HASH_MEMORY: not glibc, each password check maps its own work area")
 
 
 def acted_for(username):

@@ -1,5 +1,6 @@
-"""kernel/http/application.py: every app's Flask class answers JSON with the very bytes Flask would, and hands a
-plain view or hook back as it is (a coroutine function still goes to Flask)."""
+"""kernel/http/application.py: every app's Flask class answers JSON with the very bytes Flask would, binds its URL
+map to a request as Flask would (host errors included), and hands a plain view or hook back as it is (a coroutine
+function still goes to Flask)."""
 
 import dataclasses
 import datetime
@@ -8,6 +9,7 @@ import uuid
 
 import pytest
 from flask import Flask, jsonify
+from werkzeug.test import EnvironBuilder
 
 from kernel.http.application import Application
 
@@ -68,3 +70,53 @@ def test_anything_else_goes_to_flask_which_knows_a_coroutine_function():
         app.ensure_sync(functools.partial(view))
     plain = functools.partial(print)
     assert app.ensure_sync(plain) is plain
+
+
+def adapter_or_error(app, environ):
+    """What `create_url_adapter` gives for this request: the adapter's fields and its match, or the exception."""
+    try:
+        adapter = app.create_url_adapter(app.request_class(environ))
+    except Exception as exc:  # BadHost, SecurityError: the same one from both is the point
+        return type(exc)
+    fields = ("server_name", "script_name", "subdomain", "url_scheme", "path_info", "default_method", "query_args")
+    try:
+        matched = adapter.match(return_rule=True)[0].rule
+    except Exception as exc:  # NotFound, MethodNotAllowed, a redirect
+        matched = type(exc)
+    return {**{name: getattr(adapter, name) for name in fields}, "matched": matched}
+
+
+def environ(path="/api/signed/me", **kwargs):
+    return EnvironBuilder(path=path, **kwargs).get_environ()
+
+
+REQUESTS = {
+    "localhost": environ(base_url="http://localhost:8000"),
+    "upper case host": environ(headers={"Host": "LocalHost:8000"}),
+    "the default port": environ(headers={"Host": "example.com:80"}),
+    "https": environ(base_url="https://example.com:443"),
+    "IPv6": environ(headers={"Host": "[::1]:8000"}),
+    "an IDNA name": environ(headers={"Host": "xn--bcher-kva.example"}),
+    "a non-ASCII host": environ(headers={"Host": "bücher.example"}),
+    "an empty label": environ(headers={"Host": "a..b"}),
+    "a label too long": environ(headers={"Host": "a" * 64 + ".example"}),
+    "no Host header": {k: v for k, v in environ().items() if k != "HTTP_HOST"},
+    "a script root": environ(path="/api/signed/me", base_url="http://localhost/prefix"),
+    "a query and non-ASCII path": environ(path="/api/s%C3%A9/me", query_string="a=1&b=%FF"),
+    "a trailing-slash redirect": environ(path="/api/signed"),
+    "a WebSocket upgrade": environ(headers={"Connection": "Upgrade", "Upgrade": "websocket"}),
+    "a POST to a GET route": environ(method="POST"),
+}
+
+
+@pytest.mark.parametrize("config", [{}, {"TRUSTED_HOSTS": ["localhost"]}, {"SERVER_NAME": "localhost:8000"}],
+                         ids=["plain", "trusted hosts", "server name"])
+@pytest.mark.parametrize("request_environ", REQUESTS.values(), ids=REQUESTS.keys())
+def test_the_url_adapter_is_the_one_flask_binds(request_environ, config):
+    adapters = []
+    for app in (Application(__name__), Flask(__name__)):
+        app.config.update(config)
+        app.add_url_rule("/api/signed/me", "me", lambda: "")
+        app.add_url_rule("/api/signed/", "signed", lambda: "")
+        adapters.append(adapter_or_error(app, dict(request_environ)))
+    assert adapters[0] == adapters[1]

@@ -1,0 +1,42 @@
+"""kernel/hash_memory.py: an app built with KEEP_HASH_MEMORY checks a password without mapping scrypt's 32 MiB anew
+(counted as the page faults of a check, in a fresh process each, since malloc's settings are the whole process's)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PAGE_FAULTS_OF_A_SECOND_CHECK = """
+import resource
+from kernel import hash_memory, users
+{setup}
+user, faults = None, []
+for _ in range(2):  # the first check may grow the heap; the second shows what every later one costs
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    user = users.verify("alice", "wonderland")
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(faults[1] if user else "refused")
+"""
+
+WORK_AREA_PAGES = 32 * 1024 * 1024 // 4096  # scrypt N=2^15, r=8: 128 * r * N bytes, in 4 KiB pages
+
+
+def faults_of_a_check(setup, keep_setting="1"):
+    env = {**os.environ, "KEEP_HASH_MEMORY": keep_setting, "REDIS_URL": "redis://127.0.0.1:9/0"}
+    done = subprocess.run([sys.executable, "-c", PAGE_FAULTS_OF_A_SECOND_CHECK.format(setup=setup)],
+                          env=env, capture_output=True, text=True, timeout=60, check=True)
+    return int(done.stdout.split()[-1])
+
+
+@pytest.mark.parametrize("app_package", ["backend", "issuer"])
+def test_an_app_keeps_the_work_area_so_a_check_maps_no_fresh_memory(app_package):
+    assert faults_of_a_check(f"from {app_package} import create_app; create_app()") < WORK_AREA_PAGES / 20
+
+
+def test_with_the_setting_off_every_check_maps_and_zeroes_the_whole_area():
+    assert faults_of_a_check("from backend import create_app; create_app()", keep_setting="0") >= WORK_AREA_PAGES
+
+
+def test_keep_false_gives_the_process_back_glibcs_defaults():
+    assert faults_of_a_check("assert hash_memory.keep() and hash_memory.keep(False)") >= WORK_AREA_PAGES
