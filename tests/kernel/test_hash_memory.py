@@ -1,11 +1,15 @@
 """kernel/hash_memory.py: an app built with KEEP_HASH_MEMORY checks a password without mapping scrypt's 32 MiB anew
-(counted as the page faults of a check, in a fresh process each, since malloc's settings are the whole process's)."""
+(counted as the page faults of a check, in a fresh process each, since malloc's settings are the whole process's);
+and kernel/users.py runs no more hashes at once than there are cores."""
 
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
+
+from kernel import users
 
 PAGE_FAULTS_OF_A_SECOND_CHECK = """
 import resource
@@ -40,3 +44,24 @@ def test_with_the_setting_off_every_check_maps_and_zeroes_the_whole_area():
 
 def test_keep_false_gives_the_process_back_glibcs_defaults():
     assert faults_of_a_check("assert hash_memory.keep() and hash_memory.keep(False)") >= WORK_AREA_PAGES
+
+
+def test_no_more_hashes_run_at_once_than_there_are_cores(monkeypatch):
+    cores, running, most = len(os.sched_getaffinity(0)), [], []
+    real_check = users.check_password_hash
+
+    def counted_check(*args):
+        running.append(1)
+        most.append(len(running))
+        try:
+            return real_check(*args)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(users, "check_password_hash", counted_check)
+    threads = [threading.Thread(target=users.verify, args=("alice", "wonderland")) for _ in range(cores + 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(most) == cores + 3 and max(most) == cores
