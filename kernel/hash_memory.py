@@ -2,20 +2,24 @@
 
 scrypt (N=2^15, r=8) needs 32 MiB of scratch memory. glibc's malloc serves a block that large with a fresh mmap and
 unmaps it on free, so every password check also paid ~8,200 page faults for the kernel to map and zero it: about a
-sixth of the check's CPU here (`make bench` prints both). Told never to map blocks itself and to keep freed memory,
-malloc hands the same pages back at the next check. The hash, its cost parameters and so an attacker's cost per guess
-are unchanged; OpenSSL wipes the area before freeing it, so no hash input stays behind. What the process gives up is
-returning that memory to the system: about 32 MiB per thread that ever hashed.
+sixth of the check's CPU here (`make bench` prints both). Told never to map blocks itself, to keep freed memory, and
+to serve every thread from its one main heap (a thread's own arena unmaps an extra heap as soon as it is free, so a
+server thread's next check faulted again), malloc hands the same pages back at the next check. The hash, its cost
+parameters and so an attacker's cost per guess are unchanged; OpenSSL wipes the area before freeing it, so no hash
+input stays behind. What the process gives up is returning that memory to the system: 32 MiB for each check that ran
+at once, at most one per core (kernel/users.py).
 
-Only glibc has these knobs (Debian, most Linux); elsewhere `keep` changes nothing and says so.
+Only glibc has these knobs (Debian, most Linux); elsewhere `keep` changes nothing and says so. The arena limit holds
+for threads that have not yet allocated: the apps call this from their factory, before the server's threads run them.
 """
 
 import ctypes
 import platform
 
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's malloc.h
-_GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_MMAP_MAX: 65536}
-_KEPT = {_M_TRIM_THRESHOLD: 1 << 30, _M_MMAP_MAX: 0}  # never trim below 1 GiB of free heap; never mmap a block
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8  # glibc's malloc.h
+_GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_MMAP_MAX: 65536, _M_ARENA_MAX: 0}  # 0: 8 arenas per core
+# Never trim below 1 GiB of free heap, never mmap a block, one heap for all threads.
+_KEPT = {_M_TRIM_THRESHOLD: 1 << 30, _M_MMAP_MAX: 0, _M_ARENA_MAX: 1}
 
 
 def _mallopt():

@@ -1,5 +1,5 @@
 """The Flask every authlab app is (the API, the issuer, the BFF, the collector): Flask's behaviour, with bounded
-JSON bodies, and without two costs Flask pays again on every request.
+JSON bodies, and without costs Flask pays again on every request.
 
 - JSON bodies: one nested deeper than the parser's recursion limit is malformed JSON (a 400), not a RecursionError
   (a 500): werkzeug turns the ValueError into its 400, which errors.py renders as the API's JSON.
@@ -11,6 +11,10 @@ JSON bodies, and without two costs Flask pays again on every request.
   (no SERVER_NAME, host or subdomain matching, TRUSTED_HOSTS or WebSocket upgrade: every authlab app) the same
   adapter is built from the request's host, whose encoding is remembered per host name (~3 µs less per request).
   Anything else goes to Flask; a test holds the two to the same adapter, host errors included.
+- Request hooks: before and after the view Flask walks the request's blueprints through its dicts of `before_request`
+  and `teardown_request` functions even when none is registered anywhere; with none, what it comes to is nothing
+  before the view and the `request_tearing_down` signal after it, which is what runs here (~3.5 µs less per request).
+  Any registered hook goes to Flask.
 - `ensure_sync`: Flask asks `inspect` whether a view or hook is a coroutine function each time it calls one; for a
   plain function its code flags say so at once (~0.5 µs a call, two or more a request).
 """
@@ -22,6 +26,7 @@ from types import FunctionType
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from flask.signals import request_tearing_down
 from werkzeug.exceptions import BadHost
 from werkzeug.routing import MapAdapter
 
@@ -66,7 +71,8 @@ def _wsgi_text(environ, key, default):
 
 
 class Application(Flask):
-    """A Flask app with ApplicationJSON, a cheaper URL adapter and `ensure_sync` (see the module's docstring)."""
+    """A Flask app with ApplicationJSON, a cheaper URL adapter, no walk of empty hook tables, and a cheaper
+    `ensure_sync` (see the module's docstring)."""
 
     json_provider_class = ApplicationJSON
 
@@ -80,6 +86,17 @@ class Application(Flask):
                           self.url_map.default_subdomain or "", environ["wsgi.url_scheme"],
                           _wsgi_text(environ, "PATH_INFO", "/"), environ["REQUEST_METHOD"],
                           _wsgi_text(environ, "QUERY_STRING", None))
+
+    def preprocess_request(self):
+        if self.url_value_preprocessors or self.before_request_funcs:
+            return super().preprocess_request()
+        return None
+
+    def do_teardown_request(self, *exc):
+        if self.teardown_request_funcs or not exc:  # Flask's request context always passes the exception (or None)
+            return super().do_teardown_request(*exc)
+        request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc[0])
+        return None
 
     def ensure_sync(self, func):
         if type(func) is FunctionType and not func.__code__.co_flags & inspect.CO_COROUTINE:

@@ -120,3 +120,47 @@ def test_the_url_adapter_is_the_one_flask_binds(request_environ, config):
         app.add_url_rule("/api/signed/", "signed", lambda: "")
         adapters.append(adapter_or_error(app, dict(request_environ)))
     assert adapters[0] == adapters[1]
+
+
+def hooks_seen(app_class, path="/x", **register):
+    """Which hooks ran, in order, for one request to an app of `app_class` with those hooks registered."""
+    app, seen = app_class(__name__), []
+
+    def view(name):
+        seen.append(f"view {name}")
+        if name == "fail":
+            raise ValueError("the view failed")
+        return ""
+
+    app.add_url_rule("/<name>", "view", view)
+    if register.get("url_value"):
+        app.url_value_preprocessor(lambda endpoint, values: seen.append(f"url value {values['name']}"))
+    if register.get("before"):
+        app.before_request(lambda: seen.append("before"))
+    if register.get("teardown"):
+        app.teardown_request(lambda exc: seen.append(f"teardown {exc!r}"))
+
+    def tearing_down(sender, exc, **extra):
+        seen.append(f"tearing-down signal {exc!r}")
+
+    from flask.signals import request_tearing_down
+
+    with request_tearing_down.connected_to(tearing_down, app):
+        app.test_client().get(path)
+    return seen
+
+
+@pytest.mark.parametrize("register", [{}, {"url_value": True}, {"before": True}, {"teardown": True},
+                                      {"url_value": True, "before": True, "teardown": True}],
+                         ids=["none", "url value preprocessor", "before_request", "teardown_request", "all three"])
+def test_request_hooks_and_the_teardown_signal_run_as_in_flask(register):
+    seen = hooks_seen(Application, **register)
+    assert seen == hooks_seen(Flask, **register)
+    assert seen[-1] == "tearing-down signal None"
+
+
+@pytest.mark.parametrize("register", [{}, {"teardown": True}], ids=["no teardown hook", "a teardown hook"])
+def test_a_failed_views_exception_reaches_the_teardown_as_in_flask(register):
+    seen = hooks_seen(Application, "/fail", **register)
+    assert seen == hooks_seen(Flask, "/fail", **register)
+    assert seen[-1] == "tearing-down signal ValueError('the view failed')"
