@@ -1,6 +1,6 @@
 """RFC 10017 in real browsers: the page's "Browser apps" section, and its §5.1 payloads run in each engine against the
-real AS, BFF and collector, each cell of the attack table asserted from the collector's records as the page shows
-them. Not in the parametrization (docs/browser-apps.md says why): the BFF's steal cells and §5.1.3 through a BFF."""
+real AS, both BFFs and the collector, each cell of the attack table asserted from the collector's records as the page
+shows them."""
 
 import base64
 import hashlib
@@ -20,25 +20,26 @@ from .test_accessibility import AXE, violations
 pytestmark = pytest.mark.browser
 
 INTERVAL_S = 0.2  # how often the payloads poll and look again during a test
-# architecture, storage, payload: what runs without the AS, with what RFC 10017 expects of it
-CELLS = [("tmb", storage, payload) for storage in ("memory", "sessionStorage", "localStorage")
-         for payload in ("steal-once", "steal-persistently", "new-flow", "proxy")] + [
-    ("bff", "cookie", payload) for payload in ("steal-once", "steal-persistently", "new-flow", "proxy")]
+# frontend, architecture, storage, payload: the cells of a page whose only client is a BFF's (A's or B's)
+MEDIATED_PAYLOADS = ("steal-once", "steal-persistently", "new-flow", "proxy")
+CELLS = [("a", "tmb", storage, payload) for storage in ("memory", "sessionStorage", "localStorage")
+         for payload in MEDIATED_PAYLOADS] + [
+    (frontend, "bff", "cookie", payload) for frontend in ("a", "b") for payload in MEDIATED_PAYLOADS]
 
 
 @pytest.fixture(scope="module")
 def stack(redis_service, tmp_path_factory):
-    """The API, pages A and B, the AS, A's BFF and the collector on free ports (Redis database 2), related as
-    `make run` relates them (A and the BFF on localhost; B, the AS and the collector on 127.0.0.1)."""
-    api, page_a, page_b, issuer, bff_a, collector = (procs.free_port() for _ in range(6))
+    """The API, pages A and B, the AS, both BFFs and the collector on free ports (Redis database 2), related as
+    `make run` relates them (A and its BFF on localhost; B, its BFF, the AS and the collector on 127.0.0.1)."""
+    api, page_a, page_b, issuer, bff_a, bff_b, collector = (procs.free_port() for _ in range(7))
     origins = {"api": f"http://localhost:{api}", "a": f"http://localhost:{page_a}", "b": f"http://127.0.0.1:{page_b}",
                "issuer": f"http://127.0.0.1:{issuer}", "bff": f"http://localhost:{bff_a}",
-               "collector": f"http://127.0.0.1:{collector}"}
+               "bff_b": f"http://127.0.0.1:{bff_b}", "collector": f"http://127.0.0.1:{collector}"}
     env = api_environment(
         api, redis_service.url.rsplit("/", 1)[0] + "/2", SECRET, lenient_limits=True,
         JWT_SECRET=secrets.token_hex(32), FRONTEND_A_ORIGIN=origins["a"], FRONTEND_B_ORIGIN=origins["b"],
         ISSUER_ORIGIN=origins["issuer"], BFF_A_ORIGIN=origins["bff"], BFF_A_CLIENT_SECRET=secrets.token_hex(16),
-        BFF_B_ORIGIN=f"http://127.0.0.1:{procs.free_port()}",  # B's BFF is not started: no cell of B uses it
+        BFF_B_ORIGIN=origins["bff_b"], BFF_B_CLIENT_SECRET=secrets.token_hex(16),
         COLLECTOR_ORIGIN=origins["collector"], DEMO_COOKIE_OPTIONS="1",
         COLLECTOR_DELAYS="3600",  # no scheduled use during a test: it asks for replays
     )
@@ -48,6 +49,7 @@ def stack(redis_service, tmp_path_factory):
                 procs.frontend("frontend_a", page_a, env, log=logs / "frontend_a.log"),
                 procs.frontend("frontend_b", page_b, env, log=logs / "frontend_b.log"),
                 procs.bff("a", bff_a, env, log=logs / "bff_a.log"),
+                procs.bff("b", bff_b, env, log=logs / "bff_b.log"),
                 procs.collector(collector, env, log=logs / "collector.log")]
     try:
         for service in services:
@@ -174,7 +176,7 @@ def attack(browser, stack, frontend, architecture, storage):
     the collector's replay, and the cells the page then shows: {payload: cell}. A cell also says how many requests
     went through the page after it was gone (`proxied_after_leaving`)."""
     origin = stack[frontend]
-    browser.clear_cookies((stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"]))
+    browser.clear_cookies((stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"], stack["bff_b"]))
     page = open_section(browser, stack, architecture, storage, frontend)
     # the BFF's login (its callback sets its cookie), or the browser client's own; the token-mediating page's
     # Call me gets its access token from /bff/token and keeps it
@@ -234,19 +236,20 @@ def attack_cells(stack, browser_for):
     yield get
     for engine_name in {key[0] for key in done}:  # the shared browsers leave with empty jars
         browser_for(engine_name, "default").clear_cookies(
-            (stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"]))
+            (stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"], stack["bff_b"]))
 
 
 MEDIATED = dict.fromkeys(("tmb", "bff"), ("steal-once", "new-flow", "proxy", "steal-persistently"))
 
 
-@pytest.mark.parametrize(("architecture", "storage", "payload"), CELLS, ids=["-".join(cell) for cell in CELLS])
-def test_the_mediated_cell(attack_cells, engine_name, architecture, storage, payload):
+@pytest.mark.parametrize(("frontend", "architecture", "storage", "payload"), CELLS,
+                         ids=["-".join(cell) for cell in CELLS])
+def test_the_mediated_cell(attack_cells, engine_name, frontend, architecture, storage, payload):
     """A token-mediating backend leaks the access token (alive after the page is gone) and never the refresh token
-    (§6.2); a BFF page leaks no token at all (§6.1); a silent flow from either gets no code the attacker can redeem
-    (the page's only client is the BFF's, whose code goes to the BFF); proxying works through both, only while the
-    page is open (§5.1.4)."""
-    cell = attack_cells(engine_name, "a", architecture, storage)[payload]
+    (§6.2); a BFF page leaks no token at all (§6.1), A's as B's, whose BFF is same-site with the AS too; a silent
+    flow from either gets no code the attacker can redeem (the page's only client is the BFF's, whose code goes to
+    the BFF); proxying works through both, only while the page is open (§5.1.4)."""
+    cell = attack_cells(engine_name, frontend, architecture, storage)[payload]
     if payload == "proxy":
         assert cell["got"] == [] and cell["proxied"] is True and cell["used"] is False, cell
         assert cell["proxied_after_leaving"] <= 1, cell  # one answer may still have been on its way
