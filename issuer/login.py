@@ -1,4 +1,5 @@
-"""The authorization server's login page: a plain HTML form that opens the AS session `/authorize` answers from.
+"""The authorization server's login page: a plain HTML form that opens the AS session `/authorize` answers from,
+and, once signed in, a button that ends it.
 
     open http://127.0.0.1:8003/login      # alice / wonderland; `/authorize` sends you here when it knows no one
 
@@ -35,7 +36,12 @@ PAGE = """<!doctype html>
 <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
 <p><button>Log in</button></p>
 </form>
-{hint}</main></body></html>
+{logout}{hint}</main></body></html>
+"""
+LOGOUT = """<form method="post" action="/logout">
+<input type="hidden" name="csrf" value="{csrf}">
+<p><button>Log out of the authorization server</button> (apps keep the tokens they have until their own logout)</p>
+</form>
 """
 HINT = "<p>Demo users: alice / wonderland, bob / builder, zoë / pässwörd, admin / admin-pass.</p>\n"
 
@@ -69,8 +75,9 @@ def _page(note, status=200):
     policy = ("default-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
               f"form-action 'self' {origins}")
     hint = HINT if current_app.config["DEMO_COOKIE_OPTIONS"] else ""  # the demo's passwords, with the demo options
-    html = PAGE.format(note=escape(note), csrf=escape(session["csrf"]), next=escape(_next(request.values.get("next"))),
-                       hint=hint)
+    csrf = escape(session["csrf"])
+    html = PAGE.format(note=escape(note), csrf=csrf, next=escape(_next(request.values.get("next"))), hint=hint,
+                       logout=LOGOUT.format(csrf=csrf) if current_user() else "")
     return html, status, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": policy,
                           "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
 
@@ -85,12 +92,7 @@ def form():
 @rate_limited.login
 def submit():
     """curl -c jar -b jar 127.0.0.1:8003/login -d username=alice -d password=wonderland -d csrf=<from the form>"""
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != current_app.config["ISSUER_ORIGIN"]:
-        raise ApiError(403, "origin_not_allowed", f"logins from origin {origin!r} are not accepted here")
-    sent, expected = request.form.get("csrf", ""), session.get("csrf", "")
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise ApiError(403, "csrf_failed", "the login form's CSRF token is missing or wrong: reload the form")
+    _from_the_page("logins")
     username, password = request.form.get("username", ""), request.form.get("password", "")
     if not username or not password or max(len(username), len(password)) > MAX_CREDENTIAL_LENGTH:
         raise ApiError(400, "invalid_request", "`username` and `password` must be non-empty form fields")
@@ -100,3 +102,26 @@ def submit():
     session.clear()  # a fresh session at every login (no fixation)
     session.update(user=user.username, auth_time=clock.now(), csrf=secrets.token_urlsafe(24))
     return redirect(_next(request.form.get("next")), 303)
+
+
+@bp.post("/logout")
+def logout():
+    """curl -c jar -b jar 127.0.0.1:8003/logout -d csrf=<from the page>   (ends the AS session: the next `/authorize`
+    asks for the password again; tokens already issued live on until their app logs out or they expire)"""
+    _from_the_page("logouts")
+    user = current_user()
+    if user is not None:
+        users.acted_for(user.username)  # the audit log's `logout`, and whose
+    session.clear()
+    session["csrf"] = secrets.token_urlsafe(24)
+    return redirect("/login", 303)
+
+
+def _from_the_page(what):
+    """A POST from the AS's own page only: its CSRF token, and no other Origin (a forged login or logout)."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != current_app.config["ISSUER_ORIGIN"]:
+        raise ApiError(403, "origin_not_allowed", f"{what} from origin {origin!r} are not accepted here")
+    sent, expected = request.form.get("csrf", ""), session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise ApiError(403, "csrf_failed", "the page's CSRF token is missing or wrong: reload the page")

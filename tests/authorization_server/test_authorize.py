@@ -1,6 +1,7 @@
 """The authorization endpoint and the login page: exact redirect URIs, PKCE S256 only, `iss` in every answer to the
-client (RFC 9207), `prompt=none` from the AS session, and a login form that only its own page can post."""
+client (RFC 9207), `prompt=none` from the AS session, and login and logout forms that only its own page can post."""
 
+import logging
 import re
 
 import pytest
@@ -137,6 +138,44 @@ def test_a_login_post_not_from_the_page_is_refused_in_json(flow, form, headers, 
     response = flow.client.post("/login", data=form, headers=headers)
     assert response.status_code == status
     assert response.get_json()["error"] == error
+
+
+def page_csrf(flow):
+    """The CSRF token the AS's page carries now (its login and logout forms share it)."""
+    return re.search(r'name="csrf" value="([^"]+)"', flow.client.get("/login").get_data(as_text=True)).group(1)
+
+
+def test_logging_out_at_the_as_ends_its_session_and_the_next_authorize_asks_again(flow, caplog):
+    """The page's Log out: no AS session any more (a silent flow gets login_required, a normal one the form), while
+    the tokens an app already holds live on: logging out of the identity provider is not logging out of the apps.
+    The audit log says who logged out."""
+    refresh_token = flow.tokens()["refresh_token"]  # signed in, an app's tokens
+    page = flow.client.get("/login").get_data(as_text=True)
+    assert "Signed in as alice" in page and 'action="/logout"' in page
+    caplog.set_level(logging.INFO, logger="authlab.audit")
+    response = flow.client.post("/logout", data={"csrf": page_csrf(flow)})
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert any(r.getMessage().startswith("logout method=as_login outcome=ok status=303 user='alice'")
+               for r in caplog.records if r.name == "authlab.audit")
+    page = flow.client.get("/login").get_data(as_text=True)
+    assert "Not signed in." in page and 'action="/logout"' not in page
+    assert query(flow.authorize(prompt="none"))["error"] == "login_required"
+    assert flow.authorize().headers["Location"].startswith("/login?")
+    assert flow.refresh(refresh_token).status_code == 200
+
+
+@pytest.mark.parametrize(("form", "headers", "error"), [
+    ({}, {}, "csrf_failed"),
+    ({"csrf": "guess"}, {}, "csrf_failed"),
+    ({"csrf": "FROM-PAGE"}, {"Origin": "http://localhost:8001"}, "origin_not_allowed"),
+], ids=["no-csrf", "wrong-csrf", "foreign-origin"])
+def test_a_logout_post_not_from_the_page_is_refused_and_the_session_stays(flow, form, headers, error):
+    """Logout CSRF: another page must not sign the browser out of the AS (a nuisance, and a step of some attacks)."""
+    flow.signed_in()
+    form = {k: page_csrf(flow) if v == "FROM-PAGE" else v for k, v in form.items()}
+    response = flow.client.post("/logout", data=form, headers=headers)
+    assert response.status_code == 403 and response.get_json()["error"] == error
+    assert "code" in query(flow.authorize(prompt="none"))
 
 
 def test_after_login_the_page_sends_you_only_back_to_authorize(flow):
