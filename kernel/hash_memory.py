@@ -17,7 +17,7 @@ import ctypes
 import platform
 
 _M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8  # glibc's malloc.h
-_GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_MMAP_MAX: 65536, _M_ARENA_MAX: 0}  # 0: 8 arenas per core
+_GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_MMAP_MAX: 65536}  # an arena limit, once set, stays
 # Never trim below 1 GiB of free heap, never mmap a block, one heap for all threads.
 _KEPT = {_M_TRIM_THRESHOLD: 1 << 30, _M_MMAP_MAX: 0, _M_ARENA_MAX: 1}
 
@@ -28,7 +28,8 @@ def _mallopt():
 
 
 def keep(enabled=True):
-    """Keep (or, with False, give back as glibc does by default) freed heap memory in this process; True if done."""
+    """Keep (or, with False, give back as glibc does by default: the bench measures both) freed heap memory in this
+    process; True if done. The one heap stays: glibc cannot take an arena limit back."""
     mallopt = _mallopt()
     if mallopt is None:
         return False
