@@ -9,7 +9,6 @@ import requests
 USER, PASSWORD = "alice", "wonderland"
 TIMEOUT = 10
 
-# Redis round trips per request each kind may cost.
 # Redis round trips a request of each kind needs. A password (Basic) needs two, for its rate limit: the count before
 # the hash (one script, so that parallel guesses cannot outrun it) and a right password's per-name refund.
 ROUND_TRIPS = {"baseline": 0, "password": 2, "stateless": 0, "redis": 1}

@@ -20,11 +20,12 @@ from .test_accessibility import AXE, violations
 pytestmark = pytest.mark.browser
 
 INTERVAL_S = 0.2  # how often the payloads poll and look again during a test
+BROWSER_STORAGES = ("localStorage", "sessionStorage", "memory", "worker", "dpop")
+PAYLOADS = ("steal-once", "new-flow", "proxy", "steal-persistently")  # in the order one login runs them
 # frontend, architecture, storage, payload: the cells of a page whose only client is a BFF's (A's or B's)
-MEDIATED_PAYLOADS = ("steal-once", "steal-persistently", "new-flow", "proxy")
 CELLS = [("a", "tmb", storage, payload) for storage in ("memory", "sessionStorage", "localStorage")
-         for payload in MEDIATED_PAYLOADS] + [
-    (frontend, "bff", "cookie", payload) for frontend in ("a", "b") for payload in MEDIATED_PAYLOADS]
+         for payload in PAYLOADS] + [
+    (frontend, "bff", "cookie", payload) for frontend in ("a", "b") for payload in PAYLOADS]
 
 
 @pytest.fixture(scope="module")
@@ -144,11 +145,6 @@ def test_the_vendored_client_computes_s256_and_keeps_the_dpop_key_unexportable(o
     page.evaluate("() => new Promise((done) => { indexedDB.deleteDatabase('authlab-dpop').onsuccess = done; })")
 
 
-
-BROWSER_STORAGES = ("localStorage", "sessionStorage", "memory", "worker", "dpop")
-PAYLOADS = ("steal-once", "new-flow", "proxy", "steal-persistently")  # in the order one login runs them
-
-
 def log_in_at_the_as(page, frontend_origin, form=True, back="login"):
     """Press the section's Log in: the AS's login page (a form; not again while the AS session lasts), alice's
     password, and back on the page's `/` (the browser client redeems the code itself, `back` = "login"; a BFF has
@@ -182,9 +178,8 @@ def attack(browser, stack, frontend, architecture, storage):
     # Call me gets its access token from /bff/token and keeps it
     log_in_at_the_as(page, origin, back="login" if architecture == "browser" else "session")
     short_timers(page, architecture)
-    payloads = PAYLOADS if architecture == "browser" else MEDIATED[architecture]
     runs, notes = {}, {}
-    for payload in payloads:
+    for payload in PAYLOADS:
         if payload == "steal-persistently" and architecture == "browser":
             # a login of its own: the collector's use of the first theft rotated the refresh token, so the copy the
             # app still holds is spent; sent again, it would be a reuse, and the AS revokes the whole family
@@ -237,9 +232,6 @@ def attack_cells(stack, browser_for):
     for engine_name in {key[0] for key in done}:  # the shared browsers leave with empty jars
         browser_for(engine_name, "default").clear_cookies(
             (stack["api"], stack["a"], stack["b"], stack["issuer"], stack["bff"], stack["bff_b"]))
-
-
-MEDIATED = dict.fromkeys(("tmb", "bff"), ("steal-once", "new-flow", "proxy", "steal-persistently"))
 
 
 @pytest.mark.parametrize(("frontend", "architecture", "storage", "payload"), CELLS,
