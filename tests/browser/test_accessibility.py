@@ -57,12 +57,24 @@ def test_no_axe_violations_in_the_pages_main_states(open_frontend, matrix_page, 
 
 @pytest.mark.parametrize("button", ['button[data-verb="login"]', 'button[data-verb="me"]'])
 def test_the_keyboard_stays_on_the_pressed_button(open_frontend, button):
-    """Enter on a button: while it runs and after, the focus is still on that button (not dropped to <body>)."""
+    """Enter on a button: while it runs and after, the focus is still on that button (not dropped to <body>). Each
+    change of its `aria-disabled` is recorded as it happens (a fast answer may have come and gone before the test
+    could look), with where the focus was then."""
     page = open_frontend("A")
     page.focus(button)
+    page.evaluate("""() => {
+        const pressed = document.activeElement;
+        window.busyTrail = [];
+        new MutationObserver((records) => records.forEach((record) => window.busyTrail.push(
+            { was: record.oldValue, focused: document.activeElement === pressed },
+        ))).observe(pressed, { attributes: true, attributeFilter: ['aria-disabled'], attributeOldValue: true });
+    }""")
     page.keyboard.press("Enter")
-    assert page.evaluate("() => document.activeElement.getAttribute('aria-disabled')") == "true"
-    page.wait_for_function("() => document.activeElement.getAttribute('aria-disabled') === 'false'", timeout=60_000)
+    page.wait_for_function("() => window.busyTrail.length > 1 && document.activeElement.getAttribute('aria-disabled')"
+                           " === 'false'", timeout=60_000)
+    trail = page.evaluate("window.busyTrail")
+    assert "true" in [change["was"] for change in trail], trail  # it was busy while it ran ...
+    assert all(change["focused"] for change in trail), trail  # ... with the focus on it throughout
     assert page.evaluate("(selector) => document.activeElement === document.querySelector(selector)", button)
 
 
